@@ -1,0 +1,124 @@
+"""The one typed configuration object that flows through ingest, cleaning and features."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from segmentation.errors import ConfigError
+
+DateOrder = Literal["auto", "dayfirst", "monthfirst"]
+ReturnsPolicy = Literal["net", "drop"]
+
+DEFAULT_NON_PRODUCT_CODES: tuple[str, ...] = (
+    "POST", "DOT", "M", "C2", "D", "S", "B", "CRUK", "PADS", "BANK CHARGES", "AMAZONFEE", "ADJUST",
+)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the file; ``None`` means detect it from the content."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    date_order: DateOrder = "auto"
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class CleaningPolicy:
+    """Which rows cleaning removes or changes. Every decision is counted in the cleaning report."""
+
+    drop_missing_customer: bool = True
+    returns: ReturnsPolicy = "net"
+    """``net``: keep return lines as negative revenue against the customer's purchases (returns with no
+    earlier purchase of that product by that customer are removed); ``drop``: remove all return lines."""
+    cancellation_prefix: str = "C"
+    drop_nonpositive_price: bool = True
+    drop_duplicates: bool = True
+    non_product_codes: tuple[str, ...] = DEFAULT_NON_PRODUCT_CODES
+    non_product_prefixes: tuple[str, ...] = ("gift_",)
+    outlier_quantile: float = 0.999
+    outlier_factor: float | None = 10.0
+    """A line is an extreme outlier when ``|quantity|`` exceeds ``outlier_factor`` times the
+    ``outlier_quantile`` of ``|quantity|``; ``None`` keeps every line."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Snapshot date and the knobs of the engineered features."""
+
+    as_of: date | None = None
+    """Features use only transactions strictly before this date; ``None``: the day after the last one."""
+    half_life_days: float = 90.0
+    trend_window_days: int = 90
+    rfm_bins: int = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    read: ReadOptions = field(default_factory=ReadOptions)
+    mapping: dict[str, str] | None = None
+    """Canonical column -> source column; columns not given are inferred."""
+    cleaning: CleaningPolicy = field(default_factory=CleaningPolicy)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+
+    def __post_init__(self) -> None:
+        validate_config(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Config:
+        """Build from plain data (a parsed YAML/JSON file); unknown keys are errors, not ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(f"unknown config section(s) {sorted(unknown)}; expected some of {sorted(known)}")
+        features = dict(raw.get("features", {}))
+        if features.get("as_of") is not None:
+            features["as_of"] = parse_date(features["as_of"])
+        cleaning = dict(raw.get("cleaning", {}))
+        for key in ("non_product_codes", "non_product_prefixes"):
+            if key in cleaning:
+                cleaning[key] = tuple(cleaning[key])
+        return cls(
+            read=_build(ReadOptions, raw.get("read", {})),
+            mapping=raw.get("mapping"),
+            cleaning=_build(CleaningPolicy, cleaning),
+            features=_build(FeatureConfig, features),
+        )
+
+
+def _build(kind: type, values: dict[str, Any]) -> Any:
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown {kind.__name__} option(s) {sorted(unknown)}; expected some of {sorted(known)}")
+    return kind(**values)
+
+
+def parse_date(value: str | date | datetime) -> date:
+    """Parse an ISO date (``YYYY-MM-DD``) given on the command line or in a config file."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"as-of date {value!r} is not an ISO date; write it as YYYY-MM-DD") from None
+
+
+def validate_config(config: Config) -> None:
+    if config.read.date_order not in ("auto", "dayfirst", "monthfirst"):
+        raise ConfigError(f"date_order must be auto, dayfirst or monthfirst, not {config.read.date_order!r}")
+    if config.cleaning.returns not in ("net", "drop"):
+        raise ConfigError(f"returns policy must be 'net' or 'drop', not {config.cleaning.returns!r}")
+    if not 0 < config.cleaning.outlier_quantile < 1:
+        raise ConfigError("outlier_quantile must be between 0 and 1")
+    if config.features.rfm_bins < 2:
+        raise ConfigError("rfm_bins must be at least 2")
+    if config.features.half_life_days <= 0 or config.features.trend_window_days <= 0:
+        raise ConfigError("half_life_days and trend_window_days must be positive")

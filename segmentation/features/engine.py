@@ -1,0 +1,47 @@
+"""Compute the customer feature table on DuckDB."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.config import FeatureConfig
+from segmentation.errors import InputError
+from segmentation.features.sql import feature_sql
+
+log = logging.getLogger(__name__)
+
+
+def default_as_of(transactions: pa.Table | pd.DataFrame) -> date:
+    """The day after the last transaction, so every transaction counts."""
+    con = duckdb.connect()
+    con.register("transactions", transactions)
+    (last,) = con.execute("SELECT max(ts) FROM transactions").fetchone()
+    if last is None:
+        raise InputError("there are no transactions to compute features from")
+    return last.date() + timedelta(days=1)
+
+
+def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfig | None = None) -> pd.DataFrame:
+    """One row per customer (index ``customer_id``) with every feature of ``docs/features.md``.
+
+    Only transactions strictly before ``config.as_of`` are used; ``df.attrs["as_of"]`` records the date.
+    """
+    config = config or FeatureConfig()
+    as_of = config.as_of or default_as_of(transactions)
+    con = duckdb.connect()
+    con.register("transactions", transactions)
+    frame = con.sql(feature_sql(as_of, config)).df()
+    if frame.empty:
+        raise InputError(
+            f"no customer has a purchase before the as-of date {as_of.isoformat()}",
+            fix="choose a later --as-of date",
+        )
+    frame = frame.set_index("customer_id")
+    frame.attrs["as_of"] = as_of.isoformat()
+    log.info("features for %d customers as of %s", len(frame), as_of)
+    return frame

@@ -1,0 +1,120 @@
+"""Cleaning policy applied in one DuckDB pass, with a report of every removed or changed row.
+
+Each row gets at most one reason, the first that applies in :data:`REASONS` order, so the counts add up
+to the rows removed. Nothing is dropped without a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.config import CleaningPolicy
+from segmentation.sql import literal, to_arrow
+
+REASONS: dict[str, tuple[str, str]] = {
+    "invalid_value": ("removed", "a timestamp, quantity or price that cannot be read"),
+    "zero_quantity": ("removed", "quantity is zero"),
+    "missing_customer_id": ("removed", "no customer id (guest checkout): cannot be attributed to a customer"),
+    "non_product_code": ("removed", "postage, fees, manual adjustments, vouchers: not products"),
+    "exact_duplicate": ("removed", "identical to an earlier row in every mapped column"),
+    "nonpositive_price": ("removed", "unit price is zero or negative (free samples, bad-debt adjustments)"),
+    "extreme_outlier": ("removed", "|quantity| far above the usual range (set by the outlier policy)"),
+    "return_dropped": ("removed", "a return or cancellation, removed by the 'drop' returns policy"),
+    "return_unmatched": ("removed", "a return with no earlier purchase of that product by that customer"),
+    "return_netted": ("changed", "a return kept as negative revenue against the customer's purchases"),
+}
+
+
+@dataclass
+class CleaningReport:
+    """Rows in, rows kept, counts by reason and the affected rows themselves (downloadable)."""
+
+    rows_in: int
+    rows_kept: int
+    counts: dict[str, int]
+    affected: pd.DataFrame
+    """One row per removed or changed input row: ``source_row``, ``reason``, ``action`` and its values."""
+    outlier_threshold: float | None = None
+
+    @property
+    def rows_removed(self) -> int:
+        return self.rows_in - self.rows_kept
+
+    def summary(self) -> pd.DataFrame:
+        """Reason, action, rows and what the reason means, in policy order (reasons with no rows left out)."""
+        rows = [
+            {"reason": reason, "action": action, "rows": self.counts[reason], "meaning": meaning}
+            for reason, (action, meaning) in REASONS.items()
+            if self.counts.get(reason)
+        ]
+        return pd.DataFrame(rows, columns=["reason", "action", "rows", "meaning"])
+
+
+def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None) -> tuple[pa.Table, CleaningReport]:
+    """Apply ``policy`` to canonical transactions; return the kept rows and the report."""
+    policy = policy or CleaningPolicy()
+    con = duckdb.connect()
+    con.register("canonical", canonical)
+    threshold = _outlier_threshold(con, policy)
+    codes = ", ".join(literal(c.upper()) for c in policy.non_product_codes) or "NULL"
+    prefixes = " OR ".join(f"starts_with(lower(product_id), {literal(p.lower())})" for p in policy.non_product_prefixes)
+    rule = {
+        "zero_quantity": "quantity = 0",
+        "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
+        "non_product_code": f"(upper(product_id) IN ({codes}) OR {prefixes or 'false'})",
+        "exact_duplicate": f"copy > 1 AND {policy.drop_duplicates}",
+        "nonpositive_price": f"unit_price <= 0 AND {policy.drop_nonpositive_price}",
+        "extreme_outlier": f"abs(quantity) > {threshold}" if threshold is not None else "false",
+        "return_dropped": f"is_return AND {policy.returns == 'drop'}",
+    }
+    cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
+    con.execute(
+        f"""
+        CREATE TABLE flagged AS
+        WITH marked AS (
+            SELECT *, (quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)})) AS is_return,
+                   row_number() OVER (PARTITION BY customer_id, order_id, ts, product_id, quantity, unit_price,
+                                      description ORDER BY source_row) AS copy
+            FROM canonical
+        )
+        SELECT * EXCLUDE (copy, invalid_fields),
+               CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
+        FROM marked
+        """
+    )
+    # Returns are matched against the customer's first kept purchase of the same product.
+    con.execute(
+        """
+        CREATE TABLE first_purchase AS
+        SELECT customer_id, product_id, min(ts) AS first_ts FROM flagged
+        WHERE reason IS NULL AND NOT is_return GROUP BY ALL;
+        UPDATE flagged SET reason = CASE WHEN fp.first_ts <= flagged.ts THEN 'return_netted' ELSE 'return_unmatched' END
+        FROM (SELECT f.source_row, p.first_ts FROM flagged f LEFT JOIN first_purchase p USING (customer_id, product_id)
+              WHERE f.reason IS NULL AND f.is_return) AS fp
+        WHERE flagged.source_row = fp.source_row;
+        """
+    )
+    changed = [r for r, (action, _) in REASONS.items() if action == "changed"]
+    keep = f"reason IS NULL OR reason IN ({', '.join(map(literal, changed))})"
+    clean = to_arrow(con.sql(f"SELECT * EXCLUDE (reason) FROM flagged WHERE {keep} ORDER BY source_row"))
+    affected = con.execute(
+        f"""SELECT source_row, reason, CASE WHEN {keep} THEN 'changed' ELSE 'removed' END AS action,
+                   * EXCLUDE (source_row, reason, is_return)
+            FROM flagged WHERE reason IS NOT NULL ORDER BY source_row"""
+    ).df()
+    counts = dict(con.execute("SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY reason").fetchall())
+    report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected, threshold)
+    return clean, report
+
+
+def _outlier_threshold(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> float | None:
+    if policy.outlier_factor is None:
+        return None
+    (quantile,) = con.execute(
+        f"SELECT quantile_cont(abs(quantity), {policy.outlier_quantile}) FROM canonical WHERE invalid_fields IS NULL"
+    ).fetchone()
+    return None if quantile is None else float(quantile) * policy.outlier_factor

@@ -1,0 +1,244 @@
+"""Turn the raw text table into canonical transactions, in one DuckDB pass, and validate it.
+
+Numbers and dates are parsed per column with a format decided from the column's content: the decimal
+separator from the values themselves, the day/month order from the *whole* column (a value with a first
+field over 12 proves day-first; both kinds in one column is an error, never silently mixed).
+Rows whose values do not parse are kept with ``invalid_fields`` set; cleaning removes and reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmentation.config import ReadOptions
+from segmentation.ingest.mapping import OPTIONAL, ColumnMapping
+from segmentation.ingest.reader import ROW_COLUMN, RawTable
+from segmentation.ingest.validation import Issue, ValidationReport
+from segmentation.sql import quote, to_arrow
+
+NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
+SAMPLE_SIZE = 20_000
+MIN_PARSED_SHARE = 0.5
+"""Below this share of parseable values a column is taken to be the wrong column: a fatal error."""
+
+_ISO = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_DMY = re.compile(r"^\s*\d{1,2}([-/.])\d{1,2}\1\d{2,4}")
+_COMMA_DECIMAL = re.compile(r"(^|[^\d])\d*,\d{1,2}$|\.\d{3},\d+$|^-?\d{1,3}(\.\d{3})+$")
+_DOT_DECIMAL = re.compile(r"\d\.\d{1,2}$|,\d{3}\.\d+$|^-?\d{1,3}(,\d{3})+$|\.\d{4,}$")
+
+
+def to_canonical(
+    raw: RawTable, mapping: ColumnMapping, options: ReadOptions | None = None
+) -> tuple[pa.Table, ValidationReport]:
+    """Canonical transactions (see docs/architecture.md) and the validation report for ``raw``."""
+    options = options or ReadOptions()
+    report = ValidationReport(source=raw.source, rows_read=raw.table.num_rows)
+    for warning in raw.warnings:
+        report.warn("read", warning)
+    mapping.check(raw.columns, raw.source)
+    report.detected.update(
+        kind=raw.format.kind, encoding=raw.format.encoding, delimiter=raw.format.delimiter, mapping=mapping.columns
+    )
+    con = duckdb.connect()
+    con.register("raw", raw.table)
+    select = [f"{quote(ROW_COLUMN)} AS source_row"]
+    checks: dict[str, str] = {}
+    for field in ("customer_id", "order_id", "product_id"):
+        select.append(f"{_text(mapping.get(field))} AS {field}")
+    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
+    select[1] = f"regexp_replace({_text(mapping.get('customer_id'))}, '^(\\d+)\\.0+$', '\\1') AS customer_id"
+    select[2] = f"coalesce({_text(mapping.get('order_id'))}, 'row-' || source_row) AS order_id"
+    ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
+    select.append(f"{ts_expr} AS ts")
+    checks["ts"] = ts_expr
+    for field in NUMERIC_FIELDS:
+        column = mapping.get(field)
+        expr = _number_expr(raw, column, options, report) if column else "NULL::DOUBLE"
+        checks[field] = expr
+        select.append(f"{expr} AS {field}_parsed")
+    for field in OPTIONAL:
+        select.append(f"{_text(mapping.get(field))} AS {field}")
+
+    unparsed = [f"CASE WHEN {quote(mapping.get('ts'))} IS NULL OR ts IS NULL THEN 'ts' END"]
+    for field in NUMERIC_FIELDS:
+        if mapping.get(field):
+            select.append(f"{quote(mapping.get(field))} AS {field}_text")
+            unparsed.append(f"CASE WHEN {field}_text IS NOT NULL AND {field}_parsed IS NULL THEN '{field}' END")
+    select.append(f"{quote(mapping.get('ts'))}")
+    sql = f"""
+        WITH parsed AS (SELECT {', '.join(select)} FROM raw)
+        SELECT source_row, customer_id, order_id, ts, product_id,
+               quantity_parsed AS quantity,
+               coalesce(unit_price_parsed, amount_parsed / nullif(quantity_parsed, 0)) AS unit_price,
+               coalesce(amount_parsed, quantity_parsed * unit_price_parsed) AS amount,
+               {', '.join(OPTIONAL)},
+               nullif(concat_ws(',', {', '.join(unparsed)}), '') AS invalid_fields
+        FROM parsed
+    """
+    table = to_arrow(con.sql(sql))
+    _report_unparsed(con, raw, mapping, checks, report)
+    _report_missing(raw, mapping, report)
+    return table, report
+
+
+def _text(column: str | None) -> str:
+    if column is None:
+        return "NULL::VARCHAR"
+    return f"nullif(trim(CAST({quote(column)} AS VARCHAR)), '')"
+
+
+def _sample(raw: RawTable, column: str) -> list[str]:
+    values = pc.drop_null(raw.table.column(column).slice(0, SAMPLE_SIZE))
+    if raw.table.num_rows > SAMPLE_SIZE:  # also look at the end: exports are often sorted by date
+        tail = raw.table.column(column).slice(raw.table.num_rows - SAMPLE_SIZE // 4)
+        values = pa.chunked_array(values.chunks + pc.drop_null(tail).chunks, type=values.type)
+    return [v.strip() for v in values.to_pylist() if v and v.strip()]
+
+
+def _is_text(raw: RawTable, column: str) -> bool:
+    kind = raw.table.schema.field(column).type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _number_expr(raw: RawTable, column: str, options: ReadOptions, report: ValidationReport) -> str:
+    if not _is_text(raw, column):
+        return f"TRY_CAST({quote(column)} AS DOUBLE)"
+    decimal = options.decimal or detect_decimal(_sample(raw, column))
+    report.detected.setdefault("decimal", decimal)
+    col = f"regexp_replace(trim({quote(column)}), '[\\s\u00a0£$€¥]', '', 'g')"
+    if decimal == ",":
+        return f"TRY_CAST(replace(replace({col}, '.', ''), ',', '.') AS DOUBLE)"
+    return f"coalesce(TRY_CAST({quote(column)} AS DOUBLE), TRY_CAST(replace({col}, ',', '') AS DOUBLE))"
+
+
+def detect_decimal(values: list[str]) -> str:
+    """``,`` when the values read as decimal-comma numbers (``2,55``, ``1.234,5``), else ``.``."""
+    comma = sum(1 for v in values if _COMMA_DECIMAL.search(v))
+    dot = sum(1 for v in values if _DOT_DECIMAL.search(v))
+    return "," if comma > dot else "."
+
+
+def _timestamp_expr(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, column: str, options: ReadOptions, report: ValidationReport
+) -> str:
+    if not _is_text(raw, column):
+        report.detected["date_format"] = "native"
+        return f"TRY_CAST({quote(column)} AS TIMESTAMP)"
+    sample = _sample(raw, column)
+    if not sample:
+        return "NULL::TIMESTAMP"
+    iso = sum(bool(_ISO.match(v)) for v in sample)
+    dmy = [m.group(1) for v in sample if (m := _DMY.match(v))]
+    if iso >= len(dmy):
+        report.detected["date_format"] = "ISO (year-month-day)"
+        return f"TRY_CAST(replace({quote(column)}, '/', '-') AS TIMESTAMP)"
+    sep = Counter(dmy).most_common(1)[0][0]
+    order = _day_month_order(con, column, sep, options, report)
+    first, second = ("%d", "%m") if order == "dayfirst" else ("%m", "%d")
+    dates = [f"{first}{sep}{second}{sep}{year}" for year in ("%Y", "%y")]
+    times = [" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", ""]
+    formats = ", ".join(f"'{d}{t}'" for d in dates for t in times)
+    report.detected["date_format"] = f"{first}{sep}{second}{sep}%Y ({order})"
+    return f"try_strptime(trim({quote(column)}), [{formats}])"
+
+
+def _day_month_order(
+    con: duckdb.DuckDBPyConnection, column: str, sep: str, options: ReadOptions, report: ValidationReport
+) -> str:
+    """Decide day-first or month-first from every value of the column."""
+    sep_re = re.escape(sep)
+    pattern = f"^\\s*(\\d{{1,2}}){sep_re}(\\d{{1,2}}){sep_re}"
+    col = quote(column)
+    first = f"TRY_CAST(regexp_extract({col}, '{pattern}', 1) AS INTEGER)"
+    second = f"TRY_CAST(regexp_extract({col}, '{pattern}', 2) AS INTEGER)"
+    stats = con.execute(
+        f"""SELECT count(*) FILTER (WHERE {first} > 12), list(source_row) FILTER (WHERE {first} > 12)[1:5],
+                   list({col}) FILTER (WHERE {first} > 12)[1:3],
+                   count(*) FILTER (WHERE {second} > 12), list(source_row) FILTER (WHERE {second} > 12)[1:5],
+                   list({col}) FILTER (WHERE {second} > 12)[1:3]
+            FROM raw"""
+    ).fetchone()
+    n_day_first, rows_df, ex_df, n_month_first, rows_mf, ex_mf = stats
+    if n_day_first and n_month_first:
+        report.add(
+            Issue(
+                "error", "mixed_date_order",
+                f"dates mix day-first ({n_day_first} rows, e.g. rows {rows_df}) and month-first "
+                f"({n_month_first} rows) order",
+                column=column, n_rows=n_month_first, rows=tuple(rows_mf), examples=tuple(ex_df + ex_mf),
+                fix="export the dates in one format, ideally ISO YYYY-MM-DD",
+            )
+        )
+        return options.date_order if options.date_order != "auto" else "dayfirst"
+    evident = "dayfirst" if n_day_first else "monthfirst" if n_month_first else None
+    if options.date_order != "auto":
+        if evident and evident != options.date_order:
+            rows, examples, n = (rows_df, ex_df, n_day_first) if evident == "dayfirst" else (rows_mf, ex_mf, n_month_first)
+            report.add(
+                Issue(
+                    "error", "date_order_conflict",
+                    f"date order was set to {options.date_order} but these values can only be {evident}",
+                    column=column, n_rows=n, rows=tuple(rows), examples=tuple(examples),
+                    fix=f"set the date order to {evident} (or auto)",
+                )
+            )
+        return options.date_order
+    if evident is None:
+        report.warn(
+            "ambiguous_date_order",
+            "every date has day and month <= 12, so the order cannot be told from the data; read as day-first",
+            column=column,
+            fix="if the dates are month-first, set the date order to monthfirst (--date-order monthfirst)",
+        )
+        return "dayfirst"
+    return evident
+
+
+def _report_unparsed(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: ColumnMapping, checks: dict[str, str],
+    report: ValidationReport,
+) -> None:
+    for field, expr in checks.items():
+        column = mapping.get(field)
+        if column is None:
+            continue
+        col = quote(column)
+        n_values, n_bad, rows, examples = con.execute(
+            f"""SELECT count({col}), count(*) FILTER (WHERE bad),
+                       list(source_row) FILTER (WHERE bad)[1:10], list(CAST({col} AS VARCHAR)) FILTER (WHERE bad)[1:5]
+                FROM (SELECT source_row, {col}, ({col} IS NOT NULL AND {expr} IS NULL) AS bad FROM raw)"""
+        ).fetchone()
+        if n_values == 0 or n_values - n_bad < MIN_PARSED_SHARE * n_values:
+            kind = "dates" if field == "ts" else "numbers"
+            report.add(
+                Issue(
+                    "error", f"unparseable_{field}",
+                    f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})",
+                    column=column, n_rows=n_bad, rows=tuple(rows), examples=tuple(examples),
+                    fix=f"map {field} to the column that holds {kind}, or fix their format",
+                )
+            )
+        elif n_bad:
+            report.warn(
+                f"unparseable_{field}", f"{n_bad} value(s) cannot be read as {field}; those rows are removed",
+                column=column, n_rows=n_bad, rows=tuple(rows), examples=tuple(examples),
+                fix="correct them in the source file if they matter",
+            )
+
+
+def _report_missing(raw: RawTable, mapping: ColumnMapping, report: ValidationReport) -> None:
+    notes = {
+        "order_id": "rows without an order id are kept, each as an order of its own (row-N)",
+        "product_id": "rows without a product are kept",
+        "description": "kept",
+    }
+    for field, note in notes.items():
+        column = mapping.get(field)
+        n_null = raw.table.column(column).null_count if column else 0
+        if n_null:
+            report.warn(f"missing_{field}", f"{n_null} empty value(s); {note}", column=column, n_rows=n_null)

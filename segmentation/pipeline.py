@@ -1,0 +1,52 @@
+"""The steps chained as the app, the CLI and the tests use them: file -> clean transactions -> features."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.config import Config
+from segmentation.ingest import (
+    CleaningReport, ColumnMapping, ValidationReport, clean_transactions, infer_mapping, read_raw, to_canonical,
+)
+from segmentation.progress import Progress, no_progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    """Clean transactions with the mapping used and both reports."""
+
+    transactions: pa.Table
+    mapping: ColumnMapping
+    validation: ValidationReport
+    cleaning: CleaningReport
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.transactions.to_pandas()
+
+
+def load_transactions(
+    path: str | Path, config: Config | None = None, progress: Progress = no_progress
+) -> IngestResult:
+    """Read, map, validate and clean ``path``.
+
+    Raises :class:`~segmentation.ingest.ValidationFailed` (with the full report) on fatal validation errors.
+    """
+    config = config or Config()
+    progress(0.0, f"reading {Path(path).name}")
+    raw = read_raw(path, config.read)
+    progress(0.35, "mapping columns and parsing values")
+    mapping = infer_mapping(raw.table, config.mapping)
+    canonical, validation = to_canonical(raw, mapping, config.read)
+    del raw
+    validation.raise_for_errors()
+    progress(0.7, "cleaning")
+    clean, cleaning = clean_transactions(canonical, config.cleaning)
+    progress(1.0, f"{cleaning.rows_kept:,} of {cleaning.rows_in:,} rows kept")
+    return IngestResult(clean, mapping, validation, cleaning)
