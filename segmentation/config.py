@@ -13,7 +13,18 @@ DateOrder = Literal["auto", "dayfirst", "monthfirst"]
 ReturnsPolicy = Literal["net", "drop"]
 
 DEFAULT_NON_PRODUCT_CODES: tuple[str, ...] = (
-    "POST", "DOT", "M", "C2", "D", "S", "B", "CRUK", "PADS", "BANK CHARGES", "AMAZONFEE", "ADJUST",
+    "POST",
+    "DOT",
+    "M",
+    "C2",
+    "D",
+    "S",
+    "B",
+    "CRUK",
+    "PADS",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "ADJUST",
 )
 
 

@@ -6,14 +6,22 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from segmentation.config import Config
 from segmentation.ingest import (
-    CleaningReport, ColumnMapping, ValidationReport, clean_transactions, infer_mapping, read_raw, to_canonical,
+    CleaningReport,
+    ColumnMapping,
+    ValidationReport,
+    clean_transactions,
+    infer_mapping,
+    read_raw,
+    to_canonical,
 )
 from segmentation.progress import Progress, no_progress
+from segmentation.sql import fetch_row
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +39,7 @@ class IngestResult:
         return self.transactions.to_pandas()
 
 
-def load_transactions(
-    path: str | Path, config: Config | None = None, progress: Progress = no_progress
-) -> IngestResult:
+def load_transactions(path: str | Path, config: Config | None = None, progress: Progress = no_progress) -> IngestResult:
     """Read, map, validate and clean ``path``.
 
     Raises :class:`~segmentation.ingest.ValidationFailed` (with the full report) on fatal validation errors.
@@ -50,3 +56,24 @@ def load_transactions(
     clean, cleaning = clean_transactions(canonical, config.cleaning)
     progress(1.0, f"{cleaning.rows_kept:,} of {cleaning.rows_in:,} rows kept")
     return IngestResult(clean, mapping, validation, cleaning)
+
+
+def transactions_summary(transactions: pa.Table) -> dict[str, object]:
+    """Counts an analyst checks first: rows, customers, orders, products, date range, revenue."""
+    con = duckdb.connect()
+    con.register("t", transactions)
+    row = fetch_row(
+        con,
+        """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id), count(DISTINCT product_id),
+                  min(ts), max(ts), sum(amount) FROM t""",
+    )
+    rows, customers, orders, products, first, last, revenue = row
+    return {
+        "rows": rows,
+        "customers": customers,
+        "orders": orders,
+        "products": products,
+        "first_ts": first.isoformat(sep=" ") if first else None,
+        "last_ts": last.isoformat(sep=" ") if last else None,
+        "revenue": round(float(revenue or 0.0), 2),
+    }

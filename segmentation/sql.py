@@ -20,3 +20,9 @@ def to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     """Materialise a relation as one Arrow table (DuckDB may hand back a batch reader)."""
     result = relation.arrow()
     return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+
+
+def fetch_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    """The single row of an aggregate query, fully consumed so the connection stays usable."""
+    (row,) = con.execute(sql).fetchall()
+    return row

@@ -5,6 +5,16 @@ from segmentation.features.engine import compute_features, default_as_of
 from segmentation.features.rfm import RFM_SEGMENT_RULES, RfmSegmentRule, rfm_scores, rfm_segments, rfm_table
 
 __all__ = [
-    "CATEGORICAL", "FEATURES", "NUMERIC", "RFM_SEGMENT_RULES", "FeatureDef", "RfmSegmentRule", "compute_features",
-    "default_as_of", "features_markdown", "rfm_scores", "rfm_segments", "rfm_table",
+    "CATEGORICAL",
+    "FEATURES",
+    "NUMERIC",
+    "RFM_SEGMENT_RULES",
+    "FeatureDef",
+    "RfmSegmentRule",
+    "compute_features",
+    "default_as_of",
+    "features_markdown",
+    "rfm_scores",
+    "rfm_segments",
+    "rfm_table",
 ]

@@ -12,6 +12,7 @@ import pyarrow as pa
 from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
 from segmentation.features.sql import feature_sql
+from segmentation.sql import fetch_row
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def default_as_of(transactions: pa.Table | pd.DataFrame) -> date:
     """The day after the last transaction, so every transaction counts."""
     con = duckdb.connect()
     con.register("transactions", transactions)
-    (last,) = con.execute("SELECT max(ts) FROM transactions").fetchone()
+    (last,) = fetch_row(con, "SELECT max(ts) FROM transactions")
     if last is None:
         raise InputError("there are no transactions to compute features from")
     return last.date() + timedelta(days=1)

@@ -62,9 +62,7 @@ def rfm_scores(features: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
         },
         index=features.index,
     )
-    scores["rfm_code"] = (
-        scores["r_score"].astype(str) + scores["f_score"].astype(str) + scores["m_score"].astype(str)
-    )
+    scores["rfm_code"] = scores["r_score"].astype(str) + scores["f_score"].astype(str) + scores["m_score"].astype(str)
     return scores
 
 

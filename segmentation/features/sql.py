@@ -14,8 +14,18 @@ from segmentation.features.definitions import FEATURES, Source
 
 DIALECTS: dict[str, dict[str, str]] = {
     # day of week numbering differs: DuckDB 0 = Sunday, Spark 1 = Sunday
-    "duckdb": {"weekday": "dayofweek(ts)", "weekend": "0, 6", "epoch": "epoch({})", "timestamp": "TIMESTAMP '{}'"},
-    "spark": {"weekday": "dayofweek(ts)", "weekend": "1, 7", "epoch": "unix_timestamp({})", "timestamp": "TIMESTAMP '{}'"},
+    "duckdb": {
+        "weekday": "dayofweek(ts)",
+        "weekend": "0, 6",
+        "epoch": "epoch({})",
+        "timestamp": "TIMESTAMP '{}'",
+    },
+    "spark": {
+        "weekday": "dayofweek(ts)",
+        "weekend": "1, 7",
+        "epoch": "unix_timestamp({})",
+        "timestamp": "TIMESTAMP '{}'",
+    },
 }
 
 SOURCES_SQL = """

@@ -7,6 +7,18 @@ from segmentation.ingest.reader import RawTable, read_raw
 from segmentation.ingest.validation import Issue, ValidationFailed, ValidationReport
 
 __all__ = [
-    "FIELDS", "OPTIONAL", "REASONS", "REQUIRED", "CleaningReport", "ColumnMapping", "Issue", "RawTable",
-    "ValidationFailed", "ValidationReport", "clean_transactions", "infer_mapping", "read_raw", "to_canonical",
+    "FIELDS",
+    "OPTIONAL",
+    "REASONS",
+    "REQUIRED",
+    "CleaningReport",
+    "ColumnMapping",
+    "Issue",
+    "RawTable",
+    "ValidationFailed",
+    "ValidationReport",
+    "clean_transactions",
+    "infer_mapping",
+    "read_raw",
+    "to_canonical",
 ]

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.config import CleaningPolicy
-from segmentation.sql import literal, to_arrow
+from segmentation.sql import fetch_row, literal, to_arrow
 
 REASONS: dict[str, tuple[str, str]] = {
     "invalid_value": ("removed", "a timestamp, quantity or price that cannot be read"),
@@ -106,7 +106,10 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
                    * EXCLUDE (source_row, reason, is_return)
             FROM flagged WHERE reason IS NOT NULL ORDER BY source_row"""
     ).df()
-    counts = dict(con.execute("SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY reason").fetchall())
+    found = dict(
+        con.execute("SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY reason").fetchall()
+    )
+    counts = {reason: found[reason] for reason in REASONS if reason in found}
     report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected, threshold)
     return clean, report
 
@@ -114,7 +117,8 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
 def _outlier_threshold(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> float | None:
     if policy.outlier_factor is None:
         return None
-    (quantile,) = con.execute(
-        f"SELECT quantile_cont(abs(quantity), {policy.outlier_quantile}) FROM canonical WHERE invalid_fields IS NULL"
-    ).fetchone()
+    (quantile,) = fetch_row(
+        con,
+        f"SELECT quantile_cont(abs(quantity), {policy.outlier_quantile}) FROM canonical WHERE invalid_fields IS NULL",
+    )
     return None if quantile is None else float(quantile) * policy.outlier_factor

@@ -19,7 +19,7 @@ from segmentation.config import ReadOptions
 from segmentation.ingest.mapping import OPTIONAL, ColumnMapping
 from segmentation.ingest.reader import ROW_COLUMN, RawTable
 from segmentation.ingest.validation import Issue, ValidationReport
-from segmentation.sql import quote, to_arrow
+from segmentation.sql import fetch_row, quote, to_arrow
 
 NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
 SAMPLE_SIZE = 20_000
@@ -42,42 +42,43 @@ def to_canonical(
         report.warn("read", warning)
     mapping.check(raw.columns, raw.source)
     report.detected.update(
-        kind=raw.format.kind, encoding=raw.format.encoding, delimiter=raw.format.delimiter, mapping=mapping.columns
+        kind=raw.format.kind,
+        encoding=raw.format.encoding,
+        delimiter=raw.format.delimiter,
+        mapping=mapping.columns,
     )
     con = duckdb.connect()
     con.register("raw", raw.table)
-    select = [f"{quote(ROW_COLUMN)} AS source_row"]
-    checks: dict[str, str] = {}
-    for field in ("customer_id", "order_id", "product_id"):
-        select.append(f"{_text(mapping.get(field))} AS {field}")
-    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
-    select[1] = f"regexp_replace({_text(mapping.get('customer_id'))}, '^(\\d+)\\.0+$', '\\1') AS customer_id"
-    select[2] = f"coalesce({_text(mapping.get('order_id'))}, 'row-' || source_row) AS order_id"
+    decimal = options.decimal or _file_decimal(raw, mapping)
+    report.detected["decimal"] = decimal
     ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
-    select.append(f"{ts_expr} AS ts")
-    checks["ts"] = ts_expr
+    checks = {"ts": ts_expr}
+    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
+    select = [
+        f"{quote(ROW_COLUMN)} AS source_row",
+        f"regexp_replace({_text(mapping.get('customer_id'))}, '^(\\d+)\\.0+$', '\\1') AS customer_id",
+        f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id",
+        f"{_text(mapping.get('product_id'))} AS product_id",
+        f"{ts_expr} AS ts",
+        *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
+    ]
+    unparsed = ["CASE WHEN ts IS NULL THEN 'ts' END"]
     for field in NUMERIC_FIELDS:
         column = mapping.get(field)
-        expr = _number_expr(raw, column, options, report) if column else "NULL::DOUBLE"
-        checks[field] = expr
+        expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
         select.append(f"{expr} AS {field}_parsed")
-    for field in OPTIONAL:
-        select.append(f"{_text(mapping.get(field))} AS {field}")
-
-    unparsed = [f"CASE WHEN {quote(mapping.get('ts'))} IS NULL OR ts IS NULL THEN 'ts' END"]
-    for field in NUMERIC_FIELDS:
-        if mapping.get(field):
-            select.append(f"{quote(mapping.get(field))} AS {field}_text")
+        if column:
+            checks[field] = expr
+            select.append(f"{quote(column)} AS {field}_text")
             unparsed.append(f"CASE WHEN {field}_text IS NOT NULL AND {field}_parsed IS NULL THEN '{field}' END")
-    select.append(f"{quote(mapping.get('ts'))}")
     sql = f"""
-        WITH parsed AS (SELECT {', '.join(select)} FROM raw)
+        WITH parsed AS (SELECT {", ".join(select)} FROM raw)
         SELECT source_row, customer_id, order_id, ts, product_id,
                quantity_parsed AS quantity,
                coalesce(unit_price_parsed, amount_parsed / nullif(quantity_parsed, 0)) AS unit_price,
                coalesce(amount_parsed, quantity_parsed * unit_price_parsed) AS amount,
-               {', '.join(OPTIONAL)},
-               nullif(concat_ws(',', {', '.join(unparsed)}), '') AS invalid_fields
+               {", ".join(OPTIONAL)},
+               nullif(concat_ws(',', {", ".join(unparsed)}), '') AS invalid_fields
         FROM parsed
     """
     table = to_arrow(con.sql(sql))
@@ -105,11 +106,15 @@ def _is_text(raw: RawTable, column: str) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _number_expr(raw: RawTable, column: str, options: ReadOptions, report: ValidationReport) -> str:
+def _file_decimal(raw: RawTable, mapping: ColumnMapping) -> str:
+    """One decimal separator for the file, decided from the values of all its mapped number columns."""
+    values = [v for f in NUMERIC_FIELDS if (c := mapping.get(f)) and _is_text(raw, c) for v in _sample(raw, c)]
+    return detect_decimal(values)
+
+
+def _number_expr(raw: RawTable, column: str, decimal: str) -> str:
     if not _is_text(raw, column):
         return f"TRY_CAST({quote(column)} AS DOUBLE)"
-    decimal = options.decimal or detect_decimal(_sample(raw, column))
-    report.detected.setdefault("decimal", decimal)
     col = f"regexp_replace(trim({quote(column)}), '[\\s\u00a0£$€¥]', '', 'g')"
     if decimal == ",":
         return f"TRY_CAST(replace(replace({col}, '.', ''), ',', '.') AS DOUBLE)"
@@ -156,21 +161,26 @@ def _day_month_order(
     col = quote(column)
     first = f"TRY_CAST(regexp_extract({col}, '{pattern}', 1) AS INTEGER)"
     second = f"TRY_CAST(regexp_extract({col}, '{pattern}', 2) AS INTEGER)"
-    stats = con.execute(
+    stats = fetch_row(
+        con,
         f"""SELECT count(*) FILTER (WHERE {first} > 12), list(source_row) FILTER (WHERE {first} > 12)[1:5],
                    list({col}) FILTER (WHERE {first} > 12)[1:3],
                    count(*) FILTER (WHERE {second} > 12), list(source_row) FILTER (WHERE {second} > 12)[1:5],
                    list({col}) FILTER (WHERE {second} > 12)[1:3]
-            FROM raw"""
-    ).fetchone()
+            FROM raw""",
+    )
     n_day_first, rows_df, ex_df, n_month_first, rows_mf, ex_mf = stats
     if n_day_first and n_month_first:
         report.add(
             Issue(
-                "error", "mixed_date_order",
+                "error",
+                "mixed_date_order",
                 f"dates mix day-first ({n_day_first} rows, e.g. rows {rows_df}) and month-first "
                 f"({n_month_first} rows) order",
-                column=column, n_rows=n_month_first, rows=tuple(rows_mf), examples=tuple(ex_df + ex_mf),
+                column=column,
+                n_rows=n_month_first,
+                rows=tuple(rows_mf),
+                examples=tuple(ex_df + ex_mf),
                 fix="export the dates in one format, ideally ISO YYYY-MM-DD",
             )
         )
@@ -178,12 +188,18 @@ def _day_month_order(
     evident = "dayfirst" if n_day_first else "monthfirst" if n_month_first else None
     if options.date_order != "auto":
         if evident and evident != options.date_order:
-            rows, examples, n = (rows_df, ex_df, n_day_first) if evident == "dayfirst" else (rows_mf, ex_mf, n_month_first)
+            rows, examples, n = (
+                (rows_df, ex_df, n_day_first) if evident == "dayfirst" else (rows_mf, ex_mf, n_month_first)
+            )
             report.add(
                 Issue(
-                    "error", "date_order_conflict",
+                    "error",
+                    "date_order_conflict",
                     f"date order was set to {options.date_order} but these values can only be {evident}",
-                    column=column, n_rows=n, rows=tuple(rows), examples=tuple(examples),
+                    column=column,
+                    n_rows=n,
+                    rows=tuple(rows),
+                    examples=tuple(examples),
                     fix=f"set the date order to {evident} (or auto)",
                 )
             )
@@ -200,7 +216,10 @@ def _day_month_order(
 
 
 def _report_unparsed(
-    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: ColumnMapping, checks: dict[str, str],
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    mapping: ColumnMapping,
+    checks: dict[str, str],
     report: ValidationReport,
 ) -> None:
     for field, expr in checks.items():
@@ -208,25 +227,34 @@ def _report_unparsed(
         if column is None:
             continue
         col = quote(column)
-        n_values, n_bad, rows, examples = con.execute(
+        n_values, n_bad, rows, examples = fetch_row(
+            con,
             f"""SELECT count({col}), count(*) FILTER (WHERE bad),
                        list(source_row) FILTER (WHERE bad)[1:10], list(CAST({col} AS VARCHAR)) FILTER (WHERE bad)[1:5]
-                FROM (SELECT source_row, {col}, ({col} IS NOT NULL AND {expr} IS NULL) AS bad FROM raw)"""
-        ).fetchone()
+                FROM (SELECT source_row, {col}, ({col} IS NOT NULL AND {expr} IS NULL) AS bad FROM raw)""",
+        )
         if n_values == 0 or n_values - n_bad < MIN_PARSED_SHARE * n_values:
             kind = "dates" if field == "ts" else "numbers"
             report.add(
                 Issue(
-                    "error", f"unparseable_{field}",
+                    "error",
+                    f"unparseable_{field}",
                     f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})",
-                    column=column, n_rows=n_bad, rows=tuple(rows), examples=tuple(examples),
+                    column=column,
+                    n_rows=n_bad,
+                    rows=tuple(rows),
+                    examples=tuple(examples),
                     fix=f"map {field} to the column that holds {kind}, or fix their format",
                 )
             )
         elif n_bad:
             report.warn(
-                f"unparseable_{field}", f"{n_bad} value(s) cannot be read as {field}; those rows are removed",
-                column=column, n_rows=n_bad, rows=tuple(rows), examples=tuple(examples),
+                f"unparseable_{field}",
+                f"{n_bad} value(s) cannot be read as {field}; those rows are removed",
+                column=column,
+                n_rows=n_bad,
+                rows=tuple(rows),
+                examples=tuple(examples),
                 fix="correct them in the source file if they matter",
             )
 

@@ -75,7 +75,9 @@ def read_raw(path: str | Path, options: ReadOptions | None = None) -> RawTable:
         raw = _read_csv(path, options)
     if raw.table.num_rows == 0:
         raise InputError(
-            "the file has a header but no data rows", where=path.name, fix="export a file that contains transactions"
+            "the file has a header but no data rows",
+            where=path.name,
+            fix="export a file that contains transactions",
         )
     return raw
 
@@ -107,7 +109,9 @@ def _read_excel(path: Path, options: ReadOptions) -> RawTable:
         frame = pd.read_excel(path, sheet_name=options.sheet or 0, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many unrelated types for broken workbooks
         raise InputError(
-            f"cannot read the Excel workbook: {exc}", where=path.name, fix="save it again as .xlsx or export CSV"
+            f"cannot read the Excel workbook: {exc}",
+            where=path.name,
+            fix="save it again as .xlsx or export CSV",
         ) from exc
     names, warnings = _unique_names([str(c) for c in frame.columns])
     frame.columns = names
@@ -151,7 +155,9 @@ def _parse_csv(path: Path, fmt: FileFormat, names: list[str], newlines_in_values
     )
     parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=newlines_in_values)
     convert = pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=True
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
     )
     source = pa.input_stream(str(path), compression=fmt.compression)
     try:
@@ -212,7 +218,9 @@ def _head_bytes(path: Path, compression: str | None) -> bytes:
         with opener(path, "rb") as fh:
             return fh.read(SNIFF_BYTES)
     except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read the file: {exc}", where=path.name, fix="check the file is not truncated") from exc
+        raise InputError(
+            f"cannot read the file: {exc}", where=path.name, fix="check the file is not truncated"
+        ) from exc
 
 
 def _reject_binary(head: bytes, name: str) -> None:

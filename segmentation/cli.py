@@ -1,0 +1,173 @@
+"""The ``segment`` command: everything the app does, scriptable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from segmentation.config import Config, parse_date
+from segmentation.errors import SegmentationError
+from segmentation.features import compute_features, features_markdown, rfm_table
+from segmentation.ingest import ValidationFailed
+from segmentation.pipeline import load_transactions, transactions_summary
+
+log = logging.getLogger("segmentation")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        return args.run(args)
+    except ValidationFailed as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, **exc.report.to_dict()}, indent=2, default=str))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (SegmentationError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segment", description="Customer segmentation from transaction files.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="validate and clean a file; print both reports")
+    _add_input_options(validate)
+    validate.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    validate.add_argument("--affected", type=Path, help="write every removed/changed row with its reason (CSV)")
+    validate.set_defaults(run=_validate)
+
+    features = commands.add_parser("features", help="compute the customer feature table (and RFM)")
+    features.add_argument("--docs", action="store_true", help="print the feature reference (docs/features.md)")
+    _add_input_options(features, required=False)
+    features.add_argument("--as-of", help="snapshot date YYYY-MM-DD: only transactions before it count")
+    features.add_argument("--half-life", type=float, help="half-life in days of the time-decayed features")
+    features.add_argument("--out", type=Path, help="output .parquet or .csv (with RFM scores and segment)")
+    features.set_defaults(run=_features)
+    return parser
+
+
+def _add_input_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("file", type=Path, nargs=None if required else "?", help="CSV, CSV.gz, TSV, XLSX or Parquet")
+    parser.add_argument("--config", type=Path, help="YAML config (read, mapping, cleaning, features sections)")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="set a column mapping, e.g. --map customer_id='Customer ID' (repeatable)",
+    )
+    parser.add_argument("--encoding", help="file encoding (default: detected)")
+    parser.add_argument("--delimiter", help="column delimiter (default: detected); use '\\t' for tab")
+    parser.add_argument("--decimal", choices=[".", ","], help="decimal separator (default: detected)")
+    parser.add_argument("--date-order", choices=["auto", "dayfirst", "monthfirst"], help="day/month order")
+    parser.add_argument("--returns", choices=["net", "drop"], help="returns policy (default: net)")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    raw: dict[str, Any] = yaml.safe_load(args.config.read_text()) if args.config else {}
+    raw = dict(raw or {})
+    read = dict(raw.get("read", {}))
+    delimiter = "\t" if args.delimiter == "\\t" else args.delimiter
+    for key, value in (
+        ("encoding", args.encoding),
+        ("delimiter", delimiter),
+        ("decimal", args.decimal),
+        ("date_order", args.date_order),
+    ):
+        if value:
+            read[key] = value
+    raw["read"] = read
+    if args.returns:
+        raw["cleaning"] = {**raw.get("cleaning", {}), "returns": args.returns}
+    mapping = dict(raw.get("mapping") or {})
+    for item in args.map:
+        field, sep, column = item.partition("=")
+        if not sep:
+            raise SegmentationError(f"--map {item!r}: write it as FIELD=COLUMN, e.g. customer_id=CustomerID")
+        mapping[field.strip()] = column.strip()
+    raw["mapping"] = mapping or None
+    features = dict(raw.get("features", {}))
+    if getattr(args, "as_of", None):
+        features["as_of"] = parse_date(args.as_of)
+    if getattr(args, "half_life", None):
+        features["half_life_days"] = args.half_life
+    raw["features"] = features
+    return Config.from_dict(raw)
+
+
+def _progress(fraction: float, message: str) -> None:
+    log.info("[%3d%%] %s", round(fraction * 100), message)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    result = load_transactions(args.file, _config(args), _progress)
+    if args.affected:
+        result.cleaning.affected.to_csv(args.affected, index=False)
+    summary = transactions_summary(result.transactions)
+    if args.json:
+        payload = {
+            "ok": True,
+            "rows_read": result.validation.rows_read,
+            "rows_kept": result.cleaning.rows_kept,
+            **{k: summary[k] for k in ("customers", "orders", "products", "revenue")},
+            "date_range": [summary["first_ts"], summary["last_ts"]],
+            "cleaning": result.cleaning.counts,
+            "detected": result.validation.detected,
+            "warnings": [w.describe(result.validation.source) for w in result.validation.warnings],
+        }
+        print(json.dumps(payload, indent=2, default=str))
+        return 0
+    print(f"{args.file.name}: {result.validation.rows_read:,} rows read, {result.cleaning.rows_kept:,} kept")
+    print(f"detected: {json.dumps(result.validation.detected, default=str)}")
+    print(
+        f"{summary['customers']:,} customers, {summary['orders']:,} orders, {summary['products']:,} products, "
+        f"{summary['first_ts']} to {summary['last_ts']}, revenue {summary['revenue']:,.2f}"
+    )
+    print("\ncleaning report:")
+    print(result.cleaning.summary().to_string(index=False) if result.cleaning.counts else "  nothing removed")
+    for warning in result.validation.warnings:
+        print(f"warning: {warning.describe(result.validation.source)}")
+    return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    if args.docs:
+        print(features_markdown(), end="")
+        return 0
+    if args.file is None or args.out is None:
+        raise SegmentationError("features needs FILE and --out (or --docs)")
+    config = _config(args)
+    result = load_transactions(args.file, config, _progress)
+    _progress(0.0, "computing features")
+    features = compute_features(result.transactions, config.features)
+    table = features.join(
+        rfm_table(features, config.features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
+    )
+    table.attrs = features.attrs
+    _write_table(table, args.out)
+    _progress(1.0, f"{len(table):,} customers as of {features.attrs['as_of']} -> {args.out}")
+    return 0
+
+
+def _write_table(table: Any, out: Path) -> None:
+    if out.suffix == ".csv":
+        table.to_csv(out)
+    elif out.suffix == ".parquet":
+        table.to_parquet(out)
+    else:
+        raise SegmentationError(f"--out {out}: use a .parquet or .csv file name")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
