@@ -83,7 +83,9 @@ SUCCESSOR_PROB = 0.7
 # Rates of the dirt added when ``SyntheticSpec.dirty`` is true (see data/README.md).
 DIRT_RATES = {
     "guest_line_share": 0.17,  # share of lines in guest orders (no customer_id, no email)
-    "unmatched_return_per_customer": 0.004,  # returns of a product the customer never bought
+    # return of a product the customer never bought (bought before the export began), for customers
+    # whose first order is in the first 60 days, within 60 days of it
+    "unmatched_return_per_early_customer": 0.015,
     "post_per_foreign_order": 0.5,  # POST line on orders from outside the United Kingdom
     "dot_per_guest_web_order": 0.1,  # DOT line on guest web orders
     "manual_per_order": 0.002,  # M line
@@ -181,17 +183,17 @@ class _Persona:
 
 
 PERSONAS = (
-    _Persona("champions", 0.05, (0.0, 0.25), None, 7, False, 10**6, 5.0, 2.0, 0.3, 0.45, 0.02,
+    _Persona("champions", 0.05, (0.0, 0.1), None, 6, False, 10**6, 4.0, 3.0, 0.3, 0.45, 0.025,
              ("home decor", "kitchen", "lighting"), (0.45, 0.45, 0.10)),
-    _Persona("loyal_regulars", 0.15, (0.0, 0.45), None, 30, True, 10**6, 3.0, 0.8, 0.0, 0.55, 0.015,
+    _Persona("loyal_regulars", 0.15, (0.0, 0.3), None, 30, True, 10**6, 3.0, 0.8, 0.0, 0.55, 0.015,
              ("kitchen", "bath & beauty", "pets"), (0.4, 0.3, 0.3)),
-    _Persona("big_spenders", 0.04, (0.0, 0.7), None, 120, False, 10**6, 9.0, 10.0, 0.8, 0.2, 0.12,
+    _Persona("big_spenders", 0.04, (0.0, 0.5), None, 120, False, 10**6, 9.0, 10.0, 0.8, 0.2, 0.12,
              ("lighting", "jewellery", "home decor"), (0.6, 0.1, 0.3)),
-    _Persona("lapsed", 0.22, (0.0, 0.35), (0.1, 0.3), 30, False, 10**6, 2.5, 1.0, 0.0, 0.35, 0.03,
+    _Persona("lapsed", 0.22, (0.0, 0.3), (0.1, 0.3), 30, False, 10**6, 2.5, 1.0, 0.0, 0.35, 0.015,
              ("toys", "party", "christmas"), (0.5, 0.2, 0.3)),
-    _Persona("new_customers", 0.12, (0.9, 0.98), None, 25, False, 3, 2.5, 0.8, 0.0, 0.2, 0.02,
+    _Persona("new_customers", 0.12, (0.92, 0.96), None, 25, False, 3, 2.5, 0.8, 0.0, 0.2, 0.01,
              ("toys", "bags", "stationery"), (0.4, 0.5, 0.1)),
-    _Persona("bargain_one_timers", 0.42, (0.0, 0.6), (0.0, 0.08), 60, False, 2, 0.5, 0.5, -0.5, 0.1, 0.01,
+    _Persona("bargain_one_timers", 0.42, (0.0, 0.15), (0.0, 0.08), 60, False, 2, 0.3, 0.3, -0.5, 0.1, 0.005,
              ("party", "stationery", "garden"), (0.5, 0.1, 0.4)),
 )  # fmt: skip
 SEGMENTS = tuple(p.name for p in PERSONAS)
@@ -525,15 +527,14 @@ def _add_dirt(spec, world, rng, index, persona, orders, lines):
     add_lines(target[lines["order"][pos]], lines["sku"][pos], -rng.integers(1, lines["qty"][pos] + 1),
               lines["pence"][pos])  # fmt: skip
 
-    # Returns with no matching purchase.
-    m = len(persona)
-    who = np.flatnonzero(rng.random(m) < rates["unmatched_return_per_customer"])
+    # Returns with no matching purchase, from customers who may have bought before the export began.
+    first_ts = orders["ts"][sales][np.searchsorted(cust[sales], np.arange(len(persona)))]
+    early = first_ts < 60 * 86_400
+    who = np.flatnonzero(early & (rng.random(len(persona)) < rates["unmatched_return_per_early_customer"]))
     sku = _draw_products(world, rng, np.full(len(who), 2 * _GUEST))
     bought = np.isin(who * n_sku + sku, cust[lines["order"][:sale_lines]] * n_sku + lines["sku"][:sale_lines])
     who, sku = who[~bought], sku[~bought]
-    first_ts = np.full(m, end_ts)
-    np.minimum.at(first_ts, cust[sales], orders["ts"][sales])
-    r_ts = first_ts[who] + (rng.random(len(who)) * (end_ts - first_ts[who])).astype(np.int64)
+    r_ts = first_ts[who] + rng.integers(60 * 86_400, size=len(who))
     last_sale = sales[np.searchsorted(cust[sales], who, side="right") - 1]
     new = add_orders(r_ts, who, 1, orders["channel"][last_sale], orders["country"][last_sale])
     add_lines(new, sku, -rng.integers(1, 4, len(new)), world.pence[sku])

@@ -1,0 +1,41 @@
+# `make run` launches the app on the embedded sample; `make test` runs the whole suite.
+# Both create or reuse .venv. torch is installed first, pinned, so pip takes the local CPU wheel
+# instead of pulling a multi-GB CUDA build.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: run test lint chromium sample docs
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+test: $(STAMP) chromium lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+sample: $(STAMP)
+	$(BIN)/python -m segmentation.synthetic --out data/sample_transactions.csv.gz --truth data/sample_truth.csv
+
+docs: $(STAMP)
+	$(BIN)/segment features --docs > docs/features.md

@@ -1,0 +1,515 @@
+"""Benchmark: ingest, cleaning and features (ours) against a plain-pandas RFM baseline.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_ingest.py                 # Online Retail + ~10M-line synthetic file
+    .venv/bin/python bench/bench_ingest.py --skip-large    # Online Retail only (a few seconds)
+    .venv/bin/python bench/bench_ingest.py --rows 2000000  # a smaller synthetic file
+
+For each data set two implementations run, each in a fresh Python process (so the peak RSS of one run is
+not inflated by another):
+
+- ``ours``: ``load_transactions`` (format sniffing, column mapping, validation, cleaning report) +
+  ``compute_features`` (every feature, DuckDB SQL) + ``rfm_table`` (RFM scores and named segments);
+- ``baseline``: the straightforward plain-pandas RFM a data scientist writes first: ``pd.read_csv``,
+  drop missing customers, cancellations/returns, non-positive prices and exact duplicates, group by
+  customer (recency, distinct orders, revenue), 1-5 scores with ``pd.qcut`` on ranks.
+
+Timings are wall-clock seconds of the work itself: interpreter start-up and imports are measured
+separately and left out. Peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` of the child process, which
+includes the imports. The synthetic file is written once under ``bench/out/`` (git-ignored) and reused;
+it is regenerated when the spec or ``segmentation/synthetic.py`` changes.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before numpy is imported anywhere (parent and children inherit it).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+SYNTHETIC_SOURCE = ROOT / "segmentation" / "synthetic.py"
+CALIBRATION_CUSTOMERS = 20_000
+CUSTOMER_TOLERANCE = 0.02
+"""Both implementations must find the same number of customers within this share."""
+
+TARGETS = {
+    "online_retail_seconds": 5.0,
+    "large_seconds": 60.0,
+    "large_peak_rss_gib": 6.0,
+    "large_speedup": 3.0,
+}
+
+# Source columns of each data set, for the baseline only (ours infers its mapping from the file).
+COLUMNS = {
+    "online_retail": {
+        "customer": "CustomerID",
+        "order": "InvoiceNo",
+        "date": "InvoiceDate",
+        "quantity": "Quantity",
+        "price": "UnitPrice",
+    },
+    "synthetic": {
+        "customer": "customer_id",
+        "order": "order_id",
+        "date": "order_date",
+        "quantity": "quantity",
+        "price": "unit_price",
+    },
+}
+
+
+LOAD_STEPS = {"reading": "read+sniff", "mapping": "map+parse+validate", "cleaning": "clean"}
+"""The progress messages of ``load_transactions`` (first word) -> the step that starts there."""
+
+
+def peak_rss_gib() -> float:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+# --------------------------------------------------------------------------------------------------------
+# Child side: one (data set, implementation) run in a fresh process.
+# --------------------------------------------------------------------------------------------------------
+
+
+class PhaseClock:
+    """Wall time and peak RSS at the end of each named phase."""
+
+    def __init__(self) -> None:
+        self.phases: list[dict[str, Any]] = []
+        self.last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases.append({"phase": name, "seconds": now - self.last, "peak_rss_gib": peak_rss_gib()})
+        self.last = now
+
+
+def run_ours(path: Path) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from segmentation.config import FeatureConfig
+    from segmentation.features import compute_features, rfm_table
+    from segmentation.pipeline import load_transactions
+
+    imports = time.perf_counter() - t0
+    clock = PhaseClock()
+    # load_transactions reports progress at the start of each of its steps: use it to split the load.
+    marks: list[tuple[str, float]] = []
+    result = load_transactions(path, progress=lambda _f, message: marks.append((message, time.perf_counter())))
+    clock.done("load_transactions")
+    features = compute_features(result.transactions, FeatureConfig(as_of=None))
+    clock.done("compute_features")
+    rfm = rfm_table(features)
+    clock.done("rfm_table")
+    load_steps = []
+    for (message, start), (_, end) in zip(marks, marks[1:], strict=False):
+        step = message.split(" ")[0]
+        load_steps.append({"step": LOAD_STEPS.get(step, step), "seconds": end - start})
+    return {
+        "imports_seconds": imports,
+        "phases": clock.phases,
+        "load_steps": load_steps,
+        "rows": result.cleaning.rows_in,
+        "rows_kept": result.cleaning.rows_kept,
+        "cleaning_counts": result.cleaning.counts,
+        "customers": len(rfm),
+        "n_features": features.shape[1],
+        "segments": rfm["rfm_segment"].value_counts().to_dict(),
+    }
+
+
+def run_baseline(path: Path, dataset: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import pandas as pd
+
+    imports = time.perf_counter() - t0
+    c = COLUMNS[dataset]
+    clock = PhaseClock()
+    df = pd.read_csv(path, parse_dates=[c["date"]])
+    rows = len(df)
+    clock.done("read_csv")
+    df = df.dropna(subset=[c["customer"]])
+    cancelled = df[c["order"]].astype(str).str.startswith("C")
+    df = df[~cancelled & (df[c["quantity"]] > 0) & (df[c["price"]] > 0)]
+    df = df.drop_duplicates()
+    df["amount"] = df[c["quantity"]] * df[c["price"]]
+    rows_kept = len(df)
+    clock.done("clean")
+    as_of = df[c["date"]].max().normalize() + pd.Timedelta(days=1)
+    rfm = df.groupby(c["customer"]).agg(
+        last=(c["date"], "max"), frequency=(c["order"], "nunique"), monetary=("amount", "sum")
+    )
+    rfm["recency_days"] = (as_of - rfm["last"]).dt.days
+    rfm["r_score"] = pd.qcut(rfm["recency_days"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(int)
+    rfm["f_score"] = pd.qcut(rfm["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    rfm["m_score"] = pd.qcut(rfm["monetary"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    rfm["rfm_code"] = rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
+    clock.done("rfm")
+    return {
+        "imports_seconds": imports,
+        "phases": clock.phases,
+        "load_steps": [],
+        "rows": rows,
+        "rows_kept": rows_kept,
+        "customers": len(rfm),
+    }
+
+
+def run_generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
+    from segmentation.synthetic import SyntheticSpec, write_sample
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        lines = write_sample(Path(tmp) / "calibration.csv", SyntheticSpec(n_customers=CALIBRATION_CUSTOMERS, seed=seed))
+        calibration_seconds = time.perf_counter() - t0
+    customers = max(1, round(CALIBRATION_CUSTOMERS * rows / lines))
+    partial = path.with_suffix(".partial")
+    t0 = time.perf_counter()
+    n_lines = write_sample(partial, SyntheticSpec(n_customers=customers, seed=seed))
+    seconds = time.perf_counter() - t0
+    partial.replace(path)
+    return {
+        "customers": customers,
+        "lines": n_lines,
+        "seconds": seconds,
+        "calibration_lines_per_customer": lines / CALIBRATION_CUSTOMERS,
+        "calibration_seconds": calibration_seconds,
+        "bytes": path.stat().st_size,
+        "peak_rss_gib": peak_rss_gib(),
+    }
+
+
+def child_main(args: argparse.Namespace) -> None:
+    kind, dataset, path = args.child
+    if kind == "ours":
+        result = run_ours(Path(path))
+    elif kind == "baseline":
+        result = run_baseline(Path(path), dataset)
+    elif kind == "generate":
+        result = run_generate(Path(path), args.rows, args.seed)
+    else:
+        raise SystemExit(f"unknown child kind {kind!r}")
+    result["peak_rss_gib"] = peak_rss_gib()
+    Path(args.result).write_text(json.dumps(result, default=str))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Parent side: machine facts, the synthetic file, the runs, the table and the targets.
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    dataset: str
+    label: str
+    impl: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(sum(p["seconds"] for p in r["phases"]) for r in self.results)
+
+    @property
+    def all_seconds(self) -> list[float]:
+        return [sum(p["seconds"] for p in r["phases"]) for r in self.results]
+
+    @property
+    def rows(self) -> int:
+        return self.results[0]["rows"]
+
+    @property
+    def peak_rss_gib(self) -> float:
+        return max(r["peak_rss_gib"] for r in self.results)
+
+    @property
+    def customers(self) -> int:
+        return self.results[0]["customers"]
+
+
+def spawn(kind: str, dataset: str, path: Path, extra: list[str] | None = None, timeout: float = 3600) -> dict[str, Any]:
+    """Run this script as a child doing one job; return what it wrote."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        result_path = Path(fh.name)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, dataset, str(path), "--result", str(result_path)]
+    cmd += extra or []
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit(f"child run {kind} on {dataset} failed with exit status {proc.returncode}")
+        return json.loads(result_path.read_text())
+    finally:
+        result_path.unlink(missing_ok=True)
+
+
+def machine_facts() -> dict[str, Any]:
+    import duckdb
+    import numpy
+    import pandas
+    import pyarrow
+
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    cpu = "unknown"
+    if Path("/proc/cpuinfo").exists():
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")),
+            platform.processor() or "unknown",
+        )
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        commit += " (with uncommitted changes)" if dirty.strip() else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gib": round(mem_kib / 2**20, 1),
+        "load_average_1_5_15": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "numpy": numpy.__version__,
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "commit": commit,
+    }
+
+
+def synthetic_file(rows: int, seed: int, regenerate: bool) -> tuple[Path, dict[str, Any]]:
+    """The cached synthetic file for (rows, seed, generator source), generated when missing."""
+    source_hash = hashlib.sha256(SYNTHETIC_SOURCE.read_bytes()).hexdigest()[:12]
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"synthetic_{rows}_seed{seed}.csv"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists() and not regenerate:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("generator_sha256") == source_hash and meta.get("bytes") == path.stat().st_size:
+            meta["cached"] = True
+            return path, meta
+        print(f"  {path.name}: generator or file changed since it was written; generating it again")
+    print(f"  generating {path.relative_to(ROOT)} (~{rows:,} lines, seed {seed}) ...", flush=True)
+    meta = spawn("generate", "synthetic", path, ["--rows", str(rows), "--seed", str(seed)])
+    meta.update(generator_sha256=source_hash, rows_requested=rows, seed=seed, generated=dt.datetime.now().isoformat())
+    meta_path.write_text(json.dumps(meta, indent=2))
+    meta["cached"] = False
+    return path, meta
+
+
+def count_lines(path: Path) -> int:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
+
+
+def fmt_phases(result: dict[str, Any]) -> str:
+    parts = [f"{p['phase']} {p['seconds']:.2f}s" for p in result["phases"]]
+    text = ", ".join(parts)
+    if result.get("load_steps"):
+        text += "  [load: " + ", ".join(f"{s['step']} {s['seconds']:.2f}s" for s in result["load_steps"]) + "]"
+    return text
+
+
+def print_table(runs: list[Run]) -> list[dict[str, Any]]:
+    rows = []
+    by_dataset: dict[str, dict[str, Run]] = {}
+    for run in runs:
+        by_dataset.setdefault(run.dataset, {})[run.impl] = run
+    for run in runs:
+        ours = by_dataset[run.dataset].get("ours")
+        ratio = run.seconds / ours.seconds if ours and run.impl == "baseline" else None
+        rows.append(
+            {
+                "data set": run.label,
+                "implementation": run.impl,
+                "rows": f"{run.rows:,}",
+                "seconds": f"{run.seconds:.2f}",
+                "rows/s": f"{run.rows / run.seconds:,.0f}",
+                "peak RSS GiB": f"{run.peak_rss_gib:.2f}",
+                "customers": f"{run.customers:,}",
+                "baseline/ours": f"{ratio:.2f}x" if ratio else "",
+            }
+        )
+    headers = list(rows[0])
+    widths = {h: max(len(h), *(len(r[h]) for r in rows)) for h in headers}
+    numeric = {"rows", "seconds", "rows/s", "peak RSS GiB", "customers", "baseline/ours"}
+
+    def line(values: dict[str, str]) -> str:
+        return "| " + " | ".join(
+            values[h].rjust(widths[h]) if h in numeric else values[h].ljust(widths[h]) for h in headers
+        ) + " |"
+
+    print(line({h: h for h in headers}))
+    print("| " + " | ".join(("-" * (widths[h] - 1) + ":") if h in numeric else "-" * widths[h] for h in headers) + " |")
+    for r in rows:
+        print(line(r))
+    return rows
+
+
+def check_targets(runs: list[Run]) -> list[dict[str, Any]]:
+    get = {(r.dataset, r.impl): r for r in runs}
+    checks = []
+
+    def add(name: str, measured: str, passed: bool) -> None:
+        checks.append({"target": name, "measured": measured, "result": "PASS" if passed else "FAIL"})
+
+    if ("online_retail", "ours") in get:
+        s = get[("online_retail", "ours")].seconds
+        add(f"Online Retail end to end < {TARGETS['online_retail_seconds']:.0f} s", f"{s:.2f} s", s < TARGETS["online_retail_seconds"])
+    if ("synthetic", "ours") in get:
+        ours = get[("synthetic", "ours")]
+        n = f"{ours.rows / 1e6:.1f}M rows"
+        add(f"{n} end to end < {TARGETS['large_seconds']:.0f} s", f"{ours.seconds:.2f} s", ours.seconds < TARGETS["large_seconds"])
+        add(
+            f"{n} peak RSS < {TARGETS['large_peak_rss_gib']:.0f} GB",
+            f"{ours.peak_rss_gib:.2f} GiB",
+            ours.peak_rss_gib < TARGETS["large_peak_rss_gib"],
+        )
+        if ("synthetic", "baseline") in get:
+            ratio = get[("synthetic", "baseline")].seconds / ours.seconds
+            add(f"{n} >= {TARGETS['large_speedup']:.0f}x faster than plain pandas", f"{ratio:.2f}x", ratio >= TARGETS["large_speedup"])
+    width = max(len(c["target"]) for c in checks)
+    for c in checks:
+        print(f"  {c['result']}  {c['target'].ljust(width)}  measured {c['measured']}")
+    return checks
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="lines of the synthetic file (default 10M)")
+    parser.add_argument("--skip-large", action="store_true", help="run on Online Retail only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic file (default 0)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per (data set, implementation); median is shown")
+    parser.add_argument("--regenerate", action="store_true", help="write the synthetic file again even if cached")
+    parser.add_argument("--online-retail", type=Path, default=ONLINE_RETAIL, help="path of online_retail.csv.gz")
+    parser.add_argument("--json", type=Path, default=OUT / "bench_ingest.json", help="where to save all figures")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child_main(args)
+        return
+
+    started = time.perf_counter()
+    facts = machine_facts()
+    print("== Benchmark: ingest, cleaning and features vs plain pandas ==")
+    for key, value in facts.items():
+        print(f"  {key:<21} {value}")
+    print("  note: timings are wall-clock on a machine shared with other work, so they are noisy")
+    print()
+
+    datasets: list[tuple[str, str, Path]] = []
+    generation = None
+    if not args.online_retail.exists():
+        raise SystemExit(f"{args.online_retail} not found (pass --online-retail PATH)")
+    datasets.append(("online_retail", "Online Retail (UCI)", args.online_retail))
+    if not args.skip_large:
+        print("== Synthetic data set ==")
+        path, generation = synthetic_file(args.rows, args.seed, args.regenerate)
+        state = "cached; generated earlier in" if generation["cached"] else "generated in"
+        print(
+            f"  {path.relative_to(ROOT)}: {generation['lines']:,} lines, {generation['customers']:,} customers, "
+            f"{generation['bytes'] / 1e9:.2f} GB; {state} {generation['seconds']:.1f} s "
+            f"({generation['lines'] / generation['seconds']:,.0f} lines/s, peak RSS {generation['peak_rss_gib']:.2f} GiB; "
+            f"calibration {generation['calibration_lines_per_customer']:.1f} lines/customer)"
+        )
+        print()
+        datasets.append(("synthetic", f"synthetic {generation['lines'] / 1e6:.1f}M", path))
+
+    print("== Runs (each in a fresh process) ==")
+    runs: list[Run] = []
+    for dataset, label, path in datasets:
+        for impl in ("ours", "baseline"):
+            run = Run(dataset, label, impl)
+            for i in range(args.repeat):
+                result = spawn(impl, dataset, path)
+                run.results.append(result)
+                total = sum(p["seconds"] for p in result["phases"])
+                print(
+                    f"  {label} / {impl}{f' #{i + 1}' if args.repeat > 1 else ''}: {total:.2f}s total; "
+                    f"{fmt_phases(result)}; imports {result['imports_seconds']:.2f}s (not counted); "
+                    f"peak RSS {result['peak_rss_gib']:.2f} GiB; {result['rows']:,} rows in, "
+                    f"{result['rows_kept']:,} kept, {result['customers']:,} customers",
+                    flush=True,
+                )
+                if result.get("cleaning_counts"):
+                    print(f"      cleaning report: {result['cleaning_counts']}")
+            runs.append(run)
+
+    print()
+    print("== Customers found (sanity check) ==")
+    sane = True
+    for dataset, label, _ in datasets:
+        ours = next(r for r in runs if r.dataset == dataset and r.impl == "ours")
+        base = next(r for r in runs if r.dataset == dataset and r.impl == "baseline")
+        diff = abs(ours.customers - base.customers) / max(base.customers, 1)
+        ok = diff <= CUSTOMER_TOLERANCE
+        sane &= ok
+        print(
+            f"  {label}: ours {ours.customers:,}, baseline {base.customers:,} "
+            f"({diff:.2%} apart; {'OK' if ok else 'MISMATCH'}, tolerance {CUSTOMER_TOLERANCE:.0%})"
+        )
+
+    print()
+    print("== Results (seconds: end to end without interpreter start-up and imports; median of runs) ==")
+    table = print_table(runs)
+    if args.repeat > 1:
+        for run in runs:
+            print(f"  {run.label} / {run.impl}: runs {', '.join(f'{s:.2f}' for s in run.all_seconds)} s")
+    print()
+    print("== Targets ==")
+    checks = check_targets(runs)
+    print()
+    print(f"whole benchmark: {time.perf_counter() - started:.0f} s")
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps(
+            {
+                "command": " ".join([".venv/bin/python", "bench/bench_ingest.py", *sys.argv[1:]]),
+                "machine": facts,
+                "generation": generation,
+                "runs": [{"dataset": r.dataset, "label": r.label, "impl": r.impl, "results": r.results} for r in runs],
+                "table": table,
+                "targets": checks,
+                "customers_consistent": sane,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    print(f"figures saved to {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+    if not sane:
+        raise SystemExit("the two implementations disagree on the number of customers")
+
+
+if __name__ == "__main__":
+    main()

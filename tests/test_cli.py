@@ -1,0 +1,86 @@
+"""The ``segment`` command: exit codes, JSON summary, feature output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from segmentation.cli import main
+
+from .conftest import CORPUS
+
+
+def test_validate_json_summary(capsys) -> None:
+    assert main(["-q", "validate", str(CORPUS / "cp1252.csv"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows_read"] == 6 and summary["rows_kept"] == 4
+    assert summary["customers"] == 2 and summary["orders"] == 3 and summary["products"] == 3
+    assert summary["date_range"] == ["2010-12-01 08:26:00", "2010-12-14 09:41:00"]
+    assert summary["cleaning"] == {"missing_customer_id": 1, "non_product_code": 1, "return_netted": 1}
+    assert summary["detected"]["encoding"] == "cp1252"
+
+
+def test_validate_human_report_and_affected_rows(tmp_path, capsys) -> None:
+    affected = tmp_path / "affected.csv"
+    assert main(["-q", "validate", str(CORPUS / "tab.tsv"), "--affected", str(affected)]) == 0
+    out = capsys.readouterr().out
+    assert "6 rows read, 4 kept" in out and "missing_customer_id" in out
+    assert sorted(pd.read_csv(affected)["source_row"]) == [5, 6, 7]
+
+
+def test_bad_input_exits_non_zero_with_one_line_reason(capsys) -> None:
+    assert main(["-q", "validate", str(CORPUS / "missing_quantity.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "quantity" in err[0]
+
+
+def test_fatal_validation_error_still_prints_json(capsys) -> None:
+    assert main(["-q", "validate", str(CORPUS / "mixed_date_order.csv"), "--json"]) == 2
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert payload["ok"] is False and payload["errors"][0]["code"] == "mixed_date_order"
+
+
+def test_mapping_can_be_set_on_the_command_line(write_csv, capsys) -> None:
+    path = write_csv([["who", "what", "when", "n", "each", "ticket"],
+                      ["a1", "p1", "2011-01-01 10:00", "2", "1.5", "t1"]])
+    assert main(["-q", "validate", str(path)]) == 2
+    capsys.readouterr()
+    args = ["--map", "customer_id=who", "--map", "product_id=what", "--map", "ts=when", "--map", "quantity=n",
+            "--map", "unit_price=each", "--map", "order_id=ticket"]
+    assert main(["-q", "validate", str(path), "--json", *args]) == 0
+    assert json.loads(capsys.readouterr().out)["rows_kept"] == 1
+
+
+def test_features_writes_parquet_with_rfm(tmp_path) -> None:
+    out = tmp_path / "features.parquet"
+    assert main(["-q", "features", str(CORPUS / "dayfirst.csv"), "--as-of", "2011-01-01", "--out", str(out)]) == 0
+    table = pd.read_parquet(out)
+    assert set(table.index) == {"17850", "01234"}
+    assert {"recency_days", "frequency", "monetary", "r_score", "rfm_segment", "decayed_spend"} <= set(table.columns)
+    assert table.loc["17850", "frequency"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["features", str(CORPUS / "tab.tsv"), "--as-of", "01/02/2011", "--out", "x.parquet"], "YYYY-MM-DD"),
+        (["features", str(CORPUS / "tab.tsv"), "--out", "x.xlsx"], ".parquet or .csv"),
+        (["validate", str(CORPUS / "tab.tsv"), "--map", "customer_id"], "FIELD=COLUMN"),
+        (["validate", str(CORPUS / "tab.tsv"), "--map", "shoe_size=Quantity"], "unknown field"),
+    ],
+)
+def test_usage_errors_are_specific(args, message, capsys) -> None:
+    assert main(["-q", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_progress_goes_to_stderr() -> None:
+    done = subprocess.run([sys.executable, "-m", "segmentation.cli", "validate", str(CORPUS / "pipe.txt"), "--json"],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["rows_kept"] == 4
+    assert "[100%]" in done.stderr

@@ -1,0 +1,177 @@
+"""Shared pieces of the pages: data sets, cached library calls, error display and chart styling."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from segmentation.config import Config, FeatureConfig, ReadOptions
+from segmentation.errors import InputError, SegmentationError
+from segmentation.features import compute_features, default_as_of, rfm_table
+from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
+from segmentation.pipeline import IngestResult, load_transactions
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_transactions.csv.gz"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "segmentation-uploads"
+CACHED_FILES = 4
+"""How many loaded files (with their settings) stay in memory for all sessions together."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A transactions file on disk, identified by the hash of its content."""
+
+    path: str
+    name: str
+    digest: str
+    is_sample: bool = False
+
+
+def sample_dataset() -> Dataset | None:
+    """The embedded sample data set, or ``None`` when it is missing from the installation."""
+    if not SAMPLE_PATH.is_file():
+        return None
+    return Dataset(str(SAMPLE_PATH), SAMPLE_PATH.name, _file_digest(str(SAMPLE_PATH)), is_sample=True)
+
+
+@st.cache_data(show_spinner=False)
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_upload(upload: UploadedFile) -> Dataset:
+    """Write an upload to a temporary file named after its content hash (written once per content)."""
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    name = re.sub(r"[^\w.\- ]", "_", Path(upload.name).name).lstrip(".") or "upload.csv"
+    path = UPLOAD_DIR / digest[:32] / name  # the library quotes the file name in its messages
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return Dataset(str(path), name, digest)
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=16)
+def inspect_file(dataset: Dataset, read: ReadOptions) -> tuple[list[str], dict[str, str]]:
+    """The file's column names and the mapping inferred from its headers and content."""
+    raw = read_raw(dataset.path, read)
+    return raw.columns, infer_mapping(raw.table).columns
+
+
+@st.cache_resource(show_spinner=False, max_entries=CACHED_FILES)
+def load(dataset: Dataset, config: Config) -> IngestResult:
+    """Read, validate and clean a file with a progress bar. Shared by all sessions: never mutate the result."""
+    slot = st.empty()
+    try:
+        bar = slot.progress(0.0, text=f"Loading {dataset.name}…")
+        return load_transactions(dataset.path, config, lambda done, step: bar.progress(done, text=step.capitalize()))
+    finally:
+        slot.empty()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Headline numbers and small aggregates of the clean transactions."""
+
+    kpis: dict[str, float | int | date]
+    monthly: pd.DataFrame
+    products: pd.DataFrame
+    countries: pd.DataFrame
+
+
+@st.cache_data(show_spinner="Summarising…", max_entries=16)
+def overview(dataset: Dataset, config: Config, top: int = 10) -> Overview:
+    """KPIs, revenue by month and the top products and countries by revenue."""
+    con = duckdb.connect()
+    con.register("t", load(dataset, config).transactions)
+    kpis = con.sql(
+        """SELECT count(*) AS rows, count(DISTINCT customer_id) AS customers, count(DISTINCT order_id) AS orders,
+                  count(DISTINCT product_id) AS products, sum(amount) AS revenue,
+                  min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM t"""
+    ).df().iloc[0].to_dict()
+    monthly = con.sql("SELECT date_trunc('month', ts) AS month, sum(amount) AS revenue FROM t GROUP BY 1 ORDER BY 1")
+    products = con.sql(
+        f"""SELECT coalesce(any_value(description), product_id) || ' (' || product_id || ')' AS product,
+                   sum(amount) AS revenue FROM t GROUP BY product_id ORDER BY revenue DESC LIMIT {int(top)}"""
+    )
+    countries = con.sql(
+        f"""SELECT coalesce(country, 'unknown') AS country, sum(amount) AS revenue, count(DISTINCT customer_id)
+                   AS customers FROM t GROUP BY 1 ORDER BY revenue DESC LIMIT {int(top)}"""
+    )
+    return Overview(kpis, monthly.df(), products.df(), countries.df())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def snapshot_default(dataset: Dataset, config: Config) -> date:
+    """The default as-of date of the features: the day after the last transaction."""
+    return default_as_of(load(dataset, config).transactions)
+
+
+@st.cache_data(show_spinner="Computing customer features…", max_entries=16)
+def customer_table(dataset: Dataset, config: Config, features: FeatureConfig) -> pd.DataFrame:
+    """Every customer feature plus RFM scores, code and named segment, one row per customer."""
+    table = compute_features(load(dataset, config).transactions, features)
+    rfm = rfm_table(table, features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
+    return table.join(rfm)
+
+
+def show_error(exc: SegmentationError) -> None:
+    """A library error as a readable message (with the validation issues when there are some)."""
+    if isinstance(exc, ValidationFailed):
+        st.error(f"**{exc.report.source} cannot be used as it is.** Fix the problems below and try again.")
+        for issue in exc.report.errors:
+            st.error(issue.describe(exc.report.source))
+        if exc.report.warnings:
+            st.caption("Warnings")
+            st.dataframe(issues_frame(exc.report.warnings), hide_index=True)
+    elif isinstance(exc, InputError):
+        where = f"**{exc.where}**: " if exc.where else ""
+        fix = f"\n\n**How to fix it:** {exc.fix}" if exc.fix else ""
+        st.error(f"{where}{exc.problem}{fix}")
+    else:
+        st.error(str(exc))
+
+
+def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+    """Validation issues as a table an analyst can read."""
+    rows = [asdict(issue) for issue in issues]
+    frame = pd.DataFrame(rows, columns=["column", "message", "n_rows", "rows", "examples", "fix"])
+    for column in ("rows", "examples"):
+        frame[column] = frame[column].map(lambda values: ", ".join(map(str, values)))
+    return frame.rename(
+        columns={"column": "Column", "message": "Problem", "n_rows": "Rows affected", "rows": "First rows",
+                 "examples": "Examples", "fix": "How to fix"}
+    )
+
+
+def compact(value: float) -> str:
+    """A number for a KPI tile: 1234 -> 1,234; 1234567 -> 1.23M (no currency symbol)."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(value) >= limit:
+            return f"{value / limit:,.2f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def plot(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> None:
+    """Show a Plotly figure with a readable title, axis labels and tight margins."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"}, height=height, margin={"l": 8, "r": 8, "t": 48, "b": 8},
+        xaxis_title=x, yaxis_title=y, legend_title_text="",
+    )
+    st.plotly_chart(fig, config={"displaylogo": False})

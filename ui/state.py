@@ -1,0 +1,39 @@
+"""What a session remembers across reruns and pages: the loaded file's identity and its settings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from segmentation.config import Config
+from ui.components import Dataset
+
+_LOADED = "loaded"
+_UPLOAD = "upload_dataset"
+
+
+def loaded() -> tuple[Dataset, Config] | None:
+    """The data set and settings of the last successful load, if any."""
+    return st.session_state.get(_LOADED)
+
+
+def remember(dataset: Dataset, config: Config) -> None:
+    st.session_state[_LOADED] = (dataset, config)
+
+
+def forget() -> None:
+    st.session_state.pop(_LOADED, None)
+
+
+def config_for(dataset: Dataset) -> Config | None:
+    """The settings last used with ``dataset``, so the Data page shows them again after a page switch."""
+    last = loaded()
+    return last[1] if last and last[0] == dataset else None
+
+
+def last_upload() -> tuple[str, Dataset] | None:
+    """The uploader's file id and data set of the last upload (the uploader forgets it on a page switch)."""
+    return st.session_state.get(_UPLOAD)
+
+
+def remember_upload(file_id: str, dataset: Dataset) -> None:
+    st.session_state[_UPLOAD] = (file_id, dataset)
