@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from segmentation.clustering import DEFAULT_FEATURES, METHODS, FeaturePreprocessor, SegmentationModel, choose_k
 from segmentation.config import Config, parse_date
 from segmentation.errors import SegmentationError
 from segmentation.features import compute_features, features_markdown, rfm_table
@@ -54,6 +55,23 @@ def _parser() -> argparse.ArgumentParser:
     features.add_argument("--half-life", type=float, help="half-life in days of the time-decayed features")
     features.add_argument("--out", type=Path, help="output .parquet or .csv (with RFM scores and segment)")
     features.set_defaults(run=_features)
+
+    cluster = commands.add_parser("cluster", help="segment customers from a feature table")
+    cluster.add_argument("features", type=Path, help="feature table from `segment features` (.parquet or .csv)")
+    cluster.add_argument("--method", choices=list(METHODS), default="kmeans")
+    cluster.add_argument("--k", default="5", help="number of segments, or 'auto' (gmm: by BIC) (default 5)")
+    cluster.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
+    cluster.add_argument("--seed", type=int, default=0)
+    cluster.add_argument("--out", type=Path, required=True, help="assignments (.parquet or .csv)")
+    cluster.add_argument("--model", type=Path, help="also save the fitted model here (to assign new customers)")
+    cluster.add_argument("--profiles", type=Path, help="also write the segment profiles (CSV)")
+    cluster.set_defaults(run=_cluster)
+
+    choose = commands.add_parser("choose-k", help="score k = 2..10 and recommend a number of segments")
+    choose.add_argument("features", type=Path)
+    choose.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
+    choose.add_argument("--max-k", type=int, default=10)
+    choose.set_defaults(run=_choose_k)
     return parser
 
 
@@ -157,6 +175,59 @@ def _features(args: argparse.Namespace) -> int:
     table.attrs = features.attrs
     _write_table(table, args.out)
     _progress(1.0, f"{len(table):,} customers as of {features.attrs['as_of']} -> {args.out}")
+    return 0
+
+
+def _read_features(path: Path) -> Any:
+    import pandas as pd
+
+    if not path.exists():
+        raise SegmentationError(f"{path}: file not found")
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, index_col=0, dtype={0: str})
+    if "recency_days" not in table.columns:
+        raise SegmentationError(
+            f"{path}: not a feature table (no recency_days column); make one with `segment features`"
+        )
+    return table
+
+
+def _feature_choice(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(c.strip() for c in args.use.split(",")) if args.use else DEFAULT_FEATURES
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    features = _read_features(args.features)
+    params: dict[str, Any] = {}
+    if args.method == "hdbscan":
+        if args.k != "5":
+            raise SegmentationError("hdbscan finds the number of segments itself; leave out --k")
+    elif args.k == "auto":
+        if args.method != "gmm":
+            raise SegmentationError("--k auto is for gmm; for other methods run `segment choose-k` first")
+        params = {"n_clusters": None, "covariance_type": None}
+    elif args.k.isdigit() and int(args.k) >= 2:
+        params = {"n_clusters": int(args.k)}
+    else:
+        raise SegmentationError(f"--k {args.k!r}: give a whole number of at least 2, or auto")
+    _progress(0.0, f"fitting {args.method} on {len(features):,} customers")
+    model = SegmentationModel(args.method, params, _feature_choice(args), args.seed)
+    model.fit(features, features.get("rfm_segment"))
+    _write_table(model.fitted_assignments(features), args.out)
+    if args.model:
+        model.save(args.model)
+    if args.profiles:
+        model.profiles_.to_csv(args.profiles)
+    print(model.profiles_[["name", "customers", "share", "revenue_share"]].to_string())
+    _progress(1.0, f"{model.segmenter_.n_clusters_} segments -> {args.out}")
+    return 0
+
+
+def _choose_k(args: argparse.Namespace) -> int:
+    features = _read_features(args.features)
+    X = FeaturePreprocessor(_feature_choice(args)).fit_transform(features)
+    selection = choose_k(X, range(2, args.max_k + 1))
+    print(selection.table.to_string(index=False))
+    print(f"recommended {selection.reason}")
     return 0
 
 

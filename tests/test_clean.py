@@ -30,14 +30,27 @@ def path(write_csv):
 def test_each_row_gets_one_reason(path) -> None:
     report = load_transactions(path).cleaning
     assert report.counts == {
-        "zero_quantity": 1, "missing_customer_id": 1, "non_product_code": 2, "exact_duplicate": 1,
-        "nonpositive_price": 1, "return_unmatched": 1, "return_netted": 1,
+        "zero_quantity": 1,
+        "missing_customer_id": 1,
+        "non_product_code": 2,
+        "exact_duplicate": 1,
+        "nonpositive_price": 1,
+        "return_unmatched": 1,
+        "return_netted": 1,
     }
     assert report.rows_in == 10 and report.rows_kept == 3
     assert report.rows_removed == sum(n for r, n in report.counts.items() if r != "return_netted")
     rows = dict(zip(report.affected["source_row"], report.affected["reason"], strict=True))
-    assert rows == {3: "exact_duplicate", 4: "nonpositive_price", 5: "non_product_code", 6: "missing_customer_id",
-                    7: "return_netted", 8: "return_unmatched", 9: "non_product_code", 10: "zero_quantity"}
+    assert rows == {
+        3: "exact_duplicate",
+        4: "nonpositive_price",
+        5: "non_product_code",
+        6: "missing_customer_id",
+        7: "return_netted",
+        8: "return_unmatched",
+        9: "non_product_code",
+        10: "zero_quantity",
+    }
     assert set(report.affected.loc[report.affected["reason"] == "return_netted", "action"]) == {"changed"}
 
 
@@ -61,8 +74,13 @@ def test_drop_policy_removes_all_returns(path) -> None:
 
 
 def test_switches_keep_rows(path) -> None:
-    policy = CleaningPolicy(drop_missing_customer=False, drop_duplicates=False, drop_nonpositive_price=False,
-                            non_product_codes=(), non_product_prefixes=())
+    policy = CleaningPolicy(
+        drop_missing_customer=False,
+        drop_duplicates=False,
+        drop_nonpositive_price=False,
+        non_product_codes=(),
+        non_product_prefixes=(),
+    )
     counts = load_transactions(path, Config(cleaning=policy)).cleaning.counts
     assert set(counts) == {"zero_quantity", "return_unmatched", "return_netted"}
 
@@ -73,5 +91,9 @@ def test_extreme_quantities_are_outliers(write_csv) -> None:
     report = load_transactions(write_csv([HEADER, *rows])).cleaning
     assert report.counts == {"extreme_outlier": 1}
     assert report.outlier_threshold == pytest.approx(20.0)
-    assert load_transactions(write_csv([HEADER, *rows]), Config(cleaning=CleaningPolicy(outlier_factor=None))
-                             ).cleaning.counts == {}
+    assert (
+        load_transactions(
+            write_csv([HEADER, *rows]), Config(cleaning=CleaningPolicy(outlier_factor=None))
+        ).cleaning.counts
+        == {}
+    )

@@ -46,12 +46,25 @@ def test_fatal_validation_error_still_prints_json(capsys) -> None:
 
 
 def test_mapping_can_be_set_on_the_command_line(write_csv, capsys) -> None:
-    path = write_csv([["who", "what", "when", "n", "each", "ticket"],
-                      ["a1", "p1", "2011-01-01 10:00", "2", "1.5", "t1"]])
+    path = write_csv(
+        [["who", "what", "when", "n", "each", "ticket"], ["a1", "p1", "2011-01-01 10:00", "2", "1.5", "t1"]]
+    )
     assert main(["-q", "validate", str(path)]) == 2
     capsys.readouterr()
-    args = ["--map", "customer_id=who", "--map", "product_id=what", "--map", "ts=when", "--map", "quantity=n",
-            "--map", "unit_price=each", "--map", "order_id=ticket"]
+    args = [
+        "--map",
+        "customer_id=who",
+        "--map",
+        "product_id=what",
+        "--map",
+        "ts=when",
+        "--map",
+        "quantity=n",
+        "--map",
+        "unit_price=each",
+        "--map",
+        "order_id=ticket",
+    ]
     assert main(["-q", "validate", str(path), "--json", *args]) == 0
     assert json.loads(capsys.readouterr().out)["rows_kept"] == 1
 
@@ -80,7 +93,11 @@ def test_usage_errors_are_specific(args, message, capsys) -> None:
 
 
 def test_console_script_progress_goes_to_stderr() -> None:
-    done = subprocess.run([sys.executable, "-m", "segmentation.cli", "validate", str(CORPUS / "pipe.txt"), "--json"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "segmentation.cli", "validate", str(CORPUS / "pipe.txt"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(done.stdout)["rows_kept"] == 4
     assert "[100%]" in done.stderr

@@ -27,13 +27,47 @@ def random_transactions(seed: int = 0, n_customers: int = 60) -> pd.DataFrame:
             for _ in range(rng.integers(1, 5)):
                 qty = int(rng.integers(1, 10))
                 price = float(rng.choice([1.25, 2.5, 9.99]))
-                rows.append((f"c{c:03d}", f"o{c}-{o}", ts, f"p{rng.integers(0, 12)}", qty, price, False,
-                             f"cat{rng.integers(0, 3)}", rng.choice(["UK", "FR"], p=[0.7, 0.3])))
+                rows.append(
+                    (
+                        f"c{c:03d}",
+                        f"o{c}-{o}",
+                        ts,
+                        f"p{rng.integers(0, 12)}",
+                        qty,
+                        price,
+                        False,
+                        f"cat{rng.integers(0, 3)}",
+                        rng.choice(["UK", "FR"], p=[0.7, 0.3]),
+                    )
+                )
             if rng.random() < 0.2:
-                rows.append((f"c{c:03d}", f"Co{c}-{o}", ts + pd.Timedelta(days=3), rows[-1][3], -1, rows[-1][5],
-                             True, rows[-1][7], rows[-1][8]))
-    frame = pd.DataFrame(rows, columns=["customer_id", "order_id", "ts", "product_id", "quantity", "unit_price",
-                                        "is_return", "category", "country"])
+                rows.append(
+                    (
+                        f"c{c:03d}",
+                        f"Co{c}-{o}",
+                        ts + pd.Timedelta(days=3),
+                        rows[-1][3],
+                        -1,
+                        rows[-1][5],
+                        True,
+                        rows[-1][7],
+                        rows[-1][8],
+                    )
+                )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "order_id",
+            "ts",
+            "product_id",
+            "quantity",
+            "unit_price",
+            "is_return",
+            "category",
+            "country",
+        ],
+    )
     frame["amount"] = frame["quantity"] * frame["unit_price"]
     frame["channel"] = None
     return frame
@@ -45,30 +79,38 @@ def pandas_features(tx: pd.DataFrame, as_of: date, half_life: float = 90.0, wind
     tx = tx[tx["ts"] < as_of_ts].copy()
     tx["age"] = (as_of_ts - tx["ts"]).dt.total_seconds() / 86400
     buy = tx[~tx["is_return"]]
-    orders = buy.groupby(["customer_id", "order_id"]).agg(
-        ts=("ts", "min"), revenue=("amount", "sum"), n_products=("product_id", "nunique"), age=("age", "min")
-    ).reset_index().sort_values(["customer_id", "ts", "order_id"])
+    orders = (
+        buy.groupby(["customer_id", "order_id"])
+        .agg(ts=("ts", "min"), revenue=("amount", "sum"), n_products=("product_id", "nunique"), age=("age", "min"))
+        .reset_index()
+        .sort_values(["customer_id", "ts", "order_id"])
+    )
     orders["gap"] = orders.groupby("customer_id")["ts"].diff().dt.total_seconds() / 86400
     by_order = orders.groupby("customer_id")
     lines = tx.groupby("customer_id")
     shares = buy.groupby(["customer_id", "product_id"]).size() / buy.groupby("customer_id").size()
-    out = pd.DataFrame({
-        "recency_days": buy.groupby("customer_id")["age"].min(),
-        "tenure_days": buy.groupby("customer_id")["age"].max(),
-        "frequency": by_order.size(),
-        "monetary": lines["amount"].sum(),
-        "avg_order_value": by_order["revenue"].mean(),
-        "basket_size": by_order["n_products"].mean(),
-        "distinct_products": buy.groupby("customer_id")["product_id"].nunique(),
-        "product_entropy": (-shares * np.log(shares)).groupby("customer_id").sum(),
-        "interpurchase_mean_days": by_order["gap"].mean(),
-        "interpurchase_std_days": by_order["gap"].std(),
-        "decayed_spend": (tx["amount"] * 0.5 ** (tx["age"] / half_life)).groupby(tx["customer_id"]).sum(),
-        "return_rate": -tx[tx["is_return"]].groupby("customer_id")["amount"].sum().reindex(
-            buy["customer_id"].unique(), fill_value=0) / buy.groupby("customer_id")["amount"].sum(),
-        "weekend_share": orders.assign(w=orders["ts"].dt.day_of_week >= 5).groupby("customer_id")["w"].mean(),
-        "q4_share": orders.assign(q=orders["ts"].dt.month >= 10).groupby("customer_id")["q"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "recency_days": buy.groupby("customer_id")["age"].min(),
+            "tenure_days": buy.groupby("customer_id")["age"].max(),
+            "frequency": by_order.size(),
+            "monetary": lines["amount"].sum(),
+            "avg_order_value": by_order["revenue"].mean(),
+            "basket_size": by_order["n_products"].mean(),
+            "distinct_products": buy.groupby("customer_id")["product_id"].nunique(),
+            "product_entropy": (-shares * np.log(shares)).groupby("customer_id").sum(),
+            "interpurchase_mean_days": by_order["gap"].mean(),
+            "interpurchase_std_days": by_order["gap"].std(),
+            "decayed_spend": (tx["amount"] * 0.5 ** (tx["age"] / half_life)).groupby(tx["customer_id"]).sum(),
+            "return_rate": -tx[tx["is_return"]]
+            .groupby("customer_id")["amount"]
+            .sum()
+            .reindex(buy["customer_id"].unique(), fill_value=0)
+            / buy.groupby("customer_id")["amount"].sum(),
+            "weekend_share": orders.assign(w=orders["ts"].dt.day_of_week >= 5).groupby("customer_id")["w"].mean(),
+            "q4_share": orders.assign(q=orders["ts"].dt.month >= 10).groupby("customer_id")["q"].mean(),
+        }
+    )
     recent = orders[orders["age"] <= window].groupby("customer_id")["revenue"].sum()
     previous = orders[(orders["age"] > window) & (orders["age"] <= 2 * window)].groupby("customer_id")["revenue"].sum()
     recent, previous = recent.reindex(out.index, fill_value=0), previous.reindex(out.index, fill_value=0)
@@ -84,7 +126,10 @@ def test_sql_features_equal_an_independent_pandas_computation(seed: int) -> None
     assert list(ours.index) == list(expected.index)
     for column in expected.columns:
         np.testing.assert_allclose(
-            ours[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float), rtol=1e-9, atol=1e-9,
+            ours[column].to_numpy(dtype=float),
+            expected[column].to_numpy(dtype=float),
+            rtol=1e-9,
+            atol=1e-9,
             err_msg=column,
         )
 

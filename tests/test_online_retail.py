@@ -40,7 +40,9 @@ def test_counts_match_an_independent_reading(raw: pd.DataFrame, result) -> None:
     products = with_customer[~non_product]
     key = ["CustomerID", "InvoiceNo", "InvoiceDate", "StockCode", "Quantity", "UnitPrice", "Description"]
     assert counts["exact_duplicate"] == products.duplicated(subset=key).sum()
-    cancellations = raw["InvoiceNo"].str.startswith("C") & ~no_customer & ~non_product.reindex(raw.index, fill_value=False)
+    cancellations = (
+        raw["InvoiceNo"].str.startswith("C") & ~no_customer & ~non_product.reindex(raw.index, fill_value=False)
+    )
     returns = counts.get("return_netted", 0) + counts.get("return_unmatched", 0)
     assert returns <= cancellations.sum()  # duplicates, outliers and zero prices among them go first
     assert result.cleaning.rows_in - result.cleaning.rows_kept == sum(
@@ -65,8 +67,13 @@ def test_features_on_real_data_match_pandas(result) -> None:
     expected = pandas_features(tx, as_of)
     assert list(ours.index) == list(expected.index)
     for column in expected.columns:
-        np.testing.assert_allclose(ours[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float),
-                                   rtol=1e-7, atol=1e-7, err_msg=column)
+        np.testing.assert_allclose(
+            ours[column].to_numpy(dtype=float),
+            expected[column].to_numpy(dtype=float),
+            rtol=1e-7,
+            atol=1e-7,
+            err_msg=column,
+        )
     # A figure known from the literature on this data set: customer 12347 spent 4,310.00.
     assert ours.loc["12347", "monetary"] == pytest.approx(4310.0)
     assert ours.loc["12347", "frequency"] == 7

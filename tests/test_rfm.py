@@ -55,8 +55,16 @@ def test_every_score_pair_has_exactly_one_named_segment() -> None:
 
 @pytest.mark.parametrize(
     ("r", "f", "m", "name"),
-    [(5, 5, 5, "Champions"), (5, 1, 1, "New"), (1, 1, 1, "Lost"), (2, 1, 2, "Hibernating"),
-     (1, 5, 5, "Can't Lose Them"), (2, 3, 4, "At Risk"), (3, 3, 3, "Need Attention"), (4, 4, 5, "Loyal")],
+    [
+        (5, 5, 5, "Champions"),
+        (5, 1, 1, "New"),
+        (1, 1, 1, "Lost"),
+        (2, 1, 2, "Hibernating"),
+        (1, 5, 5, "Can't Lose Them"),
+        (2, 3, 4, "At Risk"),
+        (3, 3, 3, "Need Attention"),
+        (4, 4, 5, "Loyal"),
+    ],
 )
 def test_known_score_combinations(r: int, f: int, m: int, name: str) -> None:
     scores = pd.DataFrame({"r_score": [r], "f_score": [f], "m_score": [m]})
@@ -71,7 +79,11 @@ def test_rules_can_be_overridden() -> None:
 
 def test_rfm_table_on_features() -> None:
     features = pd.DataFrame(
-        {"recency_days": [1.0, 300.0, 30.0, 200.0], "frequency": [20, 1, 5, 1], "monetary": [5000.0, 10.0, 900.0, 20.0]},
+        {
+            "recency_days": [1.0, 300.0, 30.0, 200.0],
+            "frequency": [20, 1, 5, 1],
+            "monetary": [5000.0, 10.0, 900.0, 20.0],
+        },
         index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
     )
     table = rfm_table(features, bins=4)

@@ -53,8 +53,12 @@ def main() -> None:
         "duplicated_headers.csv": csv_text([[*r, r[2]] for r in ROWS], [*HEADER, "Description"]).encode(),
         "binary_junk.csv": bytes(range(256)) * 8,
         "formula_cells.csv": csv_text(
-            [[*r[:2], f, *r[3:]] for r, f in zip(ROWS, ['"=HYPERLINK(""http://x"")"', "+1+2", "-3", "@SUM(A1)",
-                                                      '"=1+2"', "\tTAB"], strict=True)]
+            [
+                [*r[:2], f, *r[3:]]
+                for r, f in zip(
+                    ROWS, ['"=HYPERLINK(""http://x"")"', "+1+2", "-3", "@SUM(A1)", '"=1+2"', "\tTAB"], strict=True
+                )
+            ]
         ).encode(),
         "unparseable_values.csv": csv_text(
             [ROWS[0], [*ROWS[1][:3], "six", *ROWS[1][4:]], [*ROWS[2][:4], "not a date", *ROWS[2][5:]], *ROWS[3:]]

@@ -1,0 +1,85 @@
+"""HDBSCAN with noise kept as its own group, its two parameters tuned by a Bayesian (TPE) search.
+
+The search maximises HDBSCAN's relative validity (a fast approximation of the density-based cluster
+validity index, DBCV) subject to a coverage constraint: a setting that leaves more than
+``1 - min_coverage`` of customers as noise scores below every setting that does not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import hdbscan
+import numpy as np
+import optuna
+
+from segmentation.clustering.base import NOISE, Segmenter
+
+log = logging.getLogger(__name__)
+
+
+class HdbscanSegmenter(Segmenter):
+    """HDBSCAN; ``min_cluster_size=None`` tunes it (and ``min_samples``) with optuna over ``n_trials``.
+
+    ``labels_`` uses -1 for noise; ``noise_share_`` and ``probabilities_`` (HDBSCAN's membership strength)
+    are kept; ``trials_`` lists the search.
+    """
+
+    def __init__(
+        self,
+        min_cluster_size: int | None = None,
+        min_samples: int | None = None,
+        n_trials: int = 20,
+        min_coverage: float = 0.6,
+        tune_samples: int = 5_000,
+        random_state: int = 0,
+    ):
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.n_trials = n_trials
+        self.min_coverage = min_coverage
+        self.tune_samples = tune_samples
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: object = None) -> HdbscanSegmenter:
+        size, samples = self.min_cluster_size, self.min_samples
+        self.trials_ = None
+        if size is None:
+            size, samples = self._tune(X)
+        self.min_cluster_size_, self.min_samples_ = size, samples
+        self.model_ = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples, prediction_data=True).fit(X)
+        self.labels_ = self.model_.labels_
+        self.probabilities_ = self.model_.probabilities_
+        self.n_clusters_ = int(self.labels_.max() + 1)
+        self.noise_share_ = float(np.mean(self.labels_ == NOISE))
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        labels, _ = hdbscan.approximate_predict(self.model_, X)
+        return labels
+
+    def _tune(self, X: np.ndarray) -> tuple[int, int]:
+        rng = np.random.default_rng(self.random_state)
+        sample = X[rng.choice(len(X), self.tune_samples, replace=False)] if len(X) > self.tune_samples else X
+        scale = len(X) / len(sample)
+        upper = max(10, len(sample) // 10)
+
+        def objective(trial: optuna.Trial) -> float:
+            size = trial.suggest_int("min_cluster_size", 5, upper, log=True)
+            samples = trial.suggest_int("min_samples", 1, max(1, size))
+            model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples, gen_min_span_tree=True).fit(sample)
+            coverage = float(np.mean(model.labels_ != NOISE))
+            trial.set_user_attr("coverage", coverage)
+            trial.set_user_attr("clusters", int(model.labels_.max() + 1))
+            if model.labels_.max() < 1:
+                return -2.0
+            validity = float(model.relative_validity_)
+            return validity if coverage >= self.min_coverage else -1.0 + coverage
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=self.random_state))
+        study.optimize(objective, n_trials=self.n_trials)
+        self.trials_ = study.trials_dataframe(attrs=("number", "value", "params", "user_attrs"))
+        best = study.best_params
+        # parameters found on a sample are scaled back to the full size
+        return max(5, round(best["min_cluster_size"] * scale)), max(1, round(best["min_samples"] * scale**0.5))
