@@ -86,3 +86,19 @@ def test_rfm_segments_on_real_data(result) -> None:
     assert shares.max() < 0.35
     champions = table[table["rfm_segment"] == "Champions"]
     assert champions["monetary"].median() > table["monetary"].median() * 3
+
+
+def test_all_five_segmenters_run_on_real_customers(result) -> None:
+    from segmentation.clustering import METHODS, NOISE, SegmentationModel
+
+    features = compute_features(result.transactions)
+    rfm = rfm_table(features)["rfm_segment"]
+    for method in METHODS:
+        params = {} if method == "hdbscan" else {"n_clusters": 5}
+        model = SegmentationModel(method, params).fit(features, rfm)
+        profiles = model.profiles_
+        real = profiles.drop(index=NOISE, errors="ignore")
+        assert real["customers"].min() > 1, method  # no segment of one customer
+        assert profiles["customers"].sum() == len(features), method  # nobody dropped
+        assert profiles["revenue_share"].sum() == pytest.approx(1.0)
+        assert real["name"].is_unique and "top_rfm_segment" in profiles

@@ -7,19 +7,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import RobustScaler
 
-DEFAULT_FEATURES: tuple[str, ...] = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "tenure_days",
-    "avg_order_value",
-    "basket_size",
-    "distinct_products",
-    "return_rate",
-    "interpurchase_mean_days",
-    "decayed_spend",
-    "spend_trend",
-)
+DEFAULT_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "avg_order_value", "tenure_days")
+"""RFM plus order value and tenure. Adding every engineered feature dilutes these: on the planted sample
+K-Means' adjusted Rand index falls from 0.96 to 0.50 with eleven features (docs/clustering.md)."""
 
 
 class FeaturePreprocessor(TransformerMixin, BaseEstimator):
