@@ -86,7 +86,7 @@ DIRT_RATES = {
     # return of a product the customer never bought (bought before the export began), for customers
     # whose first order is in the first 60 days, within 60 days of it
     "unmatched_return_per_early_customer": 0.015,
-    "post_per_foreign_order": 0.5,  # POST line on orders from outside the United Kingdom
+    "post_per_foreign_order": 0.2,  # POST line on orders from outside the United Kingdom
     "dot_per_guest_web_order": 0.1,  # DOT line on guest web orders
     "manual_per_order": 0.002,  # M line
     "bank_charges_per_order": 0.0005,  # BANK CHARGES line
@@ -101,33 +101,8 @@ DIRT_RATES = {
 _MONTH_WEIGHT = np.array([0.8, 0.8, 0.9, 0.9, 0.95, 0.9, 0.85, 0.9, 1.1, 1.2, 1.7, 1.4])
 _WEEKDAY_WEIGHT = np.array([1.0, 1.05, 1.1, 1.1, 1.0, 0.85, 0.45])
 _HOUR_WEIGHT = np.array(
-    [
-        0.2,
-        0.1,
-        0.05,
-        0.05,
-        0.05,
-        0.1,
-        0.3,
-        0.8,
-        2,
-        4,
-        5,
-        5.5,
-        6,
-        6,
-        5.5,
-        5,
-        4.5,
-        4,
-        3.5,
-        3,
-        2.5,
-        1.5,
-        0.8,
-        0.4,
-    ]
-)
+    [0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 2, 4, 5, 5.5, 6, 6, 5.5, 5, 4.5, 4, 3.5, 3, 2.5, 1.5, 0.8, 0.4]
+)  # fmt: skip
 _CHRISTMAS_SEASON = (4.0, 0.25)  # weight of the christmas category in Oct-Dec, in Jan-Sep
 
 _ADJECTIVES = (
@@ -183,15 +158,15 @@ class _Persona:
 
 
 PERSONAS = (
-    _Persona("champions", 0.05, (0.0, 0.1), None, 6, False, 10**6, 4.0, 3.0, 0.3, 0.45, 0.025,
+    _Persona("champions", 0.05, (0.0, 0.1), None, 7, False, 10**6, 4.0, 5.0, 0.3, 0.45, 0.03,
              ("home decor", "kitchen", "lighting"), (0.45, 0.45, 0.10)),
-    _Persona("loyal_regulars", 0.15, (0.0, 0.3), None, 30, True, 10**6, 3.0, 0.8, 0.0, 0.55, 0.015,
+    _Persona("loyal_regulars", 0.15, (0.0, 0.3), None, 30, True, 10**6, 3.0, 0.8, 0.0, 0.55, 0.02,
              ("kitchen", "bath & beauty", "pets"), (0.4, 0.3, 0.3)),
     _Persona("big_spenders", 0.04, (0.0, 0.5), None, 120, False, 10**6, 9.0, 10.0, 0.8, 0.2, 0.12,
              ("lighting", "jewellery", "home decor"), (0.6, 0.1, 0.3)),
     _Persona("lapsed", 0.22, (0.0, 0.3), (0.1, 0.3), 30, False, 10**6, 2.5, 1.0, 0.0, 0.35, 0.015,
              ("toys", "party", "christmas"), (0.5, 0.2, 0.3)),
-    _Persona("new_customers", 0.12, (0.92, 0.96), None, 25, False, 3, 2.5, 0.8, 0.0, 0.2, 0.01,
+    _Persona("new_customers", 0.12, (0.93, 0.96), None, 25, False, 3, 2.5, 0.8, 0.0, 0.2, 0.01,
              ("toys", "bags", "stationery"), (0.4, 0.5, 0.1)),
     _Persona("bargain_one_timers", 0.42, (0.0, 0.15), (0.0, 0.08), 60, False, 2, 0.3, 0.3, -0.5, 0.1, 0.005,
              ("party", "stationery", "garden"), (0.5, 0.1, 0.4)),
@@ -244,9 +219,7 @@ def _world(spec: SyntheticSpec) -> _World:
     pairs = rng.choice(len(_THEMES) * len(_ADJECTIVES), n_chains, replace=False)
     themes = [_THEMES[p % len(_THEMES)] for p in pairs]
     adjectives = [_ADJECTIVES[p // len(_THEMES)] for p in pairs]
-    names = [
-        f"{a} {t} {step}" for a, (t, _) in zip(adjectives, themes, strict=True) for step, _ in _CHAIN_STEPS
-    ]
+    names = [f"{a} {t} {step}" for a, (t, _) in zip(adjectives, themes, strict=True) for step, _ in _CHAIN_STEPS]
     cats = [c for _, c in themes for _ in _CHAIN_STEPS]
     factor = np.array([f for _ in themes for _, f in _CHAIN_STEPS])
     n_plain = n - len(names)
@@ -261,9 +234,7 @@ def _world(spec: SyntheticSpec) -> _World:
 
     cat_idx = np.array([CATEGORIES.index(c) for c in cats])
     level = np.array([_CATEGORY_PRICE[c] for c in CATEGORIES])[cat_idx]
-    pence = np.maximum(19, np.round(100 * level * factor * rng.lognormal(np.log(2.5), 0.7, n))).astype(
-        np.int64
-    )
+    pence = np.maximum(19, np.round(100 * level * factor * rng.lognormal(np.log(2.5), 0.7, n))).astype(np.int64)
     numbers = rng.choice(np.arange(10_000, 100_000), n, replace=False).astype(str)
     letters = np.where(rng.random(n) < 0.15, np.array(list("ABCD"))[rng.integers(4, size=n)], "")
     successor = np.full(n + len(NON_PRODUCT_SKUS), -1)
@@ -271,6 +242,7 @@ def _world(spec: SyntheticSpec) -> _World:
 
     # Zipf-like popularity on a random ranking, shaped by persona taste and the christmas season.
     popularity = (rng.permutation(n) + 10.0) ** -1.1
+    popularity[: 3 * n_chains] *= np.where(np.arange(3 * n_chains) % 3 == 0, 1.0, 0.3)  # refills sell after kits
     taste = np.ones((len(PERSONAS) + 1, len(CATEGORIES)))
     price_pref = np.zeros(len(PERSONAS) + 1)
     for i, persona in enumerate(PERSONAS):
@@ -365,9 +337,7 @@ def _plant_successors(world, rng, rank, next_order, line_order, sku):
         carry_o, carry_s = next_order[key // n_sku], world.successor[key % n_sku]
         planted_o.append(carry_o)
         planted_s.append(carry_s)
-    return np.concatenate([np.empty(0, np.int64), *planted_o]), np.concatenate(
-        [np.empty(0, np.int64), *planted_s]
-    )
+    return np.concatenate([np.empty(0, np.int64), *planted_o]), np.concatenate([np.empty(0, np.int64), *planted_s])
 
 
 def _unique_lines(line_order, sku, qty, n_sku):
@@ -441,7 +411,7 @@ def _chunk(spec: SyntheticSpec, world: _World, index: int, first_customer: int, 
     }
     lines = {"order": line_order, "sku": sku, "qty": qty, "pence": pence, "no_name": np.zeros(len(sku), bool)}
     if spec.dirty:
-        _add_dirt(spec, world, rng, index, persona, orders, lines)
+        _add_dirt(world, rng, index, persona, orders, lines)
 
     # Number orders by time (sales before cancellations in the same second), lines by order.
     rank_by_time = np.empty(len(orders["ts"]), np.int64)
@@ -484,15 +454,13 @@ def _chunk(spec: SyntheticSpec, world: _World, index: int, first_customer: int, 
             "n_orders": n_orders,
             "n_returns": np.bincount(orders["cust"][(orders["kind"] == 1)], minlength=m),
             "avg_order_value": np.round(value / n_orders, 2),
-            "favourite_skus": [
-                " ".join(dict.fromkeys(row[:j])) for row, j in zip(fav_skus, n_fav, strict=True)
-            ],
+            "favourite_skus": [" ".join(dict.fromkeys(row[:j])) for row, j in zip(fav_skus, n_fav, strict=True)],
         }
     )
     return table, truth, len(orders["ts"])
 
 
-def _add_dirt(spec, world, rng, index, persona, orders, lines):
+def _add_dirt(world, rng, index, persona, orders, lines):
     """Append guests, cancellations, unmatched returns, fees, bad debt, zero prices and duplicates in place."""
     rates = DIRT_RATES
     n_days = len(world.q4)
@@ -540,16 +508,10 @@ def _add_dirt(spec, world, rng, index, persona, orders, lines):
     add_lines(new, sku, -rng.integers(1, 4, len(new)), world.pence[sku])
 
     # Guest checkouts: whole orders without customer_id and email.
-    n_guest = round(
-        rates["guest_line_share"] / (1 - rates["guest_line_share"]) * sale_lines / (1 + _GUEST_EXTRA_LINES)
-    )
-    g_ts = _timestamps(
-        world, rng, _sample_days(world, rng, np.zeros(n_guest), np.full(n_guest, float(n_days)))
-    )
+    n_guest = round(rates["guest_line_share"] / (1 - rates["guest_line_share"]) * sale_lines / (1 + _GUEST_EXTRA_LINES))
+    g_ts = _timestamps(world, rng, _sample_days(world, rng, np.zeros(n_guest), np.full(n_guest, float(n_days))))
     g_channel = rng.choice(3, size=n_guest, p=_GUEST_CHANNELS)
-    guests = add_orders(
-        g_ts, -1, 0, g_channel, rng.choice(len(COUNTRIES), size=n_guest, p=[w for _, w in COUNTRIES])
-    )
+    guests = add_orders(g_ts, -1, 0, g_channel, rng.choice(len(COUNTRIES), size=n_guest, p=[w for _, w in COUNTRIES]))
     g_order, g_sku, g_qty = _unique_lines(
         *_basket(world, rng, g_ts // 86_400, np.full(n_guest, _GUEST),
                  1 + rng.poisson(_GUEST_EXTRA_LINES, n_guest), np.full(n_guest, _GUEST_EXTRA_QTY)),
@@ -578,9 +540,7 @@ def _add_dirt(spec, world, rng, index, persona, orders, lines):
         ("BANK CHARGES", True, rates["bank_charges_per_order"], np.full(len(sales), 1500)),
     ):
         hit = eligible & (rng.random(len(sales)) < p)
-        add_lines(
-            sales[hit], fee_sku[sku_name], 1 + (rng.random(hit.sum()) < 0.1), price[hit].astype(np.int64)
-        )
+        add_lines(sales[hit], fee_sku[sku_name], 1 + (rng.random(hit.sum()) < 0.1), price[hit].astype(np.int64))
     n_fee = rng.binomial(len(sales), rates["amazonfee_per_order"])
     new = add_orders(rng.integers(end_ts, size=n_fee), -1, 0, 0, 0)
     add_lines(new, fee_sku["AMAZONFEE"], 1, rng.integers(100_000, 1_500_000, n_fee))
@@ -589,9 +549,7 @@ def _add_dirt(spec, world, rng, index, persona, orders, lines):
         add_lines(new, fee_sku["B"], 1, -rng.integers(100_000, 2_000_000, len(new)))
 
     # Exact duplicate lines, written right after the original.
-    dup = np.flatnonzero(
-        (rng.random(len(lines["sku"])) < rates["duplicate_line"]) & (lines["sku"] != fee_sku["B"])
-    )
+    dup = np.flatnonzero((rng.random(len(lines["sku"])) < rates["duplicate_line"]) & (lines["sku"] != fee_sku["B"]))
     keep = np.sort(np.concatenate([np.arange(len(lines["sku"])), dup]))
     for key in lines:
         lines[key] = lines[key][keep]
@@ -636,8 +594,8 @@ def write_sample(path: str | Path, spec: SyntheticSpec, truth_path: str | Path |
     options = pcsv.WriteOptions(include_header=False, quoting_style="none")
     with open(path, "wb") as raw:
         # mtime=0 and no file name keep the gzip header, and so the file, reproducible.
-        out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if path.suffix == ".gz" else raw
-        with out:
+        gz = path.suffix == ".gz"
+        with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0) if gz else raw as out:
             out.write((",".join(COLUMNS) + "\n").encode())
             for table, truth in _chunks(spec):
                 column = table.schema.get_field_index("unit_price")
@@ -652,9 +610,7 @@ def write_sample(path: str | Path, spec: SyntheticSpec, truth_path: str | Path |
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description="Write a synthetic transactions export with planted structure."
-    )
+    parser = argparse.ArgumentParser(description="Write a synthetic transactions export with planted structure.")
     parser.add_argument("--customers", type=int, default=SyntheticSpec.n_customers)
     parser.add_argument("--products", type=int, default=SyntheticSpec.n_products)
     parser.add_argument("--start", default=SyntheticSpec.start)
