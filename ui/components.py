@@ -34,14 +34,13 @@ class Dataset:
     path: str
     name: str
     digest: str
-    is_sample: bool = False
 
 
 def sample_dataset() -> Dataset | None:
     """The embedded sample data set, or ``None`` when it is missing from the installation."""
     if not SAMPLE_PATH.is_file():
         return None
-    return Dataset(str(SAMPLE_PATH), SAMPLE_PATH.name, _file_digest(str(SAMPLE_PATH)), is_sample=True)
+    return Dataset(str(SAMPLE_PATH), SAMPLE_PATH.name, _file_digest(str(SAMPLE_PATH)))
 
 
 @st.cache_data(show_spinner=False)
@@ -100,11 +99,17 @@ def overview(dataset: Dataset, config: Config, top: int = 10) -> Overview:
     """KPIs, revenue by month and the top products and countries by revenue."""
     con = duckdb.connect()
     con.register("t", load(dataset, config).transactions)
-    kpis = con.sql(
-        """SELECT count(*) AS rows, count(DISTINCT customer_id) AS customers, count(DISTINCT order_id) AS orders,
+    kpis = (
+        con.sql(
+            """SELECT count(*) AS rows, count(DISTINCT customer_id) AS customers,
+                  count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS orders,
                   count(DISTINCT product_id) AS products, sum(amount) AS revenue,
                   min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM t"""
-    ).df().iloc[0].to_dict()
+        )
+        .df()
+        .iloc[0]
+        .to_dict()
+    )
     monthly = con.sql("SELECT date_trunc('month', ts) AS month, sum(amount) AS revenue FROM t GROUP BY 1 ORDER BY 1")
     products = con.sql(
         f"""SELECT coalesce(any_value(description), product_id) || ' (' || product_id || ')' AS product,
@@ -154,9 +159,16 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["column", "message", "n_rows", "rows", "examples", "fix"])
     for column in ("rows", "examples"):
         frame[column] = frame[column].map(lambda values: ", ".join(map(str, values)))
+    frame = frame.loc[:, frame.replace("", None).notna().any()]  # leave out columns no issue fills
     return frame.rename(
-        columns={"column": "Column", "message": "Problem", "n_rows": "Rows affected", "rows": "First rows",
-                 "examples": "Examples", "fix": "How to fix"}
+        columns={
+            "column": "Column",
+            "message": "Problem",
+            "n_rows": "Rows affected",
+            "rows": "First rows",
+            "examples": "Examples",
+            "fix": "How to fix",
+        }
     )
 
 
@@ -171,7 +183,11 @@ def compact(value: float) -> str:
 def plot(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> None:
     """Show a Plotly figure with a readable title, axis labels and tight margins."""
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"}, height=height, margin={"l": 8, "r": 8, "t": 48, "b": 8},
-        xaxis_title=x, yaxis_title=y, legend_title_text="",
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 8, "r": 8, "t": 48, "b": 8},
+        xaxis_title=x,
+        yaxis_title=y,
+        legend_title_text="",
     )
     st.plotly_chart(fig, config={"displaylogo": False})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import streamlit as st
 
 from segmentation.config import Config
@@ -9,6 +11,8 @@ from ui.components import Dataset
 
 _LOADED = "loaded"
 _UPLOAD = "upload_dataset"
+_KEPT = "kept_widget_values"
+T = TypeVar("T")
 
 
 def loaded() -> tuple[Dataset, Config] | None:
@@ -37,3 +41,18 @@ def last_upload() -> tuple[str, Dataset] | None:
 
 def remember_upload(file_id: str, dataset: Dataset) -> None:
     st.session_state[_UPLOAD] = (file_id, dataset)
+
+
+def kept(key: str, default: T) -> T:
+    """The value widget ``key`` was last changed to: Streamlit drops widget state on a page switch."""
+    return st.session_state.get(_KEPT, {}).get(key, default)
+
+
+def keep(key: str) -> None:
+    """``on_change`` callback that records widget ``key``'s value for :func:`kept`."""
+    st.session_state.setdefault(_KEPT, {})[key] = st.session_state[key]
+
+
+def keeping(key: str) -> dict[str, Any]:
+    """Widget keyword arguments: ``key`` plus the callback that keeps its value across pages."""
+    return {"key": key, "on_change": keep, "args": (key,)}
