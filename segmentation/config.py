@@ -72,8 +72,8 @@ class FeatureConfig:
 @dataclass(frozen=True)
 class Config:
     read: ReadOptions = field(default_factory=ReadOptions)
-    mapping: dict[str, str] | None = None
-    """Canonical column -> source column; columns not given are inferred."""
+    mapping: dict[str, str | None] | None = None
+    """Canonical field -> source column; fields not given are inferred, fields given as None stay unmapped."""
     cleaning: CleaningPolicy = field(default_factory=CleaningPolicy)
     features: FeatureConfig = field(default_factory=FeatureConfig)
 

@@ -164,7 +164,7 @@ def test_default_as_of_is_the_day_after_the_last_transaction() -> None:
 def test_as_of_before_any_purchase_is_a_clear_error() -> None:
     from segmentation.errors import InputError
 
-    with pytest.raises(InputError, match="later --as-of"):
+    with pytest.raises(InputError, match="later as-of date"):
         compute_features(random_transactions(0), FeatureConfig(as_of=date(2000, 1, 1)))
 
 

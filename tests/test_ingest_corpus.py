@@ -163,3 +163,10 @@ def test_gzip_is_read(tmp_path) -> None:
 def test_missing_file_names_the_path(tmp_path) -> None:
     with pytest.raises(InputError, match="file not found"):
         load_transactions(tmp_path / "nope.csv")
+
+
+def test_a_field_can_be_left_unmapped_on_purpose() -> None:
+    result = load_transactions(CORPUS / "cp1252.csv", Config(mapping={"country": None}))
+    assert result.mapping.get("country") is None
+    assert result.to_pandas()["country"].isna().all()
+    assert load_transactions(CORPUS / "cp1252.csv").mapping.get("country") == "Country"

@@ -165,11 +165,11 @@ def choice(area: DeltaGenerator, label: str, options: dict[str, Any], current: A
     return options[area.selectbox(label, list(options), index=index, key=key)]
 
 
-def mapping_editor(dataset: Dataset, columns: list[str], chosen: dict[str, str]) -> dict[str, str]:
-    """One selectbox per field with the current column preselected; returns field -> column."""
-    complete = all(f in chosen for f in REQUIRED) and any(f in chosen for f in PRICE_FIELDS)
+def mapping_editor(dataset: Dataset, columns: list[str], chosen: dict[str, str | None]) -> dict[str, str | None]:
+    """One selectbox per field with the current column preselected; returns field -> column (None: unmapped)."""
+    complete = all(chosen.get(f) for f in REQUIRED) and any(chosen.get(f) for f in PRICE_FIELDS)
     options = [NOT_MAPPED, *columns]
-    mapping: dict[str, str] = {}
+    mapping: dict[str, str | None] = {}
     with st.expander("Column mapping", expanded=not complete, icon=":material/swap_horiz:"):
         st.caption("Which column of the file holds each field. \\* required; unit price or line amount (or both).")
         cells = st.columns(4)
@@ -183,8 +183,7 @@ def mapping_editor(dataset: Dataset, columns: list[str], chosen: dict[str, str])
                     index=options.index(current) if current in options else 0,
                     key=f"map_{dataset.digest[:16]}_{field}",
                 )
-            if column != NOT_MAPPED:
-                mapping[field] = column
+            mapping[field] = None if column == NOT_MAPPED else column
     return mapping
 
 

@@ -40,7 +40,7 @@ def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfi
     if frame.empty:
         raise InputError(
             f"no customer has a purchase before the as-of date {as_of.isoformat()}",
-            fix="choose a later --as-of date",
+            fix="choose a later as-of date",
         )
     frame = frame.set_index("customer_id")
     frame.attrs["as_of"] = as_of.isoformat()

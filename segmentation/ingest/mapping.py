@@ -271,19 +271,21 @@ class ColumnMapping:
             )
 
 
-def infer_mapping(table: pa.Table, overrides: dict[str, str] | None = None) -> ColumnMapping:
+def infer_mapping(table: pa.Table, overrides: dict[str, str | None] | None = None) -> ColumnMapping:
     """Match headers against :data:`SYNONYMS`; fall back on content for an unmatched timestamp.
 
-    ``overrides`` (field -> column) win over inference.
+    ``overrides`` (field -> column) win over inference; a field overridden with ``None`` or ``""`` stays
+    unmapped (e.g. to ignore a country column).
     """
+    overrides = overrides or {}
     columns = [c for c in table.column_names if c != "source_row"]
-    taken = set((overrides or {}).values())
-    mapping: dict[str, str] = dict(overrides or {})
+    mapping: dict[str, str] = {field: column for field, column in overrides.items() if column}
+    taken = set(mapping.values())
     by_norm: dict[str, str] = {}
     for col in columns:
         by_norm.setdefault(normalise_header(col), col)
     for field in FIELDS:
-        if field in mapping:
+        if field in overrides:
             continue
         for synonym in SYNONYMS[field]:
             col = by_norm.get(synonym)
@@ -291,7 +293,7 @@ def infer_mapping(table: pa.Table, overrides: dict[str, str] | None = None) -> C
                 mapping[field] = col
                 taken.add(col)
                 break
-    if "ts" not in mapping:
+    if "ts" not in overrides:
         for col in columns:
             if col not in taken and _looks_like_dates(table.column(col)):
                 mapping["ts"] = col
