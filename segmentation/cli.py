@@ -14,6 +14,8 @@ import yaml
 from segmentation.clustering import DEFAULT_FEATURES, METHODS, FeaturePreprocessor, SegmentationModel, choose_k
 from segmentation.config import Config, parse_date
 from segmentation.errors import SegmentationError
+from segmentation.explain import MODELS as SURROGATES
+from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
 from segmentation.features import compute_features, features_markdown, rfm_table
 from segmentation.ingest import ValidationFailed
 from segmentation.pipeline import load_transactions, transactions_summary
@@ -72,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     choose.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
     choose.add_argument("--max-k", type=int, default=10)
     choose.set_defaults(run=_choose_k)
+
+    why = commands.add_parser("explain", help="surrogate model + SHAP: what defines each segment")
+    why.add_argument("features", type=Path, help="feature table from `segment features`")
+    why.add_argument("segments", type=Path, help="assignments from `segment cluster`")
+    why.add_argument("--model", choices=list(SURROGATES), default="lightgbm")
+    why.add_argument("--sample", type=int, default=2000, help="customers explained (stratified sample)")
+    why.add_argument("--out", type=Path, help="write the drivers table (CSV)")
+    why.set_defaults(run=_explain)
     return parser
 
 
@@ -178,12 +188,16 @@ def _features(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_features(path: Path) -> Any:
+def _read_table(path: Path) -> Any:
     import pandas as pd
 
     if not path.exists():
         raise SegmentationError(f"{path}: file not found")
-    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, index_col=0, dtype={0: str})
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, index_col=0, dtype={0: str})
+
+
+def _read_features(path: Path) -> Any:
+    table = _read_table(path)
     if "recency_days" not in table.columns:
         raise SegmentationError(
             f"{path}: not a feature table (no recency_days column); make one with `segment features`"
@@ -228,6 +242,34 @@ def _choose_k(args: argparse.Namespace) -> int:
     selection = choose_k(X, range(2, args.max_k + 1))
     print(selection.table.to_string(index=False))
     print(f"recommended {selection.reason}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    features = _read_features(args.features)
+    segments = _read_table(args.segments)
+    if "segment" not in segments.columns:
+        raise SegmentationError(f"{args.segments}: no segment column; make it with `segment cluster`")
+    missing = features.index.difference(segments.index)
+    if len(missing):
+        raise SegmentationError(f"{args.segments}: {len(missing)} customers of the feature table have no segment")
+    labels = segments.loc[features.index, "segment"].to_numpy()
+    X = surrogate_inputs(
+        features.drop(columns=[c for c in features.columns if c.endswith("_score") or c in ("rfm_code", "rfm_segment")])
+    )
+    _progress(0.0, f"training {args.model} on {len(X):,} customers (with cross-validation)")
+    surrogate = SegmentSurrogate(args.model).fit(X, labels)
+    _progress(0.6, "SHAP values")
+    names = segments.groupby("segment")["segment_name"].first().to_dict() if "segment_name" in segments else None
+    drivers = segment_drivers(explain(surrogate, X, labels, args.sample), names)
+    fidelity = surrogate.fidelity_
+    print(f"fidelity: accuracy {fidelity['accuracy']:.3f}, macro-F1 {fidelity['macro_f1']:.3f}")
+    if fidelity["warning"]:
+        print(f"warning: {fidelity['warning']}")
+    for sentence in drivers.drop_duplicates("segment")["sentence"]:
+        print(f"- {sentence}")
+    if args.out:
+        drivers.to_csv(args.out, index=False)
     return 0
 
 

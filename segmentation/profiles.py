@@ -17,19 +17,22 @@ PROFILE_FEATURES: tuple[str, ...] = (
     "distinct_products",
 )
 
-# (feature, word when the segment is high, word when low); the first two distinctive ones make the name
-_WORDS: dict[str, tuple[str, str]] = {
-    "recency_days": ("Lapsed", "Recent"),
-    "tenure_days": ("Long-standing", "New"),
+# Nouns: (feature, word when the segment is high, word when low) relative to the typical customer.
+_NOUNS: dict[str, tuple[str, str]] = {
     "frequency": ("frequent buyers", "one-timers"),
     "monetary": ("high spenders", "low spenders"),
     "avg_order_value": ("big-basket buyers", "small-basket buyers"),
     "return_rate": ("returners", "keepers"),
     "distinct_products": ("explorers", "narrow buyers"),
 }
-_ADJECTIVE = {"recency_days", "tenure_days"}
 _NAMING_WEIGHT = {"return_rate": 0.3}
 """Returns are rare, so their z-scores are large for small differences: they name a segment only when extreme."""
+
+# Adjectives are absolute, because "recent" means the same whatever the rest of the base looks like
+# (in a base of mostly lapsed customers, a lapsed segment is typical, yet still lapsed).
+NEW_TENURE_DAYS = 90
+RECENT_DAYS = 45
+LAPSED_DAYS = 180
 
 
 def segment_profiles(features: pd.DataFrame, labels: np.ndarray, rfm_segment: pd.Series | None = None) -> pd.DataFrame:
@@ -58,28 +61,38 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, rfm_segment: pd
 
 
 def name_segments(profile: pd.DataFrame) -> dict[int, str]:
-    """A readable, unique name per segment from its two most distinctive features ("Recent high spenders")."""
+    """A readable, unique name per segment ("Recent high spenders", "Lapsed one-timers").
+
+    The adjective comes from the segment's median tenure and recency (new: first purchase within
+    90 days; recent: last within 45 days; lapsed: none for 180 days); the noun from its most distinctive
+    feature relative to the typical customer (largest |z|).
+    """
     names: dict[int, str] = {}
     for segment, row in profile.iterrows():
         if segment == NOISE:
             names[segment] = "Unassigned"
             continue
+        adjective = _adjective(row)
         z = {
             f: row[f"z_{f}"] * _NAMING_WEIGHT.get(f, 1.0)
-            for f in _WORDS
+            for f in _NOUNS
             if f"z_{f}" in row and np.isfinite(row[f"z_{f}"])
         }
-        ranked = sorted(z, key=lambda f: -abs(z[f]))
-        adjective = next((f for f in ranked[:3] if f in _ADJECTIVE and abs(z[f]) >= 0.25), None)
-        noun = next((f for f in ranked if f not in _ADJECTIVE), None)
-        parts = []
-        if adjective:
-            parts.append(_WORDS[adjective][0 if z[adjective] > 0 else 1])
-        if noun:
-            word = _WORDS[noun][0 if z[noun] > 0 else 1]
-            parts.append(word if parts else word.capitalize())
-        names[segment] = " ".join(parts) or "Typical customers"
+        noun = max(z, key=lambda f: abs(z[f]), default=None)
+        word = _NOUNS[noun][0 if z[noun] > 0 else 1] if noun and abs(z[noun]) >= 0.25 else "customers"
+        names[segment] = f"{adjective} {word}" if adjective else word[0].upper() + word[1:]
     return _unique(names)
+
+
+def _adjective(row: pd.Series) -> str:
+    tenure, recency = row.get("median_tenure_days", np.nan), row.get("median_recency_days", np.nan)
+    if tenure <= NEW_TENURE_DAYS:
+        return "New"
+    if recency <= RECENT_DAYS:
+        return "Recent"
+    if recency >= LAPSED_DAYS:
+        return "Lapsed"
+    return ""
 
 
 def _unique(names: dict[int, str]) -> dict[int, str]:

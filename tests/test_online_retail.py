@@ -102,3 +102,25 @@ def test_all_five_segmenters_run_on_real_customers(result) -> None:
         assert profiles["customers"].sum() == len(features), method  # nobody dropped
         assert profiles["revenue_share"].sum() == pytest.approx(1.0)
         assert real["name"].is_unique and "top_rfm_segment" in profiles
+
+
+def test_explanations_on_real_customers(result) -> None:
+    from segmentation.clustering import SegmentationModel
+    from segmentation.explain import MODELS, SegmentSurrogate, explain, importance_agreement, segment_drivers
+    from segmentation.explain import surrogate_inputs
+
+    features = compute_features(result.transactions)
+    model = SegmentationModel("kmeans", {"n_clusters": 5}).fit(features)
+    X = surrogate_inputs(features)
+    explanations = {}
+    for kind in MODELS:
+        surrogate = SegmentSurrogate(kind).fit(X, model.labels_)
+        print(kind, "fidelity", surrogate.fidelity_)
+        assert surrogate.fidelity_["macro_f1"] > 0.8
+        explanations[kind] = explain(surrogate, X, model.labels_, sample_size=1_000)
+        drivers = segment_drivers(explanations[kind], model.names_)
+        assert drivers["segment"].nunique() == 5
+        # the clustering features should be among what the surrogate relies on
+        top = set(drivers["feature"])
+        assert top & {"recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "gross_revenue"}
+    assert importance_agreement(*explanations.values())["overall"] > 0.5

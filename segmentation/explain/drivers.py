@@ -1,0 +1,93 @@
+"""Plain-language drivers per segment, agreement between surrogates, and a feature-selection aid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from segmentation.explain.shap_values import Explanation
+from segmentation.features.definitions import FEATURES
+
+_UNITS = {f.name: f.unit for f in FEATURES}
+_SPOKEN_UNITS = {"days", "orders", "products", "units"}
+
+
+def _describe(feature: str, op: str, value: float) -> str:
+    unit = _UNITS.get(feature, "")
+    number = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{feature} {op} {number}" + (f" {unit}" if unit in _SPOKEN_UNITS else "")
+
+
+def segment_drivers(explanation: Explanation, names: dict[int, str] | None = None, top: int = 3) -> pd.DataFrame:
+    """The ``top`` features that push customers into each segment, with direction, threshold and a sentence.
+
+    Direction comes from the sign of the correlation between a feature's value and its SHAP push; the
+    threshold is the 25th (high values push in) or 75th (low values push in) percentile among members, so the
+    sentence holds for three quarters of the segment. Categorical features name their most pushing value.
+    """
+    importance = explanation.global_importance()
+    rows = []
+    for segment in explanation.segments:
+        members = (explanation.labels == segment).to_numpy()
+        phrases = []
+        for rank, feature in enumerate(importance[int(segment)].sort_values(ascending=False).index[:top], start=1):
+            dep = explanation.dependence(int(segment), feature)
+            values = dep["value"]
+            if pd.api.types.is_numeric_dtype(values):
+                numeric = values.astype(float)
+                valid = numeric.notna().to_numpy()
+                corr = np.corrcoef(numeric[valid], dep["shap"][valid])[0, 1] if valid.sum() > 2 else 0.0
+                high = bool(np.nan_to_num(corr) >= 0)
+                inside = numeric[members & valid]
+                threshold = float(inside.quantile(0.25 if high else 0.75)) if len(inside) else np.nan
+                phrase = _describe(feature, ">=" if high else "<=", threshold)
+                direction = "high" if high else "low"
+            else:
+                best = dep[members].groupby("value", observed=True)["shap"].mean().sort_values(ascending=False)
+                threshold, direction = np.nan, "category"
+                phrase = f"{feature} = {best.index[0]}" if len(best) else feature
+            phrases.append(phrase)
+            rows.append(
+                {
+                    "segment": int(segment),
+                    "rank": rank,
+                    "feature": feature,
+                    "direction": direction,
+                    "threshold": threshold,
+                    "importance": float(importance.loc[feature, int(segment)]),
+                    "phrase": phrase,
+                }
+            )
+        name = (names or {}).get(int(segment), f"segment {segment}")
+        sentence = f"{', '.join(phrases[:-1])} and {phrases[-1]}" if len(phrases) > 1 else phrases[0]
+        for row in rows[-len(phrases) :]:
+            row["sentence"] = f"{sentence} push customers into {name}"
+    return pd.DataFrame(rows)
+
+
+def importance_agreement(a: Explanation, b: Explanation) -> pd.Series:
+    """Spearman rank correlation of the two explanations' feature importances, per segment and overall."""
+    ia, ib = a.global_importance(), b.global_importance().reindex(a.global_importance().index)
+    out = {int(s): float(spearmanr(ia[s], ib[s]).statistic) for s in ia.columns}
+    out["overall"] = float(spearmanr(ia.mean(axis=1), ib.mean(axis=1)).statistic)
+    return pd.Series(out, name="spearman")
+
+
+def rank_features(X: pd.DataFrame, labels: np.ndarray, random_state: int = 0) -> pd.DataFrame:
+    """LightGBM gain importance and recursive feature elimination rank (1 = kept last) per feature.
+
+    Use it to refine the clustering feature set: features ranked low add little to telling segments apart.
+    """
+    from lightgbm import LGBMClassifier
+    from sklearn.feature_selection import RFE
+
+    def model() -> LGBMClassifier:
+        return LGBMClassifier(
+            n_estimators=60, num_leaves=15, random_state=random_state, n_jobs=1, verbose=-1, importance_type="gain"
+        )
+
+    gain = model().fit(X, labels).feature_importances_
+    rfe = RFE(model(), n_features_to_select=1, step=1).fit(X, labels)
+    table = pd.DataFrame({"gain": gain / gain.sum(), "rfe_rank": rfe.ranking_}, index=X.columns)
+    return table.sort_values(["rfe_rank", "gain"], ascending=[True, False])

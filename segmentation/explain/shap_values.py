@@ -1,0 +1,102 @@
+"""SHAP (TreeExplainer) on a fitted surrogate: global importance per segment, per-customer explanations,
+dependence of a segment's score on one feature.
+
+Large tables are explained on a stratified sample (``sample_size`` customers, every segment represented in
+proportion, at least ``min_per_segment`` of each where it has that many).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shap
+
+from segmentation.explain.surrogate import SegmentSurrogate
+
+
+def stratified_sample(labels: pd.Series, size: int, min_per_segment: int = 20, random_state: int = 0) -> pd.Index:
+    """Index of up to ``size`` rows, each segment in proportion but with at least ``min_per_segment``."""
+    if len(labels) <= size:
+        return labels.index
+    rng = np.random.default_rng(random_state)
+    chosen = []
+    for _, group in labels.groupby(labels):
+        take = min(len(group), max(min_per_segment, round(size * len(group) / len(labels))))
+        chosen.append(rng.choice(group.index.to_numpy(), take, replace=False))
+    return pd.Index(np.concatenate(chosen)).sort_values()
+
+
+@dataclass
+class Explanation:
+    """SHAP values of a sample: ``values[i, j, s]`` is feature j's push of customer i towards segment s (log-odds)."""
+
+    values: np.ndarray
+    base_values: np.ndarray
+    data: pd.DataFrame
+    segments: np.ndarray
+    labels: pd.Series
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.data.columns)
+
+    def _segment(self, segment: int) -> int:
+        return int(np.flatnonzero(self.segments == segment)[0])
+
+    def global_importance(self) -> pd.DataFrame:
+        """Mean |SHAP| per feature (rows) and segment (columns), over the segment's own customers."""
+        out = {}
+        for s, segment in enumerate(self.segments):
+            members = (self.labels == segment).to_numpy()
+            out[int(segment)] = np.abs(self.values[members, :, s]).mean(axis=0)
+        table = pd.DataFrame(out, index=self.features)
+        return table.loc[table.mean(axis=1).sort_values(ascending=False).index]
+
+    def customer(self, customer_id: str, segment: int | None = None) -> pd.DataFrame:
+        """Why this customer is in ``segment`` (default: their own): value and SHAP push of each feature."""
+        row = self.data.index.get_loc(customer_id)
+        segment = int(self.labels.loc[customer_id]) if segment is None else segment
+        s = self._segment(segment)
+        frame = pd.DataFrame(
+            {"feature": self.features, "value": self.data.iloc[row].to_numpy(), "shap": self.values[row, :, s]}
+        )
+        frame = frame.reindex(frame["shap"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+        frame.attrs["base_value"] = float(self.base_values[row, s])
+        return frame
+
+    def dependence(self, segment: int, feature: str) -> pd.DataFrame:
+        """Feature value against its SHAP push towards ``segment``, one row per sampled customer."""
+        j = self.features.index(feature)
+        return pd.DataFrame(
+            {
+                "value": self.data[feature].to_numpy(),
+                "shap": self.values[:, j, self._segment(segment)],
+                "segment": self.labels.to_numpy(),
+            },
+            index=self.data.index,
+        )
+
+
+def explain(
+    surrogate: SegmentSurrogate,
+    X: pd.DataFrame,
+    labels: np.ndarray | pd.Series,
+    sample_size: int | None = 2_000,
+    random_state: int = 0,
+) -> Explanation:
+    """SHAP values of ``surrogate`` on a stratified sample of ``X`` (rows = customers, labels = segments).
+
+    ``sample_size=None`` explains every row given, e.g. ``X.loc[[customer_id]]`` for one customer.
+    """
+    labels = pd.Series(np.asarray(labels), index=X.index)
+    index = labels.index if sample_size is None else stratified_sample(labels, sample_size, random_state=random_state)
+    data = X.loc[index]
+    result = shap.TreeExplainer(surrogate.model_)(surrogate.model_input(data))
+    values = np.asarray(result.values, dtype=float)
+    base = np.asarray(result.base_values, dtype=float)
+    if values.ndim == 2:  # two segments: one log-odds output; make it two symmetric ones
+        values = np.stack([-values, values], axis=2)
+        base = np.stack([-base, base], axis=1)
+    return Explanation(values, base, data, surrogate.classes_, labels.loc[index])
