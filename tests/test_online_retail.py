@@ -106,8 +106,14 @@ def test_all_five_segmenters_run_on_real_customers(result) -> None:
 
 def test_explanations_on_real_customers(result) -> None:
     from segmentation.clustering import SegmentationModel
-    from segmentation.explain import MODELS, SegmentSurrogate, explain, importance_agreement, segment_drivers
-    from segmentation.explain import surrogate_inputs
+    from segmentation.explain import (
+        MODELS,
+        SegmentSurrogate,
+        explain,
+        importance_agreement,
+        segment_drivers,
+        surrogate_inputs,
+    )
 
     features = compute_features(result.transactions)
     model = SegmentationModel("kmeans", {"n_clusters": 5}).fit(features)
