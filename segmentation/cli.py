@@ -16,6 +16,8 @@ from segmentation.config import Config, parse_date
 from segmentation.errors import SegmentationError
 from segmentation.explain import MODELS as SURROGATES
 from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
+from segmentation.export import SHAPES as CRM_SHAPES
+from segmentation.export import customer_emails, export_segments, export_table
 from segmentation.features import compute_features, features_markdown, rfm_table
 from segmentation.ingest import ValidationFailed
 from segmentation.pipeline import load_transactions, transactions_summary
@@ -82,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     why.add_argument("--sample", type=int, default=2000, help="customers explained (stratified sample)")
     why.add_argument("--out", type=Path, help="write the drivers table (CSV)")
     why.set_defaults(run=_explain)
+
+    export = commands.add_parser("export", help="write segments as CRM-ready files with a manifest")
+    export.add_argument("segments", type=Path, help="assignments from `segment cluster`")
+    export.add_argument("--features", type=Path, help="feature table (adds RFM scores and key features)")
+    export.add_argument("--transactions", type=Path, help="the transactions file, to take emails from")
+    export.add_argument("--crm", choices=list(CRM_SHAPES), default="generic")
+    export.add_argument("--only", help="comma-separated segment ids to export (default: all)")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    export.add_argument("--run-id", default="", help="a label stored in every row and in the manifest")
+    export.add_argument("--out-dir", type=Path, required=True)
+    export.set_defaults(run=_export)
     return parser
 
 
@@ -270,6 +283,23 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"- {sentence}")
     if args.out:
         drivers.to_csv(args.out, index=False)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    segments = _read_table(args.segments)
+    rfm = _read_features(args.features) if args.features else None
+    emails = None
+    if args.transactions:
+        emails = customer_emails(load_transactions(args.transactions, progress=_progress).to_pandas())
+    table = export_table(segments, rfm, emails, run_id=args.run_id)
+    only = [int(s) for s in args.only.split(",")] if args.only else None
+    result = export_segments(table, args.crm, args.out_dir, only, {"segments_file": str(args.segments)}, args.format)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in result.files:
+        print(path)
+    print(result.manifest)
     return 0
 
 

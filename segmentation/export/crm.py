@@ -1,0 +1,251 @@
+"""CRM-ready exports of segment membership: HubSpot, Salesforce, Mailchimp, Klaviyo, generic CSV/Parquet.
+
+Each :class:`CrmShape` encodes that CRM's documented import rules (docs/export.md lists them with sources):
+the identifier column and its header, multi-value separators, tag rules, text limits, and the file size and
+row limits beyond which the export is split into parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from segmentation.errors import ConfigError, InputError
+from segmentation.export.safe_csv import check_typed, write_csv_atomic, write_json_atomic
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "customer_id", "email", "segment", "segment_name", "probability", "rfm_segment", "r_score", "f_score", "m_score",
+    "recency_days", "frequency", "monetary", "top_products", "run_id", "run_date",
+)
+NUMERIC = ("segment", "probability", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary")
+TEXT = ("customer_id", "segment_name", "rfm_segment", "top_products", "run_id", "tags")
+
+
+@dataclass(frozen=True)
+class CrmShape:
+    name: str
+    headers: dict[str, str]
+    """Export column -> the header this CRM expects (columns not listed are left out)."""
+    requires_email: bool = False
+    max_rows: int | None = None
+    max_bytes: int | None = None
+    list_separator: str = ";"
+    tag_header: str | None = None
+    text_limit_bytes: int | None = None
+    source: str = ""
+
+
+def _headers(style: str) -> dict[str, str]:
+    names = {
+        "customer_id": "Customer ID", "email": "Email", "segment": "Segment ID", "segment_name": "Segment",
+        "probability": "Segment Probability", "rfm_segment": "RFM Segment", "r_score": "R Score",
+        "f_score": "F Score", "m_score": "M Score", "recency_days": "Days Since Last Order",
+        "frequency": "Orders", "monetary": "Net Revenue", "top_products": "Recommended Products",
+        "run_id": "Segmentation Run", "run_date": "Segmentation Date",
+    }
+    if style == "salesforce":  # custom fields are API names ending in __c; Customer_ID__c is an External ID
+        return {k: "Email" if k == "email" else v.replace(" ", "_") + "__c" for k, v in names.items()}
+    return names
+
+
+SHAPES: dict[str, CrmShape] = {
+    "generic": CrmShape("generic", {c: c for c in EXPORT_COLUMNS}, source="RFC 4180"),
+    "hubspot": CrmShape(
+        "hubspot", _headers("hubspot"), max_rows=1_048_576, max_bytes=512 * 1024**2,
+        source="https://knowledge.hubspot.com/import-and-export/set-up-your-import-file",
+    ),
+    "salesforce": CrmShape(
+        "salesforce", _headers("salesforce"), max_rows=50_000, max_bytes=100 * 1024**2,
+        source="https://help.salesforce.com/s/articleView?id=sf.faq_import_general.htm",
+    ),
+    "mailchimp": CrmShape(
+        "mailchimp",
+        {**{k: v.upper().replace(" ", "_") for k, v in _headers("mailchimp").items()}, "email": "Email Address"},
+        requires_email=True, tag_header="Tags", text_limit_bytes=255, list_separator=", ",
+        source="https://mailchimp.com/help/format-guidelines-for-your-import-file/",
+    ),
+    "klaviyo": CrmShape(
+        "klaviyo", _headers("klaviyo"), requires_email=True, max_bytes=50 * 1024**2,
+        source="https://help.klaviyo.com/hc/en-us/articles/115005078967",
+    ),
+}
+
+
+@dataclass
+class ExportResult:
+    files: list[Path]
+    manifest: Path
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def export_table(
+    assignments: pd.DataFrame,
+    rfm: pd.DataFrame | None = None,
+    emails: pd.Series | None = None,
+    recommendations: pd.Series | None = None,
+    run_id: str = "",
+    run_date: date | None = None,
+) -> pd.DataFrame:
+    """The columns every shape draws from, one row per customer (index ``customer_id``).
+
+    ``assignments`` has ``segment``, ``segment_name`` and optionally ``probability``; ``rfm`` the RFM table;
+    ``recommendations`` a list of product ids per customer.
+    """
+    table = assignments[[c for c in ("segment", "segment_name", "probability") if c in assignments]].copy()
+    if rfm is not None:
+        table = table.join(rfm[["rfm_segment", "r_score", "f_score", "m_score", "recency_days", "frequency",
+                                "monetary"]])
+    if emails is not None:
+        table["email"] = emails.reindex(table.index)
+    if recommendations is not None:
+        table["top_products"] = recommendations.reindex(table.index)
+    table = table.round({"probability": 4, "recency_days": 1, "monetary": 2})
+    table["run_id"] = run_id
+    table["run_date"] = (run_date or date.today()).isoformat()
+    table.index.name = "customer_id"
+    return table.reset_index()
+
+
+def customer_emails(transactions: pd.DataFrame) -> pd.Series:
+    """Each customer's most recent non-empty email from the transactions (needs a mapped email column)."""
+    tx = transactions.dropna(subset=["customer_id", "email"]).sort_values("ts")
+    return tx.groupby("customer_id")["email"].last().str.strip()
+
+
+def export_segments(
+    table: pd.DataFrame,
+    crm: str,
+    out_dir: str | Path,
+    segments: list[int] | None = None,
+    run: dict[str, Any] | None = None,
+    fmt: str = "csv",
+    stem: str = "segments",
+) -> ExportResult:
+    """Write ``table`` (from :func:`export_table`) in the shape of ``crm``, split by its limits, with a manifest."""
+    if crm not in SHAPES:
+        raise ConfigError(f"unknown CRM {crm!r}; choose one of {', '.join(SHAPES)}")
+    shape = SHAPES[crm]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if segments is not None:
+        table = table[table["segment"].isin(segments)]
+    frame, warnings = _shape(table, shape)
+    check_typed(frame.set_index(frame.columns[0], drop=False),
+                numeric=[shape.headers[c] for c in NUMERIC if shape.headers.get(c) in frame],
+                emails=[shape.headers["email"]] if shape.headers.get("email") in frame else [])
+    text = [shape.headers.get(c, c) for c in TEXT] + ([shape.tag_header] if shape.tag_header else [])
+    if fmt == "parquet":
+        files = [out_dir / f"{crm}_{stem}.parquet"]
+        frame.to_parquet(files[0], index=False)
+    elif fmt == "csv":
+        files = _write_parts(frame, shape, out_dir / f"{crm}_{stem}", text)
+    else:
+        raise ConfigError(f"format {fmt!r}: use csv or parquet")
+    manifest = out_dir / f"{crm}_{stem}.manifest.json"
+    write_json_atomic(
+        {
+            "crm": crm, "rules": shape.source, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rows": len(frame), "segments": sorted(int(s) for s in table["segment"].unique()),
+            "columns": list(frame.columns), "warnings": warnings, "run": run or {},
+            "files": [{"name": f.name, "rows": _rows(f, fmt), "sha256": _sha256(f)} for f in files],
+        },
+        manifest,
+    )
+    return ExportResult(files, manifest, len(frame), warnings)
+
+
+def _shape(table: pd.DataFrame, shape: CrmShape) -> tuple[pd.DataFrame, list[str]]:
+    warnings: list[str] = []
+    table = table.copy()
+    has_email = "email" in table and table["email"].notna().any()
+    if shape.requires_email:
+        if not has_email:
+            raise InputError(
+                f"{shape.name} imports need an email address per contact and no email column is mapped",
+                fix="map the email column on the Data page (or --map email=COLUMN), or export for another CRM",
+            )
+        missing = table["email"].isna()
+        if missing.any():
+            warnings.append(f"{int(missing.sum())} customers without an email were left out ({shape.name} needs one)")
+            table = table[~missing]
+    elif not has_email:
+        table = table.drop(columns=["email"], errors="ignore")
+        warnings.append("no email column: customers are identified by their customer id (import it as an external id)")
+    if "top_products" in table:
+        table["top_products"] = table["top_products"].map(
+            lambda items: shape.list_separator.join(map(str, items)) if isinstance(items, list | tuple) else items
+        )
+    if shape.tag_header:
+        table[shape.tag_header] = table[["segment_name", "rfm_segment"]].apply(
+            lambda row: shape.list_separator.join(_tag(v) for v in row if isinstance(v, str)), axis=1
+        ) if "rfm_segment" in table else table["segment_name"].map(_tag)
+    columns = [c for c in shape.headers if c in table]
+    frame = table[columns + ([shape.tag_header] if shape.tag_header else [])].rename(columns=shape.headers)
+    if "email" in columns:  # the identifier first (Klaviyo requires it in the first column)
+        first = shape.headers["email"]
+        frame = frame[[first, *[c for c in frame.columns if c != first]]]
+    if shape.text_limit_bytes:
+        for column in frame.columns:
+            if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+                frame[column] = frame[column].map(lambda v: _clip(v, shape.text_limit_bytes))
+    return frame.reset_index(drop=True), warnings
+
+
+def _tag(name: str) -> str:
+    """Mailchimp tags: at most 100 characters; commas would split a tag, so they become spaces."""
+    return name.replace(",", " ").strip()[:100]
+
+
+def _clip(value: object, limit: int) -> object:
+    if not isinstance(value, str) or len(value.encode()) <= limit:
+        return value
+    return value.encode()[:limit].decode("utf-8", errors="ignore")
+
+
+def _write_parts(frame: pd.DataFrame, shape: CrmShape, base: Path, text: list[str]) -> list[Path]:
+    """One file when within limits, else ``_part1``, ``_part2``... each within the row and byte limits."""
+    chunks = [frame] if not shape.max_rows else [
+        frame.iloc[i : i + shape.max_rows] for i in range(0, max(len(frame), 1), shape.max_rows)
+    ]
+    parts: list[pd.DataFrame] = []
+    for chunk in chunks:
+        parts.extend(_split_by_bytes(chunk, shape.max_bytes))
+    if len(parts) == 1:
+        path = base.with_suffix(".csv")
+        write_csv_atomic(parts[0], path, text)
+        return [path]
+    files = []
+    for i, part in enumerate(parts, start=1):
+        path = base.with_name(f"{base.name}_part{i}.csv")
+        write_csv_atomic(part, path, text)
+        files.append(path)
+    return files
+
+
+def _split_by_bytes(frame: pd.DataFrame, max_bytes: int | None) -> list[pd.DataFrame]:
+    if not max_bytes or len(frame) <= 1:
+        return [frame]
+    size = len(frame.to_csv(index=False).encode())
+    if size <= max_bytes:
+        return [frame]
+    n = -(-size // max_bytes) + 1  # parts, with headroom for uneven rows
+    step = -(-len(frame) // n)
+    return [part for i in range(0, len(frame), step) for part in _split_by_bytes(frame.iloc[i : i + step], max_bytes)]
+
+
+def _rows(path: Path, fmt: str) -> int:
+    if fmt == "parquet":
+        return len(pd.read_parquet(path))
+    with open(path, encoding="utf-8", newline="") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
