@@ -31,6 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import platform
 import resource
@@ -48,6 +49,7 @@ OUT = ROOT / "bench" / "out"
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
 SYNTHETIC_SOURCE = ROOT / "segmentation" / "synthetic.py"
 CALIBRATION_CUSTOMERS = 20_000
+PROFILE_TOP = 8
 CUSTOMER_TOLERANCE = 0.02
 """Both implementations must find the same number of customers within this share."""
 
@@ -104,8 +106,78 @@ class PhaseClock:
         self.last = now
 
 
-def run_ours(path: Path) -> dict[str, Any]:
+def trace_duckdb(log: list[dict[str, Any]]) -> None:
+    """``--profile``: time every DuckDB statement the library runs, with the library line that ran it.
+
+    ``duckdb.connect`` is wrapped so that ``execute`` (eager) and the materialising calls on relations
+    (``arrow``, ``df``, ``fetchall``) are timed; the library itself is not changed.
+    """
+    import duckdb
+
+    connect = duckdb.connect
+
+    def caller() -> str:
+        frame = sys._getframe(2)
+        while frame and f"{os.sep}segmentation{os.sep}" not in frame.f_code.co_filename:
+            frame = frame.f_back
+        if frame is None:
+            return "?"
+        return f"{frame.f_code.co_filename.split(os.sep + 'segmentation' + os.sep)[-1]}:{frame.f_lineno} {frame.f_code.co_name}"
+
+    def record(start: float, where: str, call: str, sql: str) -> None:
+        log.append(
+            {
+                "seconds": time.perf_counter() - start,
+                "where": where,
+                "call": call,
+                "sql": " ".join(sql.split())[:160],
+                "peak_rss_gib": peak_rss_gib(),
+            }
+        )
+
+    class Relation:
+        def __init__(self, relation: Any, sql: str, where: str) -> None:
+            self._relation, self._sql, self._where = relation, sql, where
+
+        def __getattr__(self, name: str) -> Any:
+            attr = getattr(self._relation, name)
+            if name not in ("arrow", "df", "fetchall", "fetchone", "fetchdf", "pl"):
+                return attr
+
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                start = time.perf_counter()
+                out = attr(*args, **kwargs)
+                if hasattr(out, "read_all"):  # a RecordBatchReader: the work happens when it is read
+                    out = out.read_all()
+                record(start, self._where, name, self._sql)
+                return out
+
+            return timed
+
+    class Connection:
+        def __init__(self, con: Any) -> None:
+            self._con = con
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._con, name)
+
+        def execute(self, sql: str, *args: Any, **kwargs: Any) -> Relation:
+            where, start = caller(), time.perf_counter()
+            result = self._con.execute(sql, *args, **kwargs)
+            record(start, where, "execute", sql)
+            return Relation(result, sql, where)
+
+        def sql(self, sql: str, *args: Any, **kwargs: Any) -> Relation:
+            return Relation(self._con.sql(sql, *args, **kwargs), sql, caller())
+
+    duckdb.connect = lambda *args, **kwargs: Connection(connect(*args, **kwargs))
+
+
+def run_ours(path: Path, profile: bool = False) -> dict[str, Any]:
     t0 = time.perf_counter()
+    statements: list[dict[str, Any]] = []
+    if profile:
+        trace_duckdb(statements)
     from segmentation.config import FeatureConfig
     from segmentation.features import compute_features, rfm_table
     from segmentation.pipeline import load_transactions
@@ -121,7 +193,7 @@ def run_ours(path: Path) -> dict[str, Any]:
     rfm = rfm_table(features)
     clock.done("rfm_table")
     load_steps = []
-    for (message, start), (_, end) in zip(marks, marks[1:], strict=False):
+    for (message, start), (_, end) in itertools.pairwise(marks):
         step = message.split(" ")[0]
         load_steps.append({"step": LOAD_STEPS.get(step, step), "seconds": end - start})
     return {
@@ -134,6 +206,7 @@ def run_ours(path: Path) -> dict[str, Any]:
         "customers": len(rfm),
         "n_features": features.shape[1],
         "segments": rfm["rfm_segment"].value_counts().to_dict(),
+        "statements": statements,
     }
 
 
@@ -175,22 +248,32 @@ def run_baseline(path: Path, dataset: str) -> dict[str, Any]:
 
 
 def run_generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
+    """Scale the number of customers from a small spec, write the file; rescale and write once more when the
+    line count is more than 1% off (lines per customer vary a little between blocks of customers)."""
     from segmentation.synthetic import SyntheticSpec, write_sample
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         lines = write_sample(Path(tmp) / "calibration.csv", SyntheticSpec(n_customers=CALIBRATION_CUSTOMERS, seed=seed))
         calibration_seconds = time.perf_counter() - t0
-    customers = max(1, round(CALIBRATION_CUSTOMERS * rows / lines))
+    per_customer = lines / CALIBRATION_CUSTOMERS
     partial = path.with_suffix(".partial")
-    t0 = time.perf_counter()
-    n_lines = write_sample(partial, SyntheticSpec(n_customers=customers, seed=seed))
-    seconds = time.perf_counter() - t0
+    attempts = []
+    for _ in range(2):
+        customers = max(1, round(rows / per_customer))
+        t0 = time.perf_counter()
+        n_lines = write_sample(partial, SyntheticSpec(n_customers=customers, seed=seed))
+        seconds = time.perf_counter() - t0
+        attempts.append({"customers": customers, "lines": n_lines, "seconds": seconds})
+        if abs(n_lines - rows) <= 0.01 * rows:
+            break
+        per_customer = n_lines / customers
     partial.replace(path)
     return {
         "customers": customers,
         "lines": n_lines,
         "seconds": seconds,
+        "attempts": attempts,
         "calibration_lines_per_customer": lines / CALIBRATION_CUSTOMERS,
         "calibration_seconds": calibration_seconds,
         "bytes": path.stat().st_size,
@@ -201,7 +284,7 @@ def run_generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
 def child_main(args: argparse.Namespace) -> None:
     kind, dataset, path = args.child
     if kind == "ours":
-        result = run_ours(Path(path))
+        result = run_ours(Path(path), args.profile)
     elif kind == "baseline":
         result = run_baseline(Path(path), dataset)
     elif kind == "generate":
@@ -249,7 +332,16 @@ def spawn(kind: str, dataset: str, path: Path, extra: list[str] | None = None, t
     """Run this script as a child doing one job; return what it wrote."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         result_path = Path(fh.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, dataset, str(path), "--result", str(result_path)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        dataset,
+        str(path),
+        "--result",
+        str(result_path),
+    ]
     cmd += extra or []
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     try:
@@ -273,8 +365,11 @@ def machine_facts() -> dict[str, Any]:
     cpu = "unknown"
     if Path("/proc/cpuinfo").exists():
         cpu = next(
-            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-             if line.startswith("model name")),
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
             platform.processor() or "unknown",
         )
     try:
@@ -363,9 +458,11 @@ def print_table(runs: list[Run]) -> list[dict[str, Any]]:
     numeric = {"rows", "seconds", "rows/s", "peak RSS GiB", "customers", "baseline/ours"}
 
     def line(values: dict[str, str]) -> str:
-        return "| " + " | ".join(
-            values[h].rjust(widths[h]) if h in numeric else values[h].ljust(widths[h]) for h in headers
-        ) + " |"
+        return (
+            "| "
+            + " | ".join(values[h].rjust(widths[h]) if h in numeric else values[h].ljust(widths[h]) for h in headers)
+            + " |"
+        )
 
     print(line({h: h for h in headers}))
     print("| " + " | ".join(("-" * (widths[h] - 1) + ":") if h in numeric else "-" * widths[h] for h in headers) + " |")
@@ -383,11 +480,19 @@ def check_targets(runs: list[Run]) -> list[dict[str, Any]]:
 
     if ("online_retail", "ours") in get:
         s = get[("online_retail", "ours")].seconds
-        add(f"Online Retail end to end < {TARGETS['online_retail_seconds']:.0f} s", f"{s:.2f} s", s < TARGETS["online_retail_seconds"])
+        add(
+            f"Online Retail end to end < {TARGETS['online_retail_seconds']:.0f} s",
+            f"{s:.2f} s",
+            s < TARGETS["online_retail_seconds"],
+        )
     if ("synthetic", "ours") in get:
         ours = get[("synthetic", "ours")]
         n = f"{ours.rows / 1e6:.1f}M rows"
-        add(f"{n} end to end < {TARGETS['large_seconds']:.0f} s", f"{ours.seconds:.2f} s", ours.seconds < TARGETS["large_seconds"])
+        add(
+            f"{n} end to end < {TARGETS['large_seconds']:.0f} s",
+            f"{ours.seconds:.2f} s",
+            ours.seconds < TARGETS["large_seconds"],
+        )
         add(
             f"{n} peak RSS < {TARGETS['large_peak_rss_gib']:.0f} GB",
             f"{ours.peak_rss_gib:.2f} GiB",
@@ -395,7 +500,11 @@ def check_targets(runs: list[Run]) -> list[dict[str, Any]]:
         )
         if ("synthetic", "baseline") in get:
             ratio = get[("synthetic", "baseline")].seconds / ours.seconds
-            add(f"{n} >= {TARGETS['large_speedup']:.0f}x faster than plain pandas", f"{ratio:.2f}x", ratio >= TARGETS["large_speedup"])
+            add(
+                f"{n} >= {TARGETS['large_speedup']:.0f}x faster than plain pandas",
+                f"{ratio:.2f}x",
+                ratio >= TARGETS["large_speedup"],
+            )
     width = max(len(c["target"]) for c in checks)
     for c in checks:
         print(f"  {c['result']}  {c['target'].ljust(width)}  measured {c['measured']}")
@@ -411,6 +520,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--regenerate", action="store_true", help="write the synthetic file again even if cached")
     parser.add_argument("--online-retail", type=Path, default=ONLINE_RETAIL, help="path of online_retail.csv.gz")
     parser.add_argument("--json", type=Path, default=OUT / "bench_ingest.json", help="where to save all figures")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also time every DuckDB statement of ours and print the slowest (adds a little overhead)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -441,6 +555,15 @@ def main(argv: list[str] | None = None) -> None:
             f"({generation['lines'] / generation['seconds']:,.0f} lines/s, peak RSS {generation['peak_rss_gib']:.2f} GiB; "
             f"calibration {generation['calibration_lines_per_customer']:.1f} lines/customer)"
         )
+        if len(generation.get("attempts", [])) > 1:
+            print(
+                "  (written twice to get near the requested line count: "
+                + ", ".join(
+                    f"{a['customers']:,} customers -> {a['lines']:,} lines in {a['seconds']:.1f} s"
+                    for a in generation["attempts"]
+                )
+                + ")"
+            )
         print()
         datasets.append(("synthetic", f"synthetic {generation['lines'] / 1e6:.1f}M", path))
 
@@ -450,7 +573,9 @@ def main(argv: list[str] | None = None) -> None:
         for impl in ("ours", "baseline"):
             run = Run(dataset, label, impl)
             for i in range(args.repeat):
-                result = spawn(impl, dataset, path)
+                load_before = os.getloadavg()[0]
+                result = spawn(impl, dataset, path, ["--profile"] if args.profile and impl == "ours" else None)
+                result["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
                 run.results.append(result)
                 total = sum(p["seconds"] for p in result["phases"])
                 print(
@@ -460,8 +585,15 @@ def main(argv: list[str] | None = None) -> None:
                     f"{result['rows_kept']:,} kept, {result['customers']:,} customers",
                     flush=True,
                 )
+                print(f"      1-min load average before/after: {result['load_average_1min']}")
                 if result.get("cleaning_counts"):
                     print(f"      cleaning report: {result['cleaning_counts']}")
+                if result.get("statements"):
+                    print("      slowest DuckDB statements (seconds, peak RSS GiB so far, library line, SQL):")
+                    for st in sorted(result["statements"], key=lambda x: -x["seconds"])[:PROFILE_TOP]:
+                        print(
+                            f"      {st['seconds']:7.2f}s {st['peak_rss_gib']:5.2f} {st['where']} .{st['call']}: {st['sql'][:90]}"
+                        )
             runs.append(run)
 
     print()

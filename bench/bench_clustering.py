@@ -1,0 +1,760 @@
+"""Benchmark: the five segmenters on Online Retail customers and on 1M synthetic customers.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_clustering.py                      # both data sets (~15-25 min on 2 cores)
+    .venv/bin/python bench/bench_clustering.py --skip-large         # Online Retail only (~1-2 min)
+    .venv/bin/python bench/bench_clustering.py --large-n 200000     # a smaller synthetic set
+    .venv/bin/python bench/bench_clustering.py --blas-compare       # OPENBLAS_NUM_THREADS unset vs 1
+
+Every (data set, method) runs in a fresh Python process, so its peak RSS is its own: ``ru_maxrss`` of the
+child (``getrusage``), and for a run killed at the time limit the parent's last reading of the child's
+``VmHWM`` (polled every 0.2 s). Imports and loading the input are left out of the fit time; peak RSS includes
+them.
+
+1. **Online Retail** (``/work/shared/data/online_retail.csv.gz``): ``load_transactions`` ->
+   ``compute_features`` is timed once in its own process (the feature table is cached under ``bench/out/``);
+   then every method goes through ``SegmentationModel(method, params).fit(features)`` on the default features
+   (preprocessing, segmenter, profiles and names), k = 5, HDBSCAN tuned by its default search. Each child fits
+   ``--repeats`` times: the first fit of a fresh process ("cold", it pays lazy start-up such as torch's and the
+   OpenMP thread pools') is the one held to the target; the median of the later fits is shown as "warm".
+2. **Synthetic**: ``--large-n`` customers x 20 columns with ``--clusters`` planted Gaussian clusters of uneven
+   sizes (6 log-normal "monetary-like" columns, 10 Gaussian informative columns, 4 pure-noise columns),
+   written once to ``bench/out/`` (git-ignored). ``FeaturePreprocessor(features=None)`` on a DataFrame of it is
+   timed in its own process; the scaled matrix is saved and every segmenter is fitted on it directly
+   (``make_segmenter(method, n_clusters=k)``). Hierarchical uses its sample path (``max_samples``, default
+   8,000). HDBSCAN runs twice: with its default tuning (TPE on a 5,000-row sample, parameters scaled back to the
+   full size) and with fixed ``min_cluster_size=500, min_samples=10``. Every large run has a time limit
+   (``--timeout``, 300 s); a run that hits it is reported as "timed out", never dropped. The adjusted Rand index
+   is against the planted labels (HDBSCAN noise counts as one more group).
+
+Timings are wall-clock seconds on a shared machine: other jobs run beside it, so expect noise of tens of
+percent; the load average is recorded before and after each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+METHOD_ORDER = ("kmeans", "hierarchical", "hdbscan", "gmm", "autoencoder")
+
+TARGETS = {
+    "retail_fit_seconds": 10.0,
+    "large_kmeans_seconds": 60.0,
+}
+RETAIL_K = 5
+HDBSCAN_FIXED = {"min_cluster_size": 500, "min_samples": 10}
+SKEWED_COLUMNS = 6
+NOISE_COLUMNS = 4
+
+
+def peak_rss_gib() -> float:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def children_peak_rss_gib() -> float:
+    """Largest peak RSS among this process's reaped children (e.g. worker processes), 0 if none."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+
+
+# --------------------------------------------------------------------------------------------------------
+# Synthetic data: planted clusters.
+# --------------------------------------------------------------------------------------------------------
+
+
+def synthetic_paths(n: int, d: int, k: int, seed: int) -> dict[str, Path]:
+    stem = f"clusters_{n}x{d}_k{k}_seed{seed}"
+    return {
+        "raw": OUT / f"{stem}_raw.npy",
+        "truth": OUT / f"{stem}_truth.npy",
+        "scaled": OUT / f"{stem}_scaled.npy",
+    }
+
+
+def make_planted(n: int, d: int, k: int, seed: int) -> tuple[Any, Any]:
+    """``n`` x ``d`` matrix with ``k`` planted clusters and the true labels.
+
+    Cluster sizes are uneven (Dirichlet(2) weights). Informative columns: cluster centre ~ N(0, 1.5^2) per
+    column, within-cluster sd ~ U(0.5, 1.5) per (cluster, column). The first ``SKEWED_COLUMNS`` columns are
+    log-normal (``exp(2 + 0.6 z)``, like spend); the last ``NOISE_COLUMNS`` are N(0, 1) with no cluster signal.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.full(k, 2.0))
+    truth = rng.choice(k, size=n, p=weights).astype(np.int32)
+    informative = d - NOISE_COLUMNS
+    centres = rng.normal(0.0, 1.5, size=(k, informative))
+    spreads = rng.uniform(0.5, 1.5, size=(k, informative))
+    X = np.empty((n, d))
+    X[:, :informative] = centres[truth] + rng.standard_normal((n, informative)) * spreads[truth]
+    X[:, informative:] = rng.standard_normal((n, NOISE_COLUMNS))
+    X[:, :SKEWED_COLUMNS] = np.exp(2.0 + 0.6 * X[:, :SKEWED_COLUMNS])
+    return X, truth
+
+
+# --------------------------------------------------------------------------------------------------------
+# Child side: one job in a fresh process.
+# --------------------------------------------------------------------------------------------------------
+
+
+def segmenter_notes(segmenter: Any) -> dict[str, Any]:
+    """What a segmenter decided on its own: MiniBatch, sample size, noise, tuned parameters, device."""
+    notes: dict[str, Any] = {"segments": int(segmenter.n_clusters_)}
+    if hasattr(segmenter, "minibatch_"):
+        notes["minibatch"] = bool(segmenter.minibatch_)
+    if hasattr(segmenter, "sampled_"):
+        notes["sampled"] = bool(segmenter.sampled_)
+        notes["sample_size"] = int(len(segmenter.sample_index_))
+    if hasattr(segmenter, "noise_share_"):
+        notes["noise_share"] = float(segmenter.noise_share_)
+        notes["min_cluster_size"] = int(segmenter.min_cluster_size_)
+        notes["min_samples"] = int(segmenter.min_samples_)
+        notes["tuned"] = segmenter.trials_ is not None
+    if hasattr(segmenter, "cluster_model_"):  # autoencoder
+        notes["device"] = segmenter.device_
+        notes["epochs"] = len(segmenter.loss_curve_)
+        notes["inner_minibatch"] = bool(getattr(segmenter.cluster_model_, "minibatch_", False))
+    if hasattr(segmenter, "covariance_type_"):
+        notes["covariance_type"] = segmenter.covariance_type_
+        notes["converged"] = bool(segmenter.model_.converged_)
+        notes["iterations"] = int(segmenter.model_.n_iter_)
+    if hasattr(segmenter, "model_") and hasattr(segmenter.model_, "n_iter_") and "iterations" not in notes:
+        notes["iterations"] = int(segmenter.model_.n_iter_)
+    return notes
+
+
+def timed_fits(fit: Any, repeats: int, budget: float) -> tuple[list[float], Any]:
+    """Call ``fit()`` up to ``repeats`` times (stop repeating once ``budget`` seconds are spent)."""
+    seconds: list[float] = []
+    result = None
+    while len(seconds) < repeats and (not seconds or sum(seconds) < budget):
+        start = time.perf_counter()
+        result = fit()
+        seconds.append(time.perf_counter() - start)
+    return seconds, result
+
+
+def child_retail_features(path: Path, out: Path) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from segmentation.features import compute_features
+    from segmentation.pipeline import load_transactions
+
+    imports = time.perf_counter() - t0
+    start = time.perf_counter()
+    result = load_transactions(path)
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    features = compute_features(result.transactions)
+    compute = time.perf_counter() - start
+    features.to_parquet(out)
+    return {
+        "imports_seconds": imports,
+        "load_seconds": load,
+        "features_seconds": compute,
+        "seconds": load + compute,
+        "customers": len(features),
+        "columns": features.shape[1],
+        "rows_kept": result.cleaning.rows_kept,
+    }
+
+
+def child_retail_fit(features_path: Path, method: str, repeats: int, budget: float) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import pandas as pd
+
+    from segmentation.clustering import SegmentationModel
+
+    imports = time.perf_counter() - t0
+    features = pd.read_parquet(features_path)
+    params = {} if method == "hdbscan" else {"n_clusters": RETAIL_K}
+    seconds, model = timed_fits(lambda: SegmentationModel(method, params).fit(features), repeats, budget)
+    notes = segmenter_notes(model.segmenter_)
+    return {
+        "imports_seconds": imports,
+        "seconds": seconds,
+        "params": params or {"(tuned)": True},
+        "customers": len(features),
+        "n_features": len(model.preprocessor_.feature_names_out_),
+        "features": list(model.preprocessor_.feature_names_out_),
+        **notes,
+    }
+
+
+def child_synth_generate(n: int, d: int, k: int, seed: int) -> dict[str, Any]:
+    import numpy as np
+
+    paths = synthetic_paths(n, d, k, seed)
+    start = time.perf_counter()
+    X, truth = make_planted(n, d, k, seed)
+    seconds = time.perf_counter() - start
+    np.save(paths["raw"], X)
+    np.save(paths["truth"], truth)
+    return {"seconds": seconds, "sizes": np.bincount(truth, minlength=k).tolist()}
+
+
+def child_synth_preprocess(n: int, d: int, k: int, seed: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import numpy as np
+    import pandas as pd
+
+    from segmentation.clustering import FeaturePreprocessor
+
+    imports = time.perf_counter() - t0
+    paths = synthetic_paths(n, d, k, seed)
+    raw = np.load(paths["raw"])
+    frame = pd.DataFrame(raw, columns=[f"x{j:02d}" for j in range(d)])
+    del raw
+    start = time.perf_counter()
+    pre = FeaturePreprocessor(features=None).fit(frame)
+    fit_seconds = time.perf_counter() - start
+    X = pre.transform(frame)
+    seconds = time.perf_counter() - start
+    np.save(paths["scaled"], X)
+    return {
+        "imports_seconds": imports,
+        "seconds": seconds,
+        "fit_seconds": fit_seconds,
+        "transform_seconds": seconds - fit_seconds,
+        "n_features": int(X.shape[1]),
+        "log_columns": list(pre.log_columns_),
+        "dropped": sorted(set(pre.feature_names_in_) - set(pre.feature_names_out_)),
+    }
+
+
+def child_synth_fit(
+    n: int, d: int, k: int, seed: int, method: str, params: dict[str, Any], repeats: int, budget: float
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from segmentation.clustering import make_segmenter
+
+    imports = time.perf_counter() - t0
+    paths = synthetic_paths(n, d, k, seed)
+    X = np.load(paths["scaled"])
+    truth = np.load(paths["truth"])
+    seconds, segmenter = timed_fits(lambda: make_segmenter(method, **params).fit(X), repeats, budget)
+    notes = segmenter_notes(segmenter)
+    if method == "hdbscan" and segmenter.trials_ is not None:
+        best = segmenter.trials_.sort_values("value", ascending=False).iloc[0]
+        notes["tuned_on_sample"] = {
+            "min_cluster_size": int(best["params_min_cluster_size"]),
+            "min_samples": int(best["params_min_samples"]),
+        }
+    return {
+        "imports_seconds": imports,
+        "seconds": seconds,
+        "params": params,
+        "customers": int(len(X)),
+        "n_features": int(X.shape[1]),
+        "ari": float(adjusted_rand_score(truth, segmenter.labels_)),
+        **notes,
+    }
+
+
+def child_main(args: argparse.Namespace) -> None:
+    job = json.loads(args.child)
+    kind = job.pop("kind")
+    if kind == "retail-features":
+        result = child_retail_features(Path(job["path"]), Path(job["out"]))
+    elif kind == "retail-fit":
+        result = child_retail_fit(Path(job["features"]), job["method"], job["repeats"], job["budget"])
+    elif kind == "synth-generate":
+        result = child_synth_generate(job["n"], job["d"], job["k"], job["seed"])
+    elif kind == "synth-preprocess":
+        result = child_synth_preprocess(job["n"], job["d"], job["k"], job["seed"])
+    elif kind == "synth-fit":
+        result = child_synth_fit(
+            job["n"], job["d"], job["k"], job["seed"], job["method"], job["params"], job["repeats"], job["budget"]
+        )
+    else:
+        raise SystemExit(f"unknown child kind {kind!r}")
+    result["peak_rss_gib"] = peak_rss_gib()
+    result["children_peak_rss_gib"] = children_peak_rss_gib()
+    Path(args.result).write_text(json.dumps(result, default=str))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Parent side.
+# --------------------------------------------------------------------------------------------------------
+
+
+def vm_hwm_gib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        return None
+    return None
+
+
+def child_env(blas_threads: str | None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if blas_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = blas_threads
+    return env
+
+
+def spawn(job: dict[str, Any], timeout: float, blas_threads: str | None) -> dict[str, Any]:
+    """Run this script as a child doing ``job``; on time-out kill its process group and say so."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        result_path = Path(fh.name)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(job), "--result", str(result_path)]
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    hwm = 0.0
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=child_env(blas_threads), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        timed_out = False
+        while True:
+            try:
+                proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                hwm = max(hwm, vm_hwm_gib(proc.pid) or 0.0)
+                if time.perf_counter() - start > timeout:
+                    timed_out = True
+                    os.killpg(proc.pid, signal.SIGKILL)  # the child and any workers it started
+                    proc.wait()
+                    break
+        wall = time.perf_counter() - start
+        log.seek(0)
+        output = log.read()
+    try:
+        if timed_out:
+            return {
+                "timed_out": True,
+                "wall_seconds": wall,
+                "peak_rss_gib": hwm,
+                "load_before": load_before,
+                "load_after": os.getloadavg()[0],
+            }
+        if proc.returncode != 0:
+            sys.stderr.write(output[-4000:])
+            return {"failed": f"exit status {proc.returncode}", "error": output.strip().splitlines()[-1:]}
+        result = json.loads(result_path.read_text())
+        result.update(wall_seconds=wall, load_before=load_before, load_after=os.getloadavg()[0])
+        return result
+    finally:
+        result_path.unlink(missing_ok=True)
+
+
+def machine_facts(blas_threads: str | None) -> dict[str, Any]:
+    import numpy
+    import scipy
+    import sklearn
+
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    versions = {"numpy": numpy.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+    for name in ("hdbscan", "torch", "optuna"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:  # noqa: BLE001 - a missing package is just not listed
+            pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        commit += " (with uncommitted changes)" if dirty.strip() else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "ram_gib": round(mem_kib / 2**20, 1),
+        "load_average_1_5_15": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        **versions,
+        "OPENBLAS_NUM_THREADS": blas_threads or "unset",
+        "commit": commit,
+    }
+
+
+def fmt_params(params: dict[str, Any]) -> str:
+    if params.get("(tuned)"):
+        return "k=auto (TPE search)"
+    short = {"n_clusters": "k", "min_cluster_size": "mcs", "min_samples": "ms"}
+    return ", ".join(f"{short.get(key, key)}={value}" for key, value in params.items()) or "defaults"
+
+
+def fmt_notes(r: dict[str, Any]) -> str:
+    notes = []
+    if "minibatch" in r:
+        notes.append("MiniBatchKMeans" if r["minibatch"] else "full Lloyd KMeans")
+    if "sampled" in r:
+        notes.append(f"tree on a sample of {r['sample_size']:,}" if r["sampled"] else f"tree on all {r['sample_size']:,}")
+    if "noise_share" in r:
+        tuned = "tuned -> " if r.get("tuned") else ""
+        notes.append(f"{tuned}mcs={r['min_cluster_size']}, ms={r['min_samples']}; noise {r['noise_share']:.1%}")
+        if "tuned_on_sample" in r:
+            s = r["tuned_on_sample"]
+            notes.append(f"(best on 5k sample: mcs={s['min_cluster_size']}, ms={s['min_samples']})")
+    if "covariance_type" in r:
+        notes.append(f"{r['covariance_type']} cov, {r['iterations']} EM iters" + ("" if r["converged"] else " (not converged)"))
+    if "device" in r:
+        notes.append(f"{r['epochs']} epochs on {r['device']}" + (", MiniBatch inner k-means" if r["inner_minibatch"] else ""))
+    return "; ".join(notes)
+
+
+def row_of(dataset: str, method: str, r: dict[str, Any], params: dict[str, Any], shape: str) -> dict[str, Any]:
+    if r.get("timed_out"):
+        return {
+            "dataset": dataset,
+            "shape": shape,
+            "method": method,
+            "params": fmt_params(params),
+            "fit_s": f"timed out (> {r['wall_seconds']:.0f} s)",
+            "warm_s": "",
+            "rss": f"{r['peak_rss_gib']:.2f}+",
+            "segments": "-",
+            "ari": "-",
+            "notes": "killed at the time limit",
+            "seconds": None,
+            "load": f"{r['load_before']:.1f}/{r['load_after']:.1f}",
+        }
+    if "failed" in r:
+        return {
+            "dataset": dataset,
+            "shape": shape,
+            "method": method,
+            "params": fmt_params(params),
+            "fit_s": "FAILED",
+            "warm_s": "",
+            "rss": "-",
+            "segments": "-",
+            "ari": "-",
+            "notes": " ".join(r["error"])[:120],
+            "seconds": None,
+            "load": "",
+        }
+    seconds = r["seconds"]
+    rss = r["peak_rss_gib"]
+    if r.get("children_peak_rss_gib", 0) > 0.05:
+        rss_note = f" (workers {r['children_peak_rss_gib']:.2f})"
+    else:
+        rss_note = ""
+    return {
+        "dataset": dataset,
+        "shape": f"{r['customers']:,} x {r['n_features']}",
+        "method": method,
+        "params": fmt_params(r["params"]),
+        "fit_s": f"{seconds[0]:.2f}",
+        "warm_s": f"{statistics.median(seconds[1:]):.2f} (x{len(seconds) - 1})" if len(seconds) > 1 else "",
+        "rss": f"{rss:.2f}{rss_note}",
+        "segments": str(r["segments"]),
+        "ari": f"{r['ari']:.3f}" if "ari" in r else "",
+        "notes": fmt_notes(r),
+        "seconds": seconds[0],
+        "load": f"{r['load_before']:.1f}/{r['load_after']:.1f}",
+    }
+
+
+COLUMNS = [
+    ("dataset", "data set"),
+    ("shape", "customers x features"),
+    ("method", "method"),
+    ("params", "params"),
+    ("fit_s", "fit s (cold)"),
+    ("warm_s", "fit s (warm, median)"),
+    ("rss", "peak RSS GiB"),
+    ("segments", "segments"),
+    ("ari", "ARI vs planted"),
+    ("notes", "notes"),
+    ("load", "load avg before/after"),
+]
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def plain_table(rows: list[dict[str, Any]]) -> str:
+    widths = {key: max(len(title), *(len(str(r[key])) for r in rows)) for key, title in COLUMNS}
+    out = ["  ".join(title.ljust(widths[key]) for key, title in COLUMNS)]
+    out.append("  ".join("-" * widths[key] for key, _ in COLUMNS))
+    for row in rows:
+        out.append("  ".join(str(row[key]).ljust(widths[key]) for key, _ in COLUMNS))
+    return "\n".join(out)
+
+
+def run_retail(args: argparse.Namespace, blas: str | None, methods: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    features_path = OUT / "online_retail_features.parquet"
+    print(f"Online Retail: load_transactions + compute_features ({ONLINE_RETAIL}) ...", flush=True)
+    feat = spawn({"kind": "retail-features", "path": str(ONLINE_RETAIL), "out": str(features_path)}, args.timeout, blas)
+    if "seconds" not in feat:
+        raise SystemExit(f"feature step failed: {feat}")
+    print(
+        f"  {feat['customers']:,} customers x {feat['columns']} columns in {feat['seconds']:.2f} s "
+        f"(load {feat['load_seconds']:.2f} s, features {feat['features_seconds']:.2f} s; "
+        f"peak RSS {feat['peak_rss_gib']:.2f} GiB)",
+        flush=True,
+    )
+    rows = []
+    for method in methods:
+        job = {
+            "kind": "retail-fit",
+            "features": str(features_path),
+            "method": method,
+            "repeats": args.repeats,
+            "budget": 30.0,
+        }
+        r = spawn(job, args.timeout, blas)
+        params = {} if method == "hdbscan" else {"n_clusters": RETAIL_K}
+        row = row_of("Online Retail", method, r, params, f"{feat['customers']:,} x 5")
+        rows.append(row)
+        print(f"  {method:<12} {row['fit_s']:>8} s  warm {row['warm_s']:<10} RSS {row['rss']} GiB  {row['notes']}", flush=True)
+    return feat, rows
+
+
+def large_jobs(k: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, method, params) of the synthetic runs."""
+    return [
+        ("kmeans", "kmeans", {"n_clusters": k}),
+        ("hierarchical", "hierarchical", {"n_clusters": k}),
+        ("hdbscan (default tuning)", "hdbscan", {}),
+        ("hdbscan (fixed)", "hdbscan", dict(HDBSCAN_FIXED)),
+        ("gmm", "gmm", {"n_clusters": k}),
+        ("autoencoder", "autoencoder", {"n_clusters": k}),
+    ]
+
+
+def run_large(
+    args: argparse.Namespace, blas: str | None, methods: list[str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    n, d, k, seed = args.large_n, 20, args.clusters, args.seed
+    paths = synthetic_paths(n, d, k, seed)
+    OUT.mkdir(parents=True, exist_ok=True)
+    info: dict[str, Any] = {"n": n, "d": d, "k": k, "seed": seed}
+    if args.regenerate or not (paths["raw"].exists() and paths["truth"].exists()):
+        print(f"Synthetic: generating {n:,} x {d} with {k} planted clusters ...", flush=True)
+        gen = spawn({"kind": "synth-generate", "n": n, "d": d, "k": k, "seed": seed}, 3600, blas)
+        if "seconds" not in gen:
+            raise SystemExit(f"generation failed: {gen}")
+        info["generate"] = gen
+    print("Synthetic: FeaturePreprocessor fit + transform ...", flush=True)
+    pre = spawn({"kind": "synth-preprocess", "n": n, "d": d, "k": k, "seed": seed}, 3600, blas)
+    if "seconds" not in pre:
+        raise SystemExit(f"preprocessing failed: {pre}")
+    info["preprocess"] = pre
+    print(
+        f"  {pre['seconds']:.2f} s (fit {pre['fit_seconds']:.2f}, transform {pre['transform_seconds']:.2f}); "
+        f"log1p on {len(pre['log_columns'])} columns, dropped {pre['dropped'] or 'none'}; "
+        f"peak RSS {pre['peak_rss_gib']:.2f} GiB",
+        flush=True,
+    )
+    rows = []
+    for label, method, params in large_jobs(k):
+        if method not in methods:
+            continue
+        job = {
+            "kind": "synth-fit",
+            "n": n,
+            "d": d,
+            "k": k,
+            "seed": seed,
+            "method": method,
+            "params": params,
+            "repeats": args.large_repeats,
+            "budget": 60.0,
+        }
+        r = spawn(job, args.timeout, blas)
+        row = row_of(f"Synthetic {n:,}", label, r, params, f"{n:,} x {pre['n_features']}")
+        rows.append(row)
+        print(
+            f"  {label:<24} {row['fit_s']:>8} s  warm {row['warm_s']:<10} RSS {row['rss']} GiB  ARI {row['ari']}  "
+            f"{row['notes']}",
+            flush=True,
+        )
+    return info, rows
+
+
+def targets(retail_rows: list[dict[str, Any]], large_rows: list[dict[str, Any]], large_n: int) -> list[str]:
+    lines = []
+    limit = TARGETS["retail_fit_seconds"]
+    for row in retail_rows:
+        s = row["seconds"]
+        ok = s is not None and s < limit
+        shown = f"{s:.2f} s" if s is not None else row["fit_s"]
+        lines.append(f"{'PASS' if ok else 'FAIL'}  Online Retail {row['method']} fit < {limit:.0f} s: {shown}")
+    limit = TARGETS["large_kmeans_seconds"]
+    for row in large_rows:
+        if row["method"] == "kmeans":
+            s = row["seconds"]
+            ok = s is not None and s < limit and large_n >= 1_000_000
+            shown = f"{s:.2f} s" if s is not None else row["fit_s"]
+            scale = "" if large_n >= 1_000_000 else f" (only {large_n:,} customers: not the target size)"
+            lines.append(f"{'PASS' if ok else 'FAIL'}  K-Means++ on {large_n:,} customers < {limit:.0f} s: {shown}{scale}")
+    return lines
+
+
+def blas_compare(args: argparse.Namespace) -> None:
+    """Cold fit seconds of the BLAS-heavy runs with OPENBLAS_NUM_THREADS unset and 1, alternating."""
+    print("OPENBLAS_NUM_THREADS: unset vs 1 (alternating, cold + warm fits, medians)", flush=True)
+    features_path = OUT / "online_retail_features.parquet"
+    if not features_path.exists():
+        spawn({"kind": "retail-features", "path": str(ONLINE_RETAIL), "out": str(features_path)}, 600, None)
+    n, d, k, seed = args.large_n, 20, args.clusters, args.seed
+    have_large = synthetic_paths(n, d, k, seed)["scaled"].exists()
+    cases: list[tuple[str, dict[str, Any]]] = [
+        (f"retail {m}", {"kind": "retail-fit", "features": str(features_path), "method": m, "repeats": 3, "budget": 30.0})
+        for m in METHOD_ORDER
+    ]
+    if have_large:
+        for label, method, params in large_jobs(k):
+            if method in ("kmeans", "hierarchical", "gmm"):
+                cases.append(
+                    (
+                        f"{n:,} {label}",
+                        {
+                            "kind": "synth-fit",
+                            "n": n,
+                            "d": d,
+                            "k": k,
+                            "seed": seed,
+                            "method": method,
+                            "params": params,
+                            "repeats": 1,
+                            "budget": 0.0,
+                        },
+                    )
+                )
+    results: dict[str, dict[str, list[float]]] = {}
+    for label, job in cases:
+        for rep in range(args.compare_rounds):
+            for blas in ((None, "1") if rep % 2 == 0 else ("1", None)):
+                r = spawn(dict(job), args.timeout, blas)
+                key = blas or "unset"
+                entry = results.setdefault(label, {"unset": [], "1": [], "unset_warm": [], "1_warm": []})
+                if "seconds" in r:
+                    entry[key].append(r["seconds"][0])
+                    entry[key + "_warm"].extend(r["seconds"][1:])
+        e = results[label]
+        med = {key: statistics.median(v) if v else float("nan") for key, v in e.items()}
+        print(
+            f"  {label:<28} cold unset {med['unset']:7.2f} s  cold =1 {med['1']:7.2f} s   "
+            f"warm unset {med['unset_warm']:7.2f} s  warm =1 {med['1_warm']:7.2f} s",
+            flush=True,
+        )
+    (OUT / "bench_clustering_blas.json").write_text(json.dumps(results, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large-n", type=int, default=1_000_000, help="synthetic customers (default 1,000,000)")
+    parser.add_argument("--clusters", type=int, default=8, help="planted clusters = k of the synthetic runs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run before it is killed")
+    parser.add_argument("--repeats", type=int, default=3, help="fits per Online Retail run (first is cold)")
+    parser.add_argument("--large-repeats", type=int, default=1, help="fits per synthetic run (within 60 s)")
+    parser.add_argument("--methods", default=",".join(METHOD_ORDER), help="comma-separated subset")
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-retail", action="store_true")
+    parser.add_argument("--regenerate", action="store_true", help="write the synthetic matrix again")
+    parser.add_argument(
+        "--blas-threads", default="unset", help="OPENBLAS_NUM_THREADS for the children: 'unset' (default) or a number"
+    )
+    parser.add_argument("--blas-compare", action="store_true", help="only compare OPENBLAS_NUM_THREADS unset vs 1")
+    parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=OUT / "bench_clustering.json", help="where to write results")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args)
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.blas_compare:
+        blas_compare(args)
+        return
+    blas = None if args.blas_threads == "unset" else args.blas_threads
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    facts = machine_facts(blas)
+    print("Machine: " + ", ".join(f"{key}={value}" for key, value in facts.items()), flush=True)
+    started = time.perf_counter()
+    retail_feat, retail_rows, large_info, large_rows = None, [], None, []
+    if not args.skip_retail:
+        retail_feat, retail_rows = run_retail(args, blas, methods)
+    if not args.skip_large:
+        large_info, large_rows = run_large(args, blas, methods)
+    rows = retail_rows + large_rows
+    print()
+    print(plain_table(rows))
+    print()
+    if retail_feat:
+        print(
+            f"Online Retail load_transactions + compute_features: {retail_feat['seconds']:.2f} s "
+            f"(load {retail_feat['load_seconds']:.2f} + features {retail_feat['features_seconds']:.2f}), "
+            f"{retail_feat['customers']:,} customers, peak RSS {retail_feat['peak_rss_gib']:.2f} GiB"
+        )
+    if large_info:
+        pre = large_info["preprocess"]
+        print(
+            f"Synthetic {large_info['n']:,} x {large_info['d']}: FeaturePreprocessor fit+transform {pre['seconds']:.2f} s "
+            f"(fit {pre['fit_seconds']:.2f}, transform {pre['transform_seconds']:.2f}), peak RSS {pre['peak_rss_gib']:.2f} GiB"
+        )
+    print()
+    target_lines = targets(retail_rows, large_rows, args.large_n)
+    print("Targets:")
+    for line in target_lines:
+        print("  " + line)
+    print(f"\nTotal {time.perf_counter() - started:.0f} s. Timings are noisy: the machine is shared.")
+    args.json.write_text(
+        json.dumps(
+            {
+                "machine": facts,
+                "command": " ".join([".venv/bin/python", "bench/bench_clustering.py", *sys.argv[1:]]),
+                "retail_features": retail_feat,
+                "large": large_info,
+                "rows": rows,
+                "markdown": markdown_table(rows),
+                "targets": target_lines,
+            },
+            indent=1,
+            default=str,
+        )
+    )
+    print(f"Results: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+
+
+if __name__ == "__main__":
+    main()
