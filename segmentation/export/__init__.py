@@ -4,6 +4,12 @@ from segmentation.export.crm import SHAPES, CrmShape, ExportResult, customer_ema
 from segmentation.export.safe_csv import neutralise, write_csv_atomic
 
 __all__ = [
-    "SHAPES", "CrmShape", "ExportResult", "customer_emails", "export_segments", "export_table", "neutralise",
+    "SHAPES",
+    "CrmShape",
+    "ExportResult",
+    "customer_emails",
+    "export_segments",
+    "export_table",
+    "neutralise",
     "write_csv_atomic",
 ]

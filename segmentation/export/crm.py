@@ -20,8 +20,21 @@ from segmentation.errors import ConfigError, InputError
 from segmentation.export.safe_csv import check_typed, write_csv_atomic, write_json_atomic
 
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "customer_id", "email", "segment", "segment_name", "probability", "rfm_segment", "r_score", "f_score", "m_score",
-    "recency_days", "frequency", "monetary", "top_products", "run_id", "run_date",
+    "customer_id",
+    "email",
+    "segment",
+    "segment_name",
+    "probability",
+    "rfm_segment",
+    "r_score",
+    "f_score",
+    "m_score",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "top_products",
+    "run_id",
+    "run_date",
 )
 NUMERIC = ("segment", "probability", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary")
 TEXT = ("customer_id", "segment_name", "rfm_segment", "top_products", "run_id", "tags")
@@ -43,11 +56,21 @@ class CrmShape:
 
 def _headers(style: str) -> dict[str, str]:
     names = {
-        "customer_id": "Customer ID", "email": "Email", "segment": "Segment ID", "segment_name": "Segment",
-        "probability": "Segment Probability", "rfm_segment": "RFM Segment", "r_score": "R Score",
-        "f_score": "F Score", "m_score": "M Score", "recency_days": "Days Since Last Order",
-        "frequency": "Orders", "monetary": "Net Revenue", "top_products": "Recommended Products",
-        "run_id": "Segmentation Run", "run_date": "Segmentation Date",
+        "customer_id": "Customer ID",
+        "email": "Email",
+        "segment": "Segment ID",
+        "segment_name": "Segment",
+        "probability": "Segment Probability",
+        "rfm_segment": "RFM Segment",
+        "r_score": "R Score",
+        "f_score": "F Score",
+        "m_score": "M Score",
+        "recency_days": "Days Since Last Order",
+        "frequency": "Orders",
+        "monetary": "Net Revenue",
+        "top_products": "Recommended Products",
+        "run_id": "Segmentation Run",
+        "run_date": "Segmentation Date",
     }
     if style == "salesforce":  # custom fields are API names ending in __c; Customer_ID__c is an External ID
         return {k: "Email" if k == "email" else v.replace(" ", "_") + "__c" for k, v in names.items()}
@@ -57,21 +80,33 @@ def _headers(style: str) -> dict[str, str]:
 SHAPES: dict[str, CrmShape] = {
     "generic": CrmShape("generic", {c: c for c in EXPORT_COLUMNS}, source="RFC 4180"),
     "hubspot": CrmShape(
-        "hubspot", _headers("hubspot"), max_rows=1_048_576, max_bytes=512 * 1024**2,
+        "hubspot",
+        _headers("hubspot"),
+        max_rows=1_048_576,
+        max_bytes=512 * 1024**2,
         source="https://knowledge.hubspot.com/import-and-export/set-up-your-import-file",
     ),
     "salesforce": CrmShape(
-        "salesforce", _headers("salesforce"), max_rows=50_000, max_bytes=100 * 1024**2,
+        "salesforce",
+        _headers("salesforce"),
+        max_rows=50_000,
+        max_bytes=100 * 1024**2,
         source="https://help.salesforce.com/s/articleView?id=sf.faq_import_general.htm",
     ),
     "mailchimp": CrmShape(
         "mailchimp",
         {**{k: v.upper().replace(" ", "_") for k, v in _headers("mailchimp").items()}, "email": "Email Address"},
-        requires_email=True, tag_header="Tags", text_limit_bytes=255, list_separator=", ",
+        requires_email=True,
+        tag_header="Tags",
+        text_limit_bytes=255,
+        list_separator=", ",
         source="https://mailchimp.com/help/format-guidelines-for-your-import-file/",
     ),
     "klaviyo": CrmShape(
-        "klaviyo", _headers("klaviyo"), requires_email=True, max_bytes=50 * 1024**2,
+        "klaviyo",
+        _headers("klaviyo"),
+        requires_email=True,
+        max_bytes=50 * 1024**2,
         source="https://help.klaviyo.com/hc/en-us/articles/115005078967",
     ),
 }
@@ -100,8 +135,9 @@ def export_table(
     """
     table = assignments[[c for c in ("segment", "segment_name", "probability") if c in assignments]].copy()
     if rfm is not None:
-        table = table.join(rfm[["rfm_segment", "r_score", "f_score", "m_score", "recency_days", "frequency",
-                                "monetary"]])
+        table = table.join(
+            rfm[["rfm_segment", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary"]]
+        )
     if emails is not None:
         table["email"] = emails.reindex(table.index)
     if recommendations is not None:
@@ -137,9 +173,11 @@ def export_segments(
     if segments is not None:
         table = table[table["segment"].isin(segments)]
     frame, warnings = _shape(table, shape)
-    check_typed(frame.set_index(frame.columns[0], drop=False),
-                numeric=[shape.headers[c] for c in NUMERIC if shape.headers.get(c) in frame],
-                emails=[shape.headers["email"]] if shape.headers.get("email") in frame else [])
+    check_typed(
+        frame.set_index(frame.columns[0], drop=False),
+        numeric=[shape.headers[c] for c in NUMERIC if shape.headers.get(c) in frame],
+        emails=[shape.headers["email"]] if shape.headers.get("email") in frame else [],
+    )
     text = [shape.headers.get(c, c) for c in TEXT] + ([shape.tag_header] if shape.tag_header else [])
     if fmt == "parquet":
         files = [out_dir / f"{crm}_{stem}.parquet"]
@@ -151,9 +189,14 @@ def export_segments(
     manifest = out_dir / f"{crm}_{stem}.manifest.json"
     write_json_atomic(
         {
-            "crm": crm, "rules": shape.source, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "rows": len(frame), "segments": sorted(int(s) for s in table["segment"].unique()),
-            "columns": list(frame.columns), "warnings": warnings, "run": run or {},
+            "crm": crm,
+            "rules": shape.source,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rows": len(frame),
+            "segments": sorted(int(s) for s in table["segment"].unique()),
+            "columns": list(frame.columns),
+            "warnings": warnings,
+            "run": run or {},
             "files": [{"name": f.name, "rows": _rows(f, fmt), "sha256": _sha256(f)} for f in files],
         },
         manifest,
@@ -183,9 +226,13 @@ def _shape(table: pd.DataFrame, shape: CrmShape) -> tuple[pd.DataFrame, list[str
             lambda items: shape.list_separator.join(map(str, items)) if isinstance(items, list | tuple) else items
         )
     if shape.tag_header:
-        table[shape.tag_header] = table[["segment_name", "rfm_segment"]].apply(
-            lambda row: shape.list_separator.join(_tag(v) for v in row if isinstance(v, str)), axis=1
-        ) if "rfm_segment" in table else table["segment_name"].map(_tag)
+        table[shape.tag_header] = (
+            table[["segment_name", "rfm_segment"]].apply(
+                lambda row: shape.list_separator.join(_tag(v) for v in row if isinstance(v, str)), axis=1
+            )
+            if "rfm_segment" in table
+            else table["segment_name"].map(_tag)
+        )
     columns = [c for c in shape.headers if c in table]
     frame = table[columns + ([shape.tag_header] if shape.tag_header else [])].rename(columns=shape.headers)
     if "email" in columns:  # the identifier first (Klaviyo requires it in the first column)
@@ -211,9 +258,11 @@ def _clip(value: object, limit: int) -> object:
 
 def _write_parts(frame: pd.DataFrame, shape: CrmShape, base: Path, text: list[str]) -> list[Path]:
     """One file when within limits, else ``_part1``, ``_part2``... each within the row and byte limits."""
-    chunks = [frame] if not shape.max_rows else [
-        frame.iloc[i : i + shape.max_rows] for i in range(0, max(len(frame), 1), shape.max_rows)
-    ]
+    chunks = (
+        [frame]
+        if not shape.max_rows
+        else [frame.iloc[i : i + shape.max_rows] for i in range(0, max(len(frame), 1), shape.max_rows)]
+    )
     parts: list[pd.DataFrame] = []
     for chunk in chunks:
         parts.extend(_split_by_bytes(chunk, shape.max_bytes))

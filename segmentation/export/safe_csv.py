@@ -35,8 +35,9 @@ def neutralise(value: object) -> object:
     return value
 
 
-def check_typed(frame: pd.DataFrame, numeric: Iterable[str] = (), phones: Iterable[str] = (),
-                emails: Iterable[str] = ()) -> None:
+def check_typed(
+    frame: pd.DataFrame, numeric: Iterable[str] = (), phones: Iterable[str] = (), emails: Iterable[str] = ()
+) -> None:
     """Raise a specific error for the first invalid value of a typed column (numbers, E.164 phones, emails)."""
     for column in numeric:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -70,10 +71,12 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path, text_columns: Iterable[str
             writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
             writer.writerow([neutralise(c) for c in frame.columns])
             for row in frame.itertuples(index=False, name=None):
-                writer.writerow([
-                    "" if _missing(v) else neutralise(v) if col in text_columns else v
-                    for col, v in zip(frame.columns, row, strict=True)
-                ])
+                writer.writerow(
+                    [
+                        "" if _missing(v) else neutralise(v) if col in text_columns else v
+                        for col, v in zip(frame.columns, row, strict=True)
+                    ]
+                )
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -35,21 +35,28 @@ lines AS (
     FROM transactions
     WHERE ts < {as_of} AND customer_id IS NOT NULL
 ),
+purchase_items AS (
+    -- purchase lines aggregated once per (customer, order, product): orders and products both start here
+    SELECT customer_id, order_id, product_id, min(ts) AS ts, sum(amount) AS amount, sum(quantity) AS quantity,
+           count(*) AS lines, min(age_days) AS age_days
+    FROM lines WHERE NOT is_return
+    GROUP BY customer_id, order_id, product_id
+),
 orders AS (
     SELECT customer_id, order_id, ts, revenue, n_products, items, age_days,
            ({epoch_ts} - {epoch_prev}) / 86400.0 AS gap_days
     FROM (
         SELECT customer_id, order_id, min(ts) AS ts, sum(amount) AS revenue,
-               count(DISTINCT product_id) AS n_products, sum(quantity) AS items, min(age_days) AS age_days,
+               count(*) AS n_products, sum(quantity) AS items, min(age_days) AS age_days,
                lag(min(ts)) OVER (PARTITION BY customer_id ORDER BY min(ts), order_id) AS prev_ts
-        FROM lines WHERE NOT is_return
+        FROM purchase_items
         GROUP BY customer_id, order_id
     ) o
 ),
 products AS (
-    SELECT customer_id, product_id, count(*) AS lines, count(DISTINCT order_id) AS orders,
-           sum(count(*)) OVER (PARTITION BY customer_id) AS total_lines
-    FROM lines WHERE NOT is_return
+    SELECT customer_id, product_id, sum(lines) AS lines, count(*) AS orders,
+           sum(sum(lines)) OVER (PARTITION BY customer_id) AS total_lines
+    FROM purchase_items
     GROUP BY customer_id, product_id
 ),
 categories AS (

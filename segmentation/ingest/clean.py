@@ -66,49 +66,58 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
         "zero_quantity": "quantity = 0",
         "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
         "non_product_code": f"(upper(product_id) IN ({codes}) OR {prefixes or 'false'})",
-        "exact_duplicate": f"copy > 1 AND {policy.drop_duplicates}",
+        "exact_duplicate": "source_row IN (SELECT source_row FROM duplicates)",
         "nonpositive_price": f"unit_price <= 0 AND {policy.drop_nonpositive_price}",
         "extreme_outlier": f"abs(quantity) > {threshold}" if threshold is not None else "false",
         "return_dropped": f"is_return AND {policy.returns == 'drop'}",
     }
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
+    is_return = f"(quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)}))"
+    # Only narrow tables are materialised (row numbers and reasons): the wide rows stay in Arrow.
     con.execute(
         f"""
-        CREATE TABLE flagged AS
+        CREATE TABLE duplicates AS
+        SELECT source_row FROM (
+            SELECT source_row, row_number() OVER (
+                PARTITION BY customer_id, order_id, ts, product_id, quantity, unit_price, description
+                ORDER BY source_row) AS copy
+            FROM canonical WHERE {policy.drop_duplicates}
+        ) WHERE copy > 1;
+
+        CREATE TABLE reasons AS
         WITH marked AS (
-            SELECT *, (quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)})) AS is_return,
-                   row_number() OVER (PARTITION BY customer_id, order_id, ts, product_id, quantity, unit_price,
-                                      description ORDER BY source_row) AS copy
+            SELECT source_row, customer_id, product_id, ts, {is_return} AS is_return,
+                   CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
             FROM canonical
+        ),
+        -- returns are matched against the customer's first kept purchase of the same product
+        first_purchase AS (
+            SELECT customer_id, product_id, min(ts) AS first_ts FROM marked
+            WHERE reason IS NULL AND NOT is_return GROUP BY ALL
         )
-        SELECT * EXCLUDE (copy, invalid_fields),
-               CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
-        FROM marked
-        """
-    )
-    # Returns are matched against the customer's first kept purchase of the same product.
-    con.execute(
-        """
-        CREATE TABLE first_purchase AS
-        SELECT customer_id, product_id, min(ts) AS first_ts FROM flagged
-        WHERE reason IS NULL AND NOT is_return GROUP BY ALL;
-        UPDATE flagged SET reason = CASE WHEN fp.first_ts <= flagged.ts THEN 'return_netted' ELSE 'return_unmatched' END
-        FROM (SELECT f.source_row, p.first_ts FROM flagged f LEFT JOIN first_purchase p USING (customer_id, product_id)
-              WHERE f.reason IS NULL AND f.is_return) AS fp
-        WHERE flagged.source_row = fp.source_row;
+        SELECT source_row, reason FROM marked WHERE reason IS NOT NULL
+        UNION ALL
+        SELECT m.source_row, CASE WHEN p.first_ts <= m.ts THEN 'return_netted' ELSE 'return_unmatched' END
+        FROM marked m LEFT JOIN first_purchase p USING (customer_id, product_id)
+        WHERE m.reason IS NULL AND m.is_return;
         """
     )
     changed = [r for r, (action, _) in REASONS.items() if action == "changed"]
-    keep = f"reason IS NULL OR reason IN ({', '.join(map(literal, changed))})"
-    clean = to_arrow(con.sql(f"SELECT * EXCLUDE (reason) FROM flagged WHERE {keep} ORDER BY source_row"))
-    affected = con.execute(
-        f"""SELECT source_row, reason, CASE WHEN {keep} THEN 'changed' ELSE 'removed' END AS action,
-                   * EXCLUDE (source_row, reason, is_return)
-            FROM flagged WHERE reason IS NOT NULL ORDER BY source_row"""
-    ).df()
-    found = dict(
-        con.execute("SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY reason").fetchall()
+    kept = f"reason IN ({', '.join(map(literal, changed))})"
+    clean = to_arrow(
+        con.sql(
+            f"""SELECT * EXCLUDE (invalid_fields), {is_return} AS is_return FROM canonical
+                ANTI JOIN (SELECT source_row FROM reasons WHERE NOT {kept}) USING (source_row)"""
+        )
     )
+    affected = to_arrow(
+        con.sql(
+            f"""SELECT source_row, reason, CASE WHEN {kept} THEN 'changed' ELSE 'removed' END AS action,
+                       c.* EXCLUDE (source_row, invalid_fields)
+                FROM reasons JOIN canonical c USING (source_row) ORDER BY source_row"""
+        )
+    ).to_pandas()
+    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
     counts = {reason: found[reason] for reason in REASONS if reason in found}
     report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected, threshold)
     return clean, report

@@ -82,7 +82,7 @@ def to_canonical(
         FROM parsed
     """
     table = to_arrow(con.sql(sql))
-    _report_unparsed(con, raw, mapping, checks, report)
+    _report_unparsed(con, raw, table, mapping, checks, report)
     _report_missing(raw, mapping, report)
     return table, report
 
@@ -218,21 +218,34 @@ def _day_month_order(
 def _report_unparsed(
     con: duckdb.DuckDBPyConnection,
     raw: RawTable,
+    canonical: pa.Table,
     mapping: ColumnMapping,
     checks: dict[str, str],
     report: ValidationReport,
 ) -> None:
-    for field, expr in checks.items():
+    """Count unreadable values from ``invalid_fields`` (no second parse); fetch examples only where some exist."""
+    fields = [f for f in checks if mapping.get(f)]
+    con.register("canonical", canonical)
+    counts = fetch_row(
+        con,
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE list_contains(string_split(invalid_fields, ','), '{f}'))" for f in fields)
+        + " FROM canonical",
+    )
+    for field, n_invalid in zip(fields, counts, strict=True):
         column = mapping.get(field)
-        if column is None:
-            continue
-        col = quote(column)
-        n_values, n_bad, rows, examples = fetch_row(
-            con,
-            f"""SELECT count({col}), count(*) FILTER (WHERE bad),
-                       list(source_row) FILTER (WHERE bad)[1:10], list(CAST({col} AS VARCHAR)) FILTER (WHERE bad)[1:5]
-                FROM (SELECT source_row, {col}, ({col} IS NOT NULL AND {expr} IS NULL) AS bad FROM raw)""",
-        )
+        n_empty = raw.table.column(column).null_count
+        n_values = raw.table.num_rows - n_empty
+        n_bad = n_invalid - (n_empty if field == "ts" else 0)  # an empty timestamp is invalid, not unreadable
+        rows: list[int] = []
+        examples: list[str] = []
+        if n_bad:
+            col = quote(column)
+            found = con.execute(
+                f"""SELECT source_row, CAST({col} AS VARCHAR) FROM raw
+                    WHERE {col} IS NOT NULL AND ({checks[field]}) IS NULL ORDER BY source_row LIMIT 10"""
+            ).fetchall()
+            rows, examples = [r for r, _ in found], [v for _, v in found[:5]]
         if n_values == 0 or n_values - n_bad < MIN_PARSED_SHARE * n_values:
             kind = "dates" if field == "ts" else "numbers"
             report.add(
@@ -257,6 +270,13 @@ def _report_unparsed(
                 examples=tuple(examples),
                 fix="correct them in the source file if they matter",
             )
+    if n_missing_ts := raw.table.column(mapping.get("ts")).null_count:
+        report.warn(
+            "missing_ts",
+            f"{n_missing_ts} empty timestamp(s); those rows are removed",
+            column=mapping.get("ts"),
+            n_rows=n_missing_ts,
+        )
 
 
 def _report_missing(raw: RawTable, mapping: ColumnMapping, report: ValidationReport) -> None:
