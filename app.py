@@ -7,5 +7,6 @@ st.navigation(
     [
         st.Page("ui/data_page.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("ui/customers_page.py", title="Customers", icon=":material/groups:"),
+        st.Page("ui/segments_page.py", title="Segments", icon=":material/bubble_chart:"),
     ]
 ).run()

@@ -170,3 +170,11 @@ def test_a_field_can_be_left_unmapped_on_purpose() -> None:
     assert result.mapping.get("country") is None
     assert result.to_pandas()["country"].isna().all()
     assert load_transactions(CORPUS / "cp1252.csv").mapping.get("country") == "Country"
+
+
+def test_missing_required_column_comes_with_the_structured_report() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        load_transactions(CORPUS / "missing_quantity.csv")
+    report = info.value.report
+    assert [e.code for e in report.errors] == ["missing_column"]
+    assert report.detected["delimiter"] == "," and "quantity" not in report.detected["mapping"]

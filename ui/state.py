@@ -56,3 +56,32 @@ def keep(key: str) -> None:
 def keeping(key: str) -> dict[str, Any]:
     """Widget keyword arguments: ``key`` plus the callback that keeps its value across pages."""
     return {"key": key, "on_change": keep, "args": (key,)}
+
+
+_SEGMENT_NAMES = "segment_names"
+_REQUESTED = "requested_runs"
+
+
+def segment_names(fit_id: str) -> dict[int, str]:
+    """The analyst's own names of the segments of one fitted segmentation: segment id -> name."""
+    return st.session_state.get(_SEGMENT_NAMES, {}).get(fit_id, {})
+
+
+def rename_segment(fit_id: str, segment: int, key: str) -> None:
+    """``on_change`` callback of a rename box: text input ``key`` names ``segment``; empty restores the default."""
+    names = st.session_state.setdefault(_SEGMENT_NAMES, {}).setdefault(fit_id, {})
+    name = " ".join(str(st.session_state[key]).split())
+    if name:
+        names[segment] = name
+    else:
+        names.pop(segment, None)
+
+
+def requested(run_id: str) -> bool:
+    """Whether the analyst asked for the optional computation ``run_id`` (e.g. a method comparison)."""
+    return run_id in st.session_state.get(_REQUESTED, set())
+
+
+def request(run_id: str) -> None:
+    """``on_click`` callback: remember that the analyst asked for ``run_id``; the result itself stays cached."""
+    st.session_state.setdefault(_REQUESTED, set()).add(run_id)

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation.errors import InputError
+from segmentation.ingest.validation import Issue
 
 REQUIRED: tuple[str, ...] = ("customer_id", "order_id", "ts", "product_id", "quantity")
 PRICE_FIELDS: tuple[str, ...] = ("unit_price", "amount")
@@ -251,24 +252,32 @@ class ColumnMapping:
                 merged.pop(key, None)
         return ColumnMapping(merged)
 
-    def check(self, available: list[str], source: str) -> None:
-        """Raise a specific error when a required field is unmapped or a mapped column does not exist."""
-        for field, column in self.columns.items():
-            if column not in available:
-                raise InputError(
-                    f"column {column!r} mapped to {field} does not exist",
-                    where=source,
-                    fix=f"choose one of: {', '.join(available)}",
-                )
+    def problems(self, available: list[str]) -> list[Issue]:
+        """Errors for mapped columns that do not exist and for required fields left unmapped."""
+        issues = [
+            Issue(
+                "error",
+                "unknown_column",
+                f"column {column!r} mapped to {field} does not exist",
+                column=column,
+                fix=f"choose one of: {', '.join(available)}",
+            )
+            for field, column in self.columns.items()
+            if column not in available
+        ]
         missing = [f for f in REQUIRED if f not in self.columns]
         if not any(f in self.columns for f in PRICE_FIELDS):
             missing.append("unit_price or amount")
         if missing:
-            raise InputError(
-                f"required column(s) not found: {', '.join(missing)} (columns in the file: {', '.join(available)})",
-                where=source,
-                fix="map them in the column mapping (app) or with --map FIELD=COLUMN (CLI)",
+            issues.append(
+                Issue(
+                    "error",
+                    "missing_column",
+                    f"required column(s) not found: {', '.join(missing)} (columns in the file: {', '.join(available)})",
+                    fix="map them in the column mapping (app) or with --map FIELD=COLUMN (CLI)",
+                )
             )
+        return issues
 
 
 def infer_mapping(table: pa.Table, overrides: dict[str, str | None] | None = None) -> ColumnMapping:

@@ -40,13 +40,15 @@ def to_canonical(
     report = ValidationReport(source=raw.source, rows_read=raw.table.num_rows)
     for warning in raw.warnings:
         report.warn("read", warning)
-    mapping.check(raw.columns, raw.source)
     report.detected.update(
         kind=raw.format.kind,
         encoding=raw.format.encoding,
         delimiter=raw.format.delimiter,
         mapping=mapping.columns,
     )
+    for issue in mapping.problems(raw.columns):
+        report.add(issue)
+    report.raise_for_errors()  # without the required columns nothing below can run
     con = duckdb.connect()
     con.register("raw", raw.table)
     decimal = options.decimal or _file_decimal(raw, mapping)
