@@ -20,7 +20,8 @@ from segmentation.export import SHAPES as CRM_SHAPES
 from segmentation.export import customer_emails, export_segments, export_table
 from segmentation.features import compute_features, features_markdown, rfm_table
 from segmentation.ingest import ValidationFailed
-from segmentation.pipeline import load_transactions, transactions_summary
+from segmentation.pipeline import load_transactions, run_pipeline, transactions_summary
+from segmentation.store import RunStore
 
 log = logging.getLogger("segmentation")
 
@@ -95,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--run-id", default="", help="a label stored in every row and in the manifest")
     export.add_argument("--out-dir", type=Path, required=True)
     export.set_defaults(run=_export)
+
+    run = commands.add_parser("run", help="the whole pipeline from one YAML config (idempotent; for cron)")
+    run.add_argument(
+        "config", type=Path, help="YAML: input, read, mapping, cleaning, features, clustering, export, store"
+    )
+    run.set_defaults(run=_run)
+
+    runs = commands.add_parser("runs", help="list the runs saved in a run store")
+    runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
+    runs.set_defaults(run=_runs)
     return parser
 
 
@@ -300,6 +311,28 @@ def _export(args: argparse.Namespace) -> int:
     for path in result.files:
         print(path)
     print(result.manifest)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not args.config.exists():
+        raise SegmentationError(f"{args.config}: config file not found")
+    try:
+        raw = yaml.safe_load(args.config.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SegmentationError(f"{args.config}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise SegmentationError(f"{args.config}: expected a mapping of sections at the top level")
+    result = run_pipeline(Config.from_dict(raw), _progress)
+    status = "already done" if result.skipped else f"{result.n_customers:,} customers, {result.n_segments} segments"
+    print(f"run {result.run_id}: {status}")
+    for path in result.files:
+        print(path)
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    print(RunStore(args.store).runs().to_string(index=False))
     return 0
 
 

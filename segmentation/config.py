@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -70,12 +71,37 @@ class FeatureConfig:
 
 
 @dataclass(frozen=True)
+class ClusteringConfig:
+    """Which segmenter, with which parameters, on which features (None: the default feature set)."""
+
+    method: str = "kmeans"
+    params: dict[str, Any] = field(default_factory=lambda: {"n_clusters": 5})
+    features: tuple[str, ...] | None = None
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    crm: str = "generic"
+    out_dir: str = "exports"
+    segments: tuple[int, ...] | None = None
+    format: str = "csv"
+
+
+@dataclass(frozen=True)
 class Config:
+    """Everything a run needs, from reading the file to exporting segments (``segment run CONFIG.yaml``)."""
+
+    input: str | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
     mapping: dict[str, str | None] | None = None
     """Canonical field -> source column; fields not given are inferred, fields given as None stay unmapped."""
     cleaning: CleaningPolicy = field(default_factory=CleaningPolicy)
     features: FeatureConfig = field(default_factory=FeatureConfig)
+    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    store: str = "segmentation_runs.duckdb"
+    """The DuckDB file where runs are saved (relative paths: the working directory)."""
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -94,12 +120,26 @@ class Config:
         for key in ("non_product_codes", "non_product_prefixes"):
             if key in cleaning:
                 cleaning[key] = tuple(cleaning[key])
+        clustering = dict(raw.get("clustering", {}))
+        if clustering.get("features") is not None:
+            clustering["features"] = tuple(clustering["features"])
+        export = dict(raw.get("export", {}))
+        if export.get("segments") is not None:
+            export["segments"] = tuple(export["segments"])
         return cls(
+            input=raw.get("input"),
             read=_build(ReadOptions, raw.get("read", {})),
             mapping=raw.get("mapping"),
             cleaning=_build(CleaningPolicy, cleaning),
             features=_build(FeatureConfig, features),
+            clustering=_build(ClusteringConfig, clustering),
+            export=_build(ExportConfig, export),
+            store=raw.get("store", "segmentation_runs.duckdb"),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe) that :meth:`from_dict` reads back to an equal config."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
 
 
 def _build(kind: type, values: dict[str, Any]) -> Any:
