@@ -178,3 +178,11 @@ def test_missing_required_column_comes_with_the_structured_report() -> None:
     report = info.value.report
     assert [e.code for e in report.errors] == ["missing_column"]
     assert report.detected["delimiter"] == "," and "quantity" not in report.detected["mapping"]
+
+
+def test_float_customer_ids_in_parquet_lose_the_decimal(tmp_path) -> None:
+    frame = pd.read_csv(CORPUS / "online_retail_ii_headers.csv", dtype=str)
+    frame = frame[frame["Customer ID"].notna()].astype({"Quantity": int, "Price": float, "Customer ID": float})
+    frame.to_parquet(tmp_path / "tx.parquet")
+    tx = load_transactions(tmp_path / "tx.parquet").to_pandas()
+    assert set(tx["customer_id"]) == {"17850", "1234"}

@@ -36,9 +36,14 @@ class CleaningReport:
     rows_in: int
     rows_kept: int
     counts: dict[str, int]
-    affected: pd.DataFrame
+    affected_rows: pa.Table
     """One row per removed or changed input row: ``source_row``, ``reason``, ``action`` and its values."""
     outlier_threshold: float | None = None
+
+    @property
+    def affected(self) -> pd.DataFrame:
+        """:attr:`affected_rows` as pandas (converted on use: large files remove millions of rows)."""
+        return self.affected_rows.to_pandas()
 
     @property
     def rows_removed(self) -> int:
@@ -72,16 +77,19 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
         "return_dropped": f"is_return AND {policy.returns == 'drop'}",
     }
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
+    keys = "customer_id, order_id, ts, product_id, quantity, unit_price, description"
     is_return = f"(quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)}))"
     # Only narrow tables are materialised (row numbers and reasons): the wide rows stay in Arrow.
     con.execute(
         f"""
         CREATE TABLE duplicates AS
+        -- exact duplicates: a cheap hash finds the few candidate rows, the exact window runs on those only
+        WITH repeated AS (
+            SELECT hash({keys}) AS h FROM canonical WHERE {policy.drop_duplicates} GROUP BY h HAVING count(*) > 1
+        )
         SELECT source_row FROM (
-            SELECT source_row, row_number() OVER (
-                PARTITION BY customer_id, order_id, ts, product_id, quantity, unit_price, description
-                ORDER BY source_row) AS copy
-            FROM canonical WHERE {policy.drop_duplicates}
+            SELECT source_row, row_number() OVER (PARTITION BY {keys} ORDER BY source_row) AS copy
+            FROM canonical WHERE hash({keys}) IN (SELECT h FROM repeated)
         ) WHERE copy > 1;
 
         CREATE TABLE reasons AS
@@ -110,16 +118,16 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
                 ANTI JOIN (SELECT source_row FROM reasons WHERE NOT {kept}) USING (source_row)"""
         )
     )
-    affected = to_arrow(
+    affected_rows = to_arrow(
         con.sql(
             f"""SELECT source_row, reason, CASE WHEN {kept} THEN 'changed' ELSE 'removed' END AS action,
                        c.* EXCLUDE (source_row, invalid_fields)
                 FROM reasons JOIN canonical c USING (source_row) ORDER BY source_row"""
         )
-    ).to_pandas()
+    )
     found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
     counts = {reason: found[reason] for reason in REASONS if reason in found}
-    report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected, threshold)
+    report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected_rows, threshold)
     return clean, report
 
 

@@ -26,6 +26,7 @@ SAMPLE_SIZE = 20_000
 MIN_PARSED_SHARE = 0.5
 """Below this share of parseable values a column is taken to be the wrong column: a fatal error."""
 
+_FLOAT_ID = re.compile(r"(^| )\d+\.0+( |$)")
 _ISO = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _DMY = re.compile(r"^\s*\d{1,2}([-/.])\d{1,2}\1\d{2,4}")
 _COMMA_DECIMAL = re.compile(r"(^|[^\d])\d*,\d{1,2}$|\.\d{3},\d+$|^-?\d{1,3}(\.\d{3})+$")
@@ -56,9 +57,13 @@ def to_canonical(
     ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
     checks = {"ts": ts_expr}
     # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
+    customer = _text(mapping.get("customer_id"))
+    column = mapping.get("customer_id")
+    if not _is_text(raw, column) or _FLOAT_ID.search(" ".join(_sample(raw, column))):
+        customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
     select = [
         f"{quote(ROW_COLUMN)} AS source_row",
-        f"regexp_replace({_text(mapping.get('customer_id'))}, '^(\\d+)\\.0+$', '\\1') AS customer_id",
+        f"{customer} AS customer_id",
         f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id",
         f"{_text(mapping.get('product_id'))} AS product_id",
         f"{ts_expr} AS ts",
