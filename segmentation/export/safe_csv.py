@@ -15,9 +15,10 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -61,44 +62,42 @@ def _raise_if(frame: pd.DataFrame, column: str, bad: pd.Series, what: str) -> No
         )
 
 
+@contextmanager
+def atomic_file(path: Path) -> Iterator[TextIO]:
+    """A text file that appears at ``path`` only once it is completely written and synced."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def write_csv_atomic(frame: pd.DataFrame, path: Path, text_columns: Iterable[str]) -> int:
     """Write ``frame`` (no index) to ``path`` atomically, neutralising ``text_columns``; returns bytes written."""
     text_columns = set(text_columns)
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-            writer.writerow([neutralise(c) for c in frame.columns])
-            for row in frame.itertuples(index=False, name=None):
-                writer.writerow(
-                    [
-                        "" if _missing(v) else neutralise(v) if col in text_columns else v
-                        for col, v in zip(frame.columns, row, strict=True)
-                    ]
-                )
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path) as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow([neutralise(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow(
+                [
+                    "" if _missing(v) else neutralise(v) if col in text_columns else v
+                    for col, v in zip(frame.columns, row, strict=True)
+                ]
+            )
     return path.stat().st_size
 
 
 def write_json_atomic(payload: dict[str, Any], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(Path(path)) as fh:
+        json.dump(payload, fh, indent=2, default=str)
 
 
 def _missing(value: object) -> bool:

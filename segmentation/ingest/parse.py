@@ -255,28 +255,25 @@ def _report_unparsed(
             rows, examples = [r for r, _ in found], [v for _, v in found[:5]]
         if n_values == 0 or n_values - n_bad < MIN_PARSED_SHARE * n_values:
             kind = "dates" if field == "ts" else "numbers"
-            report.add(
-                Issue(
-                    "error",
-                    f"unparseable_{field}",
-                    f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})",
-                    column=column,
-                    n_rows=n_bad,
-                    rows=tuple(rows),
-                    examples=tuple(examples),
-                    fix=f"map {field} to the column that holds {kind}, or fix their format",
-                )
-            )
+            level, fix = "error", f"map {field} to the column that holds {kind}, or fix their format"
+            message = f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})"
         elif n_bad:
-            report.warn(
+            level, fix = "warning", "correct them in the source file if they matter"
+            message = f"{n_bad} value(s) cannot be read as {field}; those rows are removed"
+        else:
+            continue
+        report.add(
+            Issue(
+                level,
                 f"unparseable_{field}",
-                f"{n_bad} value(s) cannot be read as {field}; those rows are removed",
+                message,
                 column=column,
                 n_rows=n_bad,
                 rows=tuple(rows),
                 examples=tuple(examples),
-                fix="correct them in the source file if they matter",
+                fix=fix,
             )
+        )
     if n_missing_ts := raw.table.column(mapping.get("ts")).null_count:
         report.warn(
             "missing_ts",
