@@ -1,0 +1,221 @@
+"""The Segments page, run headless with AppTest on the sample: k, methods, renaming, caching and odd inputs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import segmentation.clustering
+import ui.components
+from tests.test_app import CLEAN_ROWS, ROOT, SAMPLE, assert_clean_run, csv_bytes, plotly_titles, upload
+
+PAGE = "ui/segments_page.py"
+SCATTER = "Customers on a map of the chosen features"
+needs_sample = pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+
+
+def open_segments(at: AppTest) -> AppTest:
+    at.run()  # the Data page loads the sample
+    return at.switch_page(PAGE).run()
+
+
+def profiles(at: AppTest) -> list[str]:
+    """The segment names shown on the profile cards (each card has one rename box holding its name)."""
+    return [box.value for box in at.text_input if str(box.key).startswith("segname_")]
+
+
+def chart(at: AppTest, title: str) -> dict[str, Any]:
+    return next(
+        spec
+        for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+        if spec["layout"]["title"]["text"] == title
+    )
+
+
+def scatter_segments(at: AppTest) -> list[str]:
+    return [trace["name"] for trace in chart(at, SCATTER)["data"]]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@needs_sample
+def test_profiles_follow_k(app: AppTest) -> None:
+    open_segments(app)
+    assert_clean_run(app)
+    titles = plotly_titles(app)
+    assert {SCATTER, "Silhouette: higher is better", "BIC: lower is better"} <= set(titles)
+    assert any("Recommended: " in m.value for m in app.markdown)
+
+    app.slider(key="seg_k").set_value(4).run()
+    assert_clean_run(app)
+    assert len(profiles(app)) == 4
+    assert sorted(scatter_segments(app)) == sorted(profiles(app))
+
+    app.slider(key="seg_k").set_value(6).run()
+    assert_clean_run(app)
+    assert len(profiles(app)) == 6
+    assert len(set(profiles(app))) == 6
+    assert sorted(scatter_segments(app)) == sorted(profiles(app))
+
+    app.slider(key="seg_k").set_value(3).run()
+    recommended = next(b for b in app.button if b.label.startswith("Use "))
+    recommended.click().run()
+    assert_clean_run(app)
+    assert len(profiles(app)) == int(recommended.label.split()[1]) == app.slider(key="seg_k").value
+
+
+@needs_sample
+def test_hdbscan_shows_noise_share(app: AppTest) -> None:
+    open_segments(app)
+    app.segmented_control(key="seg_method").set_value("hdbscan").run()
+    assert_clean_run(app)
+    noise = metrics(app)["Unassigned (noise share)"]
+    assert noise.endswith("%") and 0 <= float(noise.rstrip("%")) < 40
+    assert not any(s.key == "seg_k" for s in app.slider)  # HDBSCAN finds its own number
+    if float(noise.rstrip("%")) > 0:
+        assert "Unassigned" in profiles(app)
+
+
+@needs_sample
+def test_gmm_shows_membership_probabilities(app: AppTest) -> None:
+    open_segments(app)
+    app.segmented_control(key="seg_method").set_value("gmm").run()
+    assert_clean_run(app)
+    assert "How sure each assignment is (Gaussian mixture)" in plotly_titles(app)
+    sure = metrics(app)["Sure assignments (≥ 90 %)"]
+    assert 0 < float(sure.rstrip("%")) <= 100
+
+    app.checkbox(key="seg_gmm_auto").check().run()  # BIC chooses k
+    assert_clean_run(app)
+    assert any("BIC chose" in c.value for c in app.caption)
+    assert 2 <= len(profiles(app)) <= 8
+
+
+@needs_sample
+def test_renaming_a_segment_shows_the_new_name_everywhere(app: AppTest) -> None:
+    open_segments(app)
+    app.slider(key="seg_k").set_value(4).run()
+    box = next(b for b in app.text_input if str(b.key).startswith("segname_"))
+    old = box.value
+    box.input("Weekend treasure hunters").run()
+    assert_clean_run(app)
+    assert "Weekend treasure hunters" in profiles(app)
+    assert old not in profiles(app)
+    assert "Weekend treasure hunters" in scatter_segments(app)
+    assert any("Weekend treasure hunters" in m.value for m in app.markdown)  # the card's heading
+
+    app.slider(key="seg_k").set_value(5).run()  # another segmentation keeps its own names
+    assert "Weekend treasure hunters" not in profiles(app)
+    app.slider(key="seg_k").set_value(4).run()
+    assert "Weekend treasure hunters" in profiles(app)
+
+
+@needs_sample
+def test_empty_feature_selection_is_a_clear_message(app: AppTest) -> None:
+    open_segments(app)
+    app.multiselect(key="seg_features").set_value([]).run()
+    assert_clean_run(app)
+    assert any("Choose at least one feature" in w.value for w in app.warning)
+    assert not app.get("plotly_chart")
+
+
+@needs_sample
+def test_a_single_feature_still_segments_and_maps(app: AppTest) -> None:
+    open_segments(app)
+    app.multiselect(key="seg_features").set_value(["monetary"]).run()
+    assert_clean_run(app)
+    assert len(profiles(app)) == app.slider(key="seg_k").value
+    assert chart(app, SCATTER)["layout"]["xaxis"]["title"]["text"] == "Net revenue (scaled)"
+
+
+@needs_sample
+def test_stability_and_method_comparison_on_request(app: AppTest) -> None:
+    open_segments(app)
+    app.slider(key="seg_k").set_value(4).run()
+    next(b for b in app.button if b.label == "Check stability").click().run()
+    assert_clean_run(app)
+    assert 0.5 < float(metrics(app)["Stability (adjusted Rand)"].split()[0]) <= 1
+
+    app.button(key="seg_compare").click().run()
+    assert_clean_run(app)
+    table = next(d.value for d in app.dataframe if "silhouette" in d.value.columns)
+    assert list(table["method"]) == ["K-Means", "Hierarchical", "HDBSCAN", "Gaussian mixture", "Autoencoder"]
+    assert (table.loc[table["method"] != "HDBSCAN", "segments"] == 4).all()
+    heatmap = chart(app, "Agreement between methods (adjusted Rand index)")
+    assert heatmap["data"][0]["x"] == list(table["method"])
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Counts of the expensive library calls the page makes (cached results make none)."""
+    counter: Counter[str] = Counter()
+
+    def counting(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counter[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(ui.components, "compute_features", counting("features", ui.components.compute_features))
+    monkeypatch.setattr(segmentation.clustering, "choose_k", counting("k table", segmentation.clustering.choose_k))
+    monkeypatch.setattr(
+        segmentation.clustering, "project_2d", counting("projection", segmentation.clustering.project_2d)
+    )
+
+    class CountingPreprocessor(segmentation.clustering.FeaturePreprocessor):
+        def fit(self, X: Any, y: object = None) -> CountingPreprocessor:
+            counter["matrix"] += 1
+            return super().fit(X, y)
+
+    monkeypatch.setattr(segmentation.clustering, "FeaturePreprocessor", CountingPreprocessor)
+    yield counter
+
+
+@needs_sample
+def test_changing_k_or_method_reuses_features_matrix_and_k_table(app: AppTest, calls: Counter[str]) -> None:
+    open_segments(app)
+    before = calls.copy()
+    # a feature set no other test uses, so this run computes the matrix, k table and projection once
+    app.multiselect(key="seg_features").set_value(["recency_days", "frequency", "monetary", "distinct_products"]).run()
+    assert_clean_run(app)
+    new = calls - before
+    assert new["k table"] == new["matrix"] == new["projection"] == 1
+    assert new["features"] == 0  # the feature table does not depend on the chosen features
+    first = calls.copy()
+
+    app.slider(key="seg_k").set_value(3).run()
+    app.segmented_control(key="seg_method").set_value("hierarchical").run()
+    app.slider(key="seg_k").set_value(5).run()
+    app.segmented_control(key="seg_method").set_value("gmm").run()
+    assert_clean_run(app)
+    assert len(profiles(app)) == 5
+    assert calls == first
+
+
+def test_too_few_customers_is_a_clear_message(app: AppTest) -> None:
+    upload(app, "shop.csv", csv_bytes(CLEAN_ROWS))
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert any("at least 20 customers" in i.value for i in app.info)
+
+
+def test_without_data_links_back(app: AppTest) -> None:
+    app.run()
+    app.radio(key="source").set_value("Upload a file").run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert any("No data is loaded" in i.value for i in app.info)
+    assert app.get("page_link")
