@@ -42,11 +42,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}; see {ARTIFACTS / 'streamlit.log'}")
+            raise RuntimeError(f"streamlit exited with code {server.returncode}; see {log}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -57,9 +57,10 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60)
 
 
 @pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, stopped after the module's tests."""
+def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, stopped after the module's tests; its log is per module."""
     ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"streamlit-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     port = free_port()
     command = [
         sys.executable,
@@ -76,11 +77,11 @@ def app_url() -> Iterator[str]:
         "--server.fileWatcherType",
         "none",
     ]
-    with open(ARTIFACTS / "streamlit.log", "wb") as log:
+    with open(log_path, "wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, server)
+            wait_healthy(url, server, log_path)
             yield url
         finally:
             server.terminate()
