@@ -31,6 +31,7 @@ class HdbscanSegmenter(Segmenter):
         min_samples: int | None = None,
         n_trials: int = 20,
         min_coverage: float = 0.6,
+        min_segment_share: float = 0.01,
         tune_samples: int = 5_000,
         random_state: int = 0,
     ):
@@ -38,6 +39,7 @@ class HdbscanSegmenter(Segmenter):
         self.min_samples = min_samples
         self.n_trials = n_trials
         self.min_coverage = min_coverage
+        self.min_segment_share = min_segment_share
         self.tune_samples = tune_samples
         self.random_state = random_state
 
@@ -62,10 +64,12 @@ class HdbscanSegmenter(Segmenter):
         rng = np.random.default_rng(self.random_state)
         sample = X[rng.choice(len(X), self.tune_samples, replace=False)] if len(X) > self.tune_samples else X
         scale = len(X) / len(sample)
-        upper = max(10, len(sample) // 10)
+        # a segment smaller than min_segment_share of the customers is not worth a campaign: search above it
+        lower = max(5, round(self.min_segment_share * len(sample)))
+        upper = max(lower + 5, len(sample) // 10)
 
         def objective(trial: optuna.Trial) -> float:
-            size = trial.suggest_int("min_cluster_size", 5, upper, log=True)
+            size = trial.suggest_int("min_cluster_size", lower, upper, log=True)
             samples = trial.suggest_int("min_samples", 1, max(1, size))
             model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples, gen_min_span_tree=True).fit(sample)
             coverage = float(np.mean(model.labels_ != NOISE))
