@@ -127,6 +127,7 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     )
     found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
     counts = {reason: found[reason] for reason in REASONS if reason in found}
+    con.close()
     report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected_rows, threshold)
     return clean, report
 

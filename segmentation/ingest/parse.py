@@ -91,6 +91,7 @@ def to_canonical(
     table = to_arrow(con.sql(sql))
     _report_unparsed(con, raw, table, mapping, checks, report)
     _report_missing(raw, mapping, report)
+    con.close()  # releases DuckDB's buffers and its reference to the raw table now, not at garbage collection
     return table, report
 
 
