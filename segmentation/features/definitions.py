@@ -7,10 +7,11 @@ Sources (built in :mod:`segmentation.features.sql`, all restricted to transactio
   ``n_products``, ``items``, ``age_days``, ``gap_days`` (days since the customer's previous order);
 - ``products``: one row per customer and product bought, with ``lines``, ``orders`` and ``total_lines``;
 - ``categories``: one row per customer and category bought, with ``lines`` and ``total_lines``;
+- ``countries``, ``channels``: one row per customer and value, with ``n`` lines;
 - ``derived``: arithmetic on features of the other sources, referenced by name.
 
 Expressions use functions that exist with the same meaning in DuckDB and Spark SQL, except the few
-dialect words in braces (``{weekday}``, ``{weekend}``) that :mod:`segmentation.features.sql` fills in.
+dialect words in braces (``{weekday}``, ``{weekend}``, ``{struct}``) that :mod:`segmentation.features.sql` fills in.
 ``{half_life}`` and ``{window}`` come from :class:`~segmentation.config.FeatureConfig`.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Source = Literal["lines", "orders", "products", "categories", "derived"]
+Source = Literal["lines", "orders", "products", "categories", "countries", "channels", "derived"]
 Group = Literal["rfm", "statistical", "time-decayed", "behavioural", "cross", "context"]
 
 
@@ -34,6 +35,8 @@ class FeatureDef:
 
 
 PURCHASE = "NOT is_return"
+MOST_FREQUENT = "min_by(value, {struct}(-n, value))"
+"""The value with the most lines, ties broken alphabetically, so the result never depends on row order."""
 
 FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(
@@ -209,18 +212,18 @@ FEATURES: tuple[FeatureDef, ...] = (
     ),
     FeatureDef(
         "country",
-        "lines",
-        "mode(country)",
+        "countries",
+        MOST_FREQUENT,
         "context",
-        "The customer's most frequent country over their lines (a tie takes either).",
+        "The customer's most frequent country over their lines (a tie: alphabetically first).",
         "",
     ),
     FeatureDef(
         "channel",
-        "lines",
-        "mode(channel)",
+        "channels",
+        MOST_FREQUENT,
         "context",
-        "The customer's most frequent sales channel; NULL without a channel column.",
+        "The customer's most frequent sales channel (a tie: alphabetically first); NULL without a channel column.",
         "",
     ),
     FeatureDef(
@@ -269,7 +272,7 @@ def features_markdown() -> str:
         "One row per customer, computed from clean transactions strictly before the as-of date "
         "(`segmentation/features/definitions.py` is the single definition; this page is generated from it "
         "by `segment features --docs`). Sources: `lines` (transaction lines), `orders` (purchase orders), "
-        "`products` (customer x product), `categories` (customer x category), `derived` (arithmetic on other features).",
+        "`products` (customer x product), `categories` (customer x category), `countries`/`channels` (customer x value), `derived` (arithmetic on other features).",
         "",
         "| feature | group | unit | source | definition | SQL |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -19,12 +19,14 @@ DIALECTS: dict[str, dict[str, str]] = {
         "weekend": "0, 6",
         "epoch": "epoch({})",
         "timestamp": "TIMESTAMP '{}'",
+        "struct": "row",
     },
     "spark": {
         "weekday": "dayofweek(ts)",
         "weekend": "1, 7",
         "epoch": "unix_timestamp({})",
         "timestamp": "TIMESTAMP '{}'",
+        "struct": "struct",
     },
 }
 
@@ -64,6 +66,12 @@ categories AS (
            sum(count(*)) OVER (PARTITION BY customer_id) AS total_lines
     FROM lines WHERE NOT is_return AND category IS NOT NULL
     GROUP BY customer_id, category
+),
+countries AS (
+    SELECT customer_id, country AS value, count(*) AS n FROM lines WHERE country IS NOT NULL GROUP BY ALL
+),
+channels AS (
+    SELECT customer_id, channel AS value, count(*) AS n FROM lines WHERE channel IS NOT NULL GROUP BY ALL
 )"""
 
 
@@ -76,6 +84,7 @@ def feature_sql(as_of: date, config: FeatureConfig, dialect: str = "duckdb") -> 
         "window": repr(float(config.trend_window_days)),
         "weekday": words["weekday"],
         "weekend": words["weekend"],
+        "struct": words["struct"],
     }
     sources = SOURCES_SQL.format(
         as_of=as_of_sql,
