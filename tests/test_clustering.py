@@ -202,3 +202,13 @@ def test_bad_method_parameters_and_files_are_clear_errors(tmp_path) -> None:
     bad.write_bytes(b"not a pickle")
     with pytest.raises(InputError, match="cannot read the segmentation model"):
         SegmentationModel.load(bad)
+
+
+def test_hdbscan_fits_large_inputs_on_a_sample_and_assigns_the_rest() -> None:
+    X, y = make_blobs(n_samples=3_000, centers=3, cluster_std=0.5, random_state=2)
+    model = HdbscanSegmenter(min_cluster_size=30, min_samples=5, max_samples=1_000).fit(X)
+    assert model.sampled_ and len(model.sample_index_) == 1_000
+    assert len(model.labels_) == 3_000 and len(model.probabilities_) == 3_000
+    assigned = model.labels_ != NOISE
+    assert assigned.mean() > 0.8
+    assert adjusted_rand_score(y[assigned], model.labels_[assigned]) > 0.9

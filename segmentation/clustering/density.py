@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 class HdbscanSegmenter(Segmenter):
     """HDBSCAN; ``min_cluster_size=None`` tunes it (and ``min_samples``) with optuna over ``n_trials``.
 
+    Above ``max_samples`` customers it is fitted on a uniform sample (its neighbour search grows much faster
+    than n: 60 s at 50,000 rows x 20 features on 2 cores) and the rest are assigned with
+    ``hdbscan.approximate_predict``; ``sampled_`` says so.
+
     ``labels_`` uses -1 for noise; ``noise_share_`` and ``probabilities_`` (HDBSCAN's membership strength)
     are kept; ``trials_`` lists the search.
     """
@@ -33,6 +37,7 @@ class HdbscanSegmenter(Segmenter):
         min_coverage: float = 0.6,
         min_segment_share: float = 0.01,
         tune_samples: int = 5_000,
+        max_samples: int = 20_000,
         random_state: int = 0,
     ):
         self.min_cluster_size = min_cluster_size
@@ -41,17 +46,29 @@ class HdbscanSegmenter(Segmenter):
         self.min_coverage = min_coverage
         self.min_segment_share = min_segment_share
         self.tune_samples = tune_samples
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: object = None) -> HdbscanSegmenter:
+        rng = np.random.default_rng(self.random_state)
+        self.sampled_ = len(X) > self.max_samples
+        rows = np.sort(rng.choice(len(X), self.max_samples, replace=False)) if self.sampled_ else np.arange(len(X))
+        self.sample_index_ = rows
         size, samples = self.min_cluster_size, self.min_samples
         self.trials_ = None
         if size is None:
-            size, samples = self._tune(X)
+            size, samples = self._tune(X[rows])
         self.min_cluster_size_, self.min_samples_ = size, samples
-        self.model_ = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples, prediction_data=True).fit(X)
-        self.labels_ = self.model_.labels_
-        self.probabilities_ = self.model_.probabilities_
+        self.model_ = hdbscan.HDBSCAN(
+            min_cluster_size=size, min_samples=samples, prediction_data=True, core_dist_n_jobs=1
+        ).fit(X[rows])
+        if self.sampled_:  # the rest joins the segment (or the noise) HDBSCAN predicts for it
+            labels, strengths = hdbscan.approximate_predict(self.model_, X)
+            labels[rows], strengths[rows] = self.model_.labels_, self.model_.probabilities_
+        else:
+            labels, strengths = self.model_.labels_, self.model_.probabilities_
+        self.labels_ = np.asarray(labels)
+        self.probabilities_ = np.asarray(strengths)
         self.n_clusters_ = int(self.labels_.max() + 1)
         self.noise_share_ = float(np.mean(self.labels_ == NOISE))
         return self

@@ -11,7 +11,7 @@ from segmentation.clustering.base import Segmenter
 class KMeansSegmenter(Segmenter):
     """K-Means with k-means++ seeding; ``minibatch_above`` rows switches to :class:`MiniBatchKMeans`."""
 
-    def __init__(self, n_clusters: int = 5, random_state: int = 0, n_init: int = 4, minibatch_above: int = 200_000):
+    def __init__(self, n_clusters: int = 5, random_state: int = 0, n_init: int = 4, minibatch_above: int = 2_000_000):
         self.n_clusters = n_clusters
         self.random_state = random_state
         self.n_init = n_init
