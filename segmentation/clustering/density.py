@@ -12,6 +12,7 @@ import logging
 import hdbscan
 import numpy as np
 import optuna
+from sklearn.metrics import pairwise_distances_argmin_min
 
 from segmentation.clustering.base import NOISE, Segmenter
 
@@ -23,7 +24,8 @@ class HdbscanSegmenter(Segmenter):
 
     Above ``max_samples`` customers it is fitted on a uniform sample (its neighbour search grows much faster
     than n: 60 s at 50,000 rows x 20 features on 2 cores) and the rest are assigned with
-    ``hdbscan.approximate_predict``; ``sampled_`` says so.
+    nearest segment centroid (noise beyond the segment's 95th-percentile radius); ``sampled_`` says so.
+    ``predict`` on new customers uses ``hdbscan.approximate_predict``.
 
     ``labels_`` uses -1 for noise; ``noise_share_`` and ``probabilities_`` (HDBSCAN's membership strength)
     are kept; ``trials_`` lists the search.
@@ -62,8 +64,8 @@ class HdbscanSegmenter(Segmenter):
         self.model_ = hdbscan.HDBSCAN(
             min_cluster_size=size, min_samples=samples, prediction_data=True, core_dist_n_jobs=1
         ).fit(X[rows])
-        if self.sampled_:  # the rest joins the segment (or the noise) HDBSCAN predicts for it
-            labels, strengths = hdbscan.approximate_predict(self.model_, X)
+        if self.sampled_:
+            labels, strengths = self._assign_rest(X, X[rows])
             labels[rows], strengths[rows] = self.model_.labels_, self.model_.probabilities_
         else:
             labels, strengths = self.model_.labels_, self.model_.probabilities_
@@ -72,6 +74,28 @@ class HdbscanSegmenter(Segmenter):
         self.n_clusters_ = int(self.labels_.max() + 1)
         self.noise_share_ = float(np.mean(self.labels_ == NOISE))
         return self
+
+    def _assign_rest(self, X: np.ndarray, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest segment centroid, or noise beyond the 95th percentile of that segment's own distances.
+
+        ``approximate_predict`` is exact but takes about 18 s per 50,000 rows in 20 dimensions; this takes a
+        second for a million and is only used for the rows outside the fitted sample.
+        """
+        labels = self.model_.labels_
+        segments = np.unique(labels[labels != NOISE])
+        if not len(segments):
+            return np.full(len(X), NOISE), np.zeros(len(X))
+        centers = np.vstack([fitted[labels == s].mean(axis=0) for s in segments])
+        radius = np.array(
+            [
+                np.quantile(np.linalg.norm(fitted[labels == s] - c, axis=1), 0.95)
+                for s, c in zip(segments, centers, strict=True)
+            ]
+        )
+        nearest, distance = pairwise_distances_argmin_min(X, centers)
+        inside = distance <= radius[nearest]
+        strength = np.where(inside, 1 - distance / np.maximum(radius[nearest], 1e-12), 0.0)
+        return np.where(inside, segments[nearest], NOISE), strength
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         labels, _ = hdbscan.approximate_predict(self.model_, X)
