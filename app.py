@@ -8,5 +8,8 @@ st.navigation(
         st.Page("ui/data_page.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("ui/customers_page.py", title="Customers", icon=":material/groups:"),
         st.Page("ui/segments_page.py", title="Segments", icon=":material/bubble_chart:"),
+        st.Page("ui/explain_page.py", title="Explain", icon=":material/lightbulb:"),
+        st.Page("ui/export_page.py", title="Export", icon=":material/ios_share:"),
+        st.Page("ui/history_page.py", title="History", icon=":material/timeline:"),
     ]
 ).run()

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -21,10 +22,17 @@ from segmentation.features import compute_features, default_as_of, rfm_table
 from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
 from segmentation.pipeline import IngestResult, load_transactions
 
+if TYPE_CHECKING:
+    from segmentation.clustering import SegmentationModel
+
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_transactions.csv.gz"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "segmentation-uploads"
 CACHED_FILES = 4
 """How many loaded files (with their settings) stay in memory for all sessions together."""
+RUN_STORE = Path("segmentation_runs.duckdb")
+"""The run store of the Export and History pages: a DuckDB file in the working directory the app was started in."""
+EXPORT_DIR = Path(tempfile.gettempdir()) / "segmentation-exports"
+"""Where each session writes its CRM export files (one folder per session) before they are downloaded."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,22 @@ def customer_table(dataset: Dataset, config: Config, features: FeatureConfig) ->
     table = compute_features(load(dataset, config).transactions, features)
     rfm = rfm_table(table, features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
     return table.join(rfm)
+
+
+@st.cache_data(show_spinner="Finding the segments…", max_entries=32)
+def fit_segmentation(
+    dataset: Dataset,
+    config: Config,
+    features: FeatureConfig,
+    chosen: tuple[str, ...],
+    method: str,
+    params: tuple[tuple[str, Any], ...],
+) -> SegmentationModel:
+    """The Segments page's fitted segmentation; cached here, in a module, so the other pages reuse the same fit."""
+    from segmentation.clustering import SegmentationModel  # imports torch: only the pages that segment pay for it
+
+    table = customer_table(dataset, config, features)
+    return SegmentationModel(method, dict(params), chosen).fit(table, table["rfm_segment"])
 
 
 def show_error(exc: SegmentationError) -> None:

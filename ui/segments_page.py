@@ -165,6 +165,7 @@ def render() -> None:
 
     show_k_selection(selection, method, model)
     fit_id = key_of(dataset.digest, config, features, chosen, method, params)
+    state.remember_segmentation(state.Segmentation(dataset, config, features, chosen, method, params, fit_id))
     apply_names(model, fit_id)
     show_segments(dataset, config, features, chosen, method, params, model, table, fit_id)
     k = dict(params).get("n_clusters") or min(
@@ -360,12 +361,7 @@ def k_selection(dataset: Dataset, config: Config, features: FeatureConfig, chose
     return choose_k(X, range(2, min(MAX_K, len(X) - 1) + 1))
 
 
-@st.cache_data(show_spinner="Finding the segments…", max_entries=32)
-def fit(
-    dataset: Dataset, config: Config, features: FeatureConfig, chosen: tuple[str, ...], method: str, params: Params
-) -> SegmentationModel:
-    table = components.customer_table(dataset, config, features)
-    return SegmentationModel(method, dict(params), chosen).fit(table, table["rfm_segment"])
+fit = components.fit_segmentation  # cached in a module: the Explain, Export and History pages reuse the fit
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -523,6 +519,19 @@ def display_names(model: SegmentationModel, order: list[int]) -> dict[int, str]:
     return names
 
 
+def segment_colors(order: list[int]) -> dict[int, str]:
+    """Segment -> chart colour, by position in ``order``; unassigned customers grey."""
+    return {s: NOISE_COLOR if s == NOISE else PALETTE[i % len(PALETTE)] for i, s in enumerate(order)}
+
+
+def current_model(segmentation: state.Segmentation) -> SegmentationModel:
+    """The fitted model of a segmentation this page showed (from the shared cache), with the analyst's names."""
+    s = segmentation
+    model = fit(s.dataset, s.config, s.features, s.chosen, s.method, s.params)
+    apply_names(model, s.fit_id)
+    return model
+
+
 def show_segments(
     dataset: Dataset,
     config: Config,
@@ -536,7 +545,7 @@ def show_segments(
 ) -> None:
     order = ordered_segments(model)
     names = display_names(model, order)
-    colors = {s: NOISE_COLOR if s == NOISE else PALETTE[i % len(PALETTE)] for i, s in enumerate(order)}
+    colors = segment_colors(order)
     segmenter = model.segmenter_
     n = segmenter.n_clusters_
     st.subheader(f"{n} kinds of customers")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
 
-from segmentation.config import Config
+from segmentation.config import Config, FeatureConfig
 from ui.components import Dataset
 
 _LOADED = "loaded"
@@ -85,3 +86,32 @@ def requested(run_id: str) -> bool:
 def request(run_id: str) -> None:
     """``on_click`` callback: remember that the analyst asked for ``run_id``; the result itself stays cached."""
     st.session_state.setdefault(_REQUESTED, set()).add(run_id)
+
+
+_SEGMENTATION = "segmentation"
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The settings of the segmentation last shown on the Segments page: enough to fetch its fit from the cache."""
+
+    dataset: Dataset
+    config: Config
+    features: FeatureConfig
+    chosen: tuple[str, ...]
+    method: str
+    params: tuple[tuple[str, Any], ...]
+    fit_id: str
+
+
+def segmentation() -> Segmentation | None:
+    """The segmentation of the loaded data set last shown on the Segments page, if any."""
+    current: Segmentation | None = st.session_state.get(_SEGMENTATION)
+    last = loaded()
+    if current is None or last is None or (current.dataset, current.config) != last:
+        return None
+    return current
+
+
+def remember_segmentation(current: Segmentation) -> None:
+    st.session_state[_SEGMENTATION] = current

@@ -1,0 +1,392 @@
+"""History page: how customers move between segments from snapshot to snapshot, and the saved runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.colors import hex_to_rgb, unlabel_rgb
+
+from segmentation.errors import SegmentationError
+from segmentation.export import export_table
+from segmentation.migration import (
+    GONE,
+    NEW,
+    migration_matrix,
+    movers,
+    sankey_links,
+    segment_sizes,
+    snapshot_segments,
+)
+from segmentation.store import RunStore, run_id_for
+from ui import components, export_page, segments_page, state
+from ui.segments_page import METHOD_LABELS, NOISE_COLOR, TRAITS, escape, label
+
+MONTHS_BACK = 4
+OUTSIDE_COLOR = "#d4d4d8"
+Names = tuple[tuple[int, str], ...]
+
+
+def render() -> None:
+    st.title("History")
+    current = state.segmentation()
+    if current is None:
+        st.info(
+            "There is no segmentation to follow over time yet. Find the segments on the Segments page first; this "
+            "page then shows how customers move between them from month to month."
+        )
+        st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")
+    else:
+        show_migration(current)
+    show_saved_runs()
+
+
+def day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def snapshot_options(current: state.Segmentation) -> list[date]:
+    """Every month start after the first purchase, and the day after the last purchase."""
+    first = pd.Timestamp(components.overview(current.dataset, current.config).kpis["first_day"]).date()
+    last = components.snapshot_default(current.dataset, current.config)
+    starts = pd.date_range(pd.Timestamp(first) + pd.offsets.MonthBegin(1), pd.Timestamp(last), freq="MS")
+    options = [d.date() for d in starts]
+    return options if options and options[-1] == last else [*options, last]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def snapshot(current: state.Segmentation, as_of: date, names: Names) -> pd.Series:
+    """Segment name of every customer as of ``as_of``, assigned by the Segments page's fitted model."""
+    s = current
+    model = components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params)
+    for segment, name in names:
+        model.rename(segment, name)
+    transactions = components.load(s.dataset, s.config).transactions
+    return snapshot_segments(transactions, model, [as_of], s.features)[as_of]
+
+
+def snapshots(current: state.Segmentation, dates: list[date], names: Names) -> dict[date, pd.Series]:
+    """Every chosen snapshot, with a progress bar while new ones are computed (each date is cached on its own)."""
+    slot = st.empty()
+    out = {}
+    try:
+        bar = slot.progress(0.0, text="Segmenting the snapshots…")
+        for i, as_of in enumerate(dates):
+            bar.progress(i / len(dates), text=f"Segmenting the customers as of {day(as_of)} ({i + 1} of {len(dates)})…")
+            out[as_of] = snapshot(current, as_of, names)
+    finally:
+        slot.empty()
+    return out
+
+
+# --- migration ----------------------------------------------------------------------------------------------------------
+
+
+def show_migration(current: state.Segmentation) -> None:
+    try:
+        model = segments_page.current_model(current)
+        options = snapshot_options(current)
+    except SegmentationError as exc:
+        components.show_error(exc)
+        return
+    order = segments_page.ordered_segments(model)
+    names = segments_page.display_names(model, order)
+    colors = {names[s]: c for s, c in segments_page.segment_colors(order).items()} | {
+        NEW: OUTSIDE_COLOR,
+        GONE: OUTSIDE_COLOR,
+    }
+    st.caption(
+        f"How the customers of **{escape(current.dataset.name)}** move between the {len(order)} segments of the "
+        f"Segments page ({METHOD_LABELS[current.method]}). Every snapshot is segmented by the same fitted model, so a "
+        "segment means the same thing at every date; a customer appears from their first purchase on."
+    )
+    key = f"history_dates_{current.dataset.digest[:16]}"
+    default = options[-(MONTHS_BACK + 1) :]
+    chosen = st.multiselect(
+        "Snapshot dates",
+        options,
+        [d for d in state.kept(key, default) if d in options],
+        format_func=day,
+        placeholder="Choose two dates or more",
+        help="Each snapshot counts the purchases before that day. Default: month starts over the last "
+        f"{MONTHS_BACK} months of the data.",
+        **state.keeping(key),
+    )
+    dates = sorted(chosen)
+    if len(dates) < 2:
+        st.info("Choose at least two snapshot dates to see how customers move.", icon=":material/date_range:")
+        return
+    try:
+        snaps = snapshots(current, dates, tuple(names.items()))
+    except SegmentationError as exc:
+        components.show_error(exc)
+        return
+    segment_order = [names[s] for s in order]
+    show_sizes(snaps, segment_order, colors)
+
+    st.subheader("Who moved where")
+    left, right, _ = st.columns([1, 1, 2])
+    before = left.selectbox("From snapshot", dates[:-1], index=0, format_func=day, key="history_from")
+    later = [d for d in dates if d > before]
+    after = right.selectbox("To snapshot", later, index=len(later) - 1, format_func=day, key="history_to")
+    matrix = ordered(migration_matrix(snaps[before], snaps[after]), segment_order)
+    heatmap, sankey = st.columns([2, 3])
+    with heatmap:
+        show_matrix(matrix, before, after)
+    with sankey:
+        show_sankey(matrix, before, after, colors)
+    show_movers(current, snaps[before], snaps[after], before, after, matrix, names)
+
+
+def ordered(matrix: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
+    rows = [s for s in segment_order if s in matrix.index] + [r for r in matrix.index if r not in segment_order]
+    columns = [s for s in segment_order if s in matrix.columns] + [c for c in matrix.columns if c not in segment_order]
+    return matrix.loc[rows, columns]
+
+
+def show_sizes(snaps: dict[date, pd.Series], segment_order: list[str], colors: dict[str, str]) -> None:
+    st.subheader("Segment sizes over time")
+    sizes = segment_sizes(snaps)
+    long = sizes.rename_axis("date").reset_index().melt(id_vars="date", var_name="segment", value_name="customers")
+    long["date"] = long["date"].map(day)  # snapshots are evenly spaced, whatever dates were chosen
+    fig = px.area(
+        long,
+        x="date",
+        y="customers",
+        color="segment",
+        color_discrete_map=colors,
+        category_orders={"segment": [s for s in segment_order if s in sizes.columns]},
+        markers=True,
+    )
+    fig.update_traces(hovertemplate="%{x}: %{y:,} customers<extra>%{fullData.name}</extra>")
+    fig.update_xaxes(type="category")
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0})
+    components.plot(fig, "Customers per segment over time", "Snapshot date", "Customers (stacked)", height=400)
+    st.caption("The stack grows as new customers make their first purchase.")
+
+
+def show_matrix(matrix: pd.DataFrame, before: date, after: date) -> None:
+    counts = matrix.to_numpy()
+    fig = px.imshow(
+        np.log1p(counts),  # a log scale, so that the few who move show next to the many who stay
+        x=list(matrix.columns),
+        y=list(matrix.index),
+        color_continuous_scale="Blues",
+        aspect="auto",
+    )
+    fig.update_traces(
+        text=counts,
+        texttemplate="%{text:,}",
+        hovertemplate="%{y} → %{x}: %{text:,} customers<extra></extra>",
+    )
+    fig.update_layout(coloraxis_showscale=False)
+    fig.update_xaxes(side="bottom", tickangle=-30)
+    components.plot(fig, "Migration matrix", f"Segment on {day(after)}", f"Segment on {day(before)}", height=460)
+    st.caption(
+        f"Customers per segment on {day(before)} (rows) and on {day(after)} (columns); the diagonal stayed. "
+        f"*{NEW}*: first purchase in between; *{GONE}*: absent later. Colours on a log scale."
+    )
+
+
+def rgba(color: str, alpha: float) -> str:
+    """A '#rrggbb' or 'rgb(r, g, b)' colour made transparent."""
+    red, green, blue = (hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color))[:3]
+    return f"rgba({red:.0f},{green:.0f},{blue:.0f},{alpha})"
+
+
+def show_sankey(matrix: pd.DataFrame, before: date, after: date, colors: dict[str, str]) -> None:
+    links = sankey_links(matrix)
+    sources, targets = list(matrix.index), list(matrix.columns)
+    node_colors = [colors.get(n, NOISE_COLOR) for n in sources + targets]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": sources + targets,
+                "color": node_colors,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"width": 0},
+                "customdata": [day(before)] * len(sources) + [day(after)] * len(targets),
+                "hovertemplate": "%{label} on %{customdata}: %{value:,} customers<extra></extra>",
+            },
+            link={
+                "source": [sources.index(s) for s in links["source"]],
+                "target": [len(sources) + targets.index(t) for t in links["target"]],
+                "value": links["value"].tolist(),
+                "color": [rgba(colors.get(s, NOISE_COLOR), 0.35) for s in links["source"]],
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers<extra></extra>",
+            },
+        )
+    )
+    components.plot(fig, f"From {day(before)} (left) to {day(after)} (right)", "", "", height=460)
+    st.caption("Each band is a group of customers moving from one segment to another; its width is their number.")
+
+
+def show_movers(
+    current: state.Segmentation,
+    first: pd.Series,
+    second: pd.Series,
+    before: date,
+    after: date,
+    matrix: pd.DataFrame,
+    names: dict[int, str],
+) -> None:
+    st.subheader("Export the movers")
+    segments = list(names.values())
+    moves = matrix.loc[[s for s in segments if s in matrix.index], [s for s in segments if s in matrix.columns]]
+    stacked = moves.stack()
+    stacked = stacked[[a != b for a, b in stacked.index]]
+    source, target = stacked.idxmax() if len(stacked) and stacked.max() > 0 else (segments[0], segments[0])
+    left, right, _ = st.columns([1, 1, 2])
+    source = left.selectbox("From segment", segments, index=segments.index(source), key="movers_from")
+    target = right.selectbox("To segment", segments, index=segments.index(target), key="movers_to")
+    ids = movers(first, second, source, target)
+    verb = "stayed in" if source == target else "moved to"
+    st.markdown(
+        f"**{len(ids):,} customers** were in **{escape(source)}** on {day(before)} and {verb} "
+        f"**{escape(target)}** on {day(after)}."
+    )
+    if not len(ids):
+        st.info("No customer made this move; choose another pair (the largest move is chosen first).")
+        return
+    audience = f"{source} → {target}"
+    frame = pd.DataFrame(
+        {
+            "customer_id": ids.astype(str),
+            "segment_before": source,
+            "segment_after": target,
+            "snapshot_before": before.isoformat(),
+            "snapshot_after": after.isoformat(),
+        }
+    )
+    stem = f"movers_{before:%Y%m%d}_{after:%Y%m%d}"
+    st.download_button(
+        f"Download their {len(ids):,} customer IDs (CSV)",
+        data=frame.to_csv(index=False).encode(),
+        file_name=f"{stem}_customers.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="movers_ids",
+    )
+    with st.expander(f"Export them for your CRM, as the audience “{audience}”"):
+        crm = export_page.crm_choice("movers_crm")
+        segment = {name: s for s, name in names.items()}[target]
+        assignments = pd.DataFrame({"segment": segment, "segment_name": audience}, index=ids)
+        try:
+            mails = export_page.emails(current.dataset, current.config)
+            settings = export_page.run_config(current)
+            run_id = run_id_for(settings, current.dataset.digest)
+            table = export_table(assignments, None, mails, None, run_id, after)
+            run = {
+                "run_id": run_id,
+                "movers": {"from": source, "to": target, "before": before.isoformat(), "after": after.isoformat()},
+                **settings,
+            }
+            result = export_page.write_export(table, crm, None, run, stem="movers")
+        except SegmentationError as exc:
+            components.show_error(exc)
+            return
+        for warning in result.warnings:
+            st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/warning:")
+        st.markdown(f"**{result.rows:,} customers** in `{result.files[0].name}`.")
+        if result.rows:
+            export_page.offer_downloads(result, "movers")
+
+
+# --- saved runs -----------------------------------------------------------------------------------------------------------
+
+
+def show_saved_runs() -> None:
+    st.subheader("Saved runs")
+    path = components.RUN_STORE
+    if not path.is_file():
+        st.caption(f"No run is saved in `{path}` yet. Save one on the Export page.")
+        st.page_link("ui/export_page.py", label="Go to the Export page", icon=":material/ios_share:")
+        return
+    store = RunStore(path)
+    try:
+        runs = store.runs()
+    except SegmentationError as exc:
+        components.show_error(exc)
+        return
+    if runs.empty:
+        st.caption(f"No run is saved in `{path}` yet. Save one on the Export page.")
+        return
+    runs["method"] = runs["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    st.caption(f"Runs saved in `{path}`, newest first.")
+    st.dataframe(
+        runs.drop(columns="data_fingerprint"),
+        hide_index=True,
+        column_config={
+            "run_id": "Run",
+            "created_at": st.column_config.DatetimeColumn("Saved (UTC)", format="YYYY-MM-DD HH:mm"),
+            "source": "Data",
+            "as_of": st.column_config.DateColumn("Features as of"),
+            "method": "Method",
+            "n_customers": st.column_config.NumberColumn("Customers", format="%,d"),
+            "n_segments": st.column_config.NumberColumn("Segments", format="%d"),
+        },
+    )
+    described = {
+        row.run_id: f"{row.run_id} · {row.source} · {row.method}, {row.n_segments} segments · "
+        f"saved {row.created_at:%Y-%m-%d %H:%M}"
+        for row in runs.itertuples()
+    }
+    run_id = st.selectbox("Reopen a run", list(described), format_func=described.get, key="history_run")
+    try:
+        saved = store.load(run_id)
+    except SegmentationError as exc:
+        components.show_error(exc)
+        return
+    show_saved_run(saved.run_id, saved.info, saved.assignments, saved.profiles)
+
+
+def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles: pd.DataFrame) -> None:
+    as_of = pd.Timestamp(info["as_of"]).date() if pd.notna(info["as_of"]) else None
+    st.markdown(
+        f"Run **{run_id}**: {escape(info['source'])}, {METHOD_LABELS.get(info['method'], info['method'])} with "
+        f"{info['n_segments']} segments on {info['n_customers']:,} customers"
+        + (f", features as of {day(as_of)}" if as_of else "")
+        + "."
+    )
+    medians = [f for f in TRAITS if f"median_{f}" in profiles]
+    shown = profiles[["name", "customers", "share", "revenue_share", *[f"median_{f}" for f in medians]]]
+    config = {
+        "name": "Segment",
+        "customers": st.column_config.NumberColumn("Customers", format="%,d"),
+        "share": st.column_config.NumberColumn("Share of customers", format="percent"),
+        "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent"),
+    }
+    config |= {f"median_{f}": st.column_config.NumberColumn(f"{label(f)} (median)", format="%,.1f") for f in medians}
+    st.dataframe(shown.sort_values("customers", ascending=False), hide_index=True, column_config=config)
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "Download its assignments (CSV)",
+        data=lambda: assignments.to_csv(),
+        file_name=f"run_{run_id}_customers.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="run_assignments",
+    )
+    right.download_button(
+        "Download its profiles (CSV)",
+        data=lambda: profiles.to_csv(),
+        file_name=f"run_{run_id}_profiles.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="run_profiles",
+    )
+    with st.expander("Settings of this run"):
+        st.json(info["config"], expanded=False)
+
+
+if __name__ == "__main__":
+    render()
