@@ -11,20 +11,32 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import ConfigError, InputError
-from segmentation.export import SHAPES, export_segments, export_table, neutralise, write_csv_atomic
-from segmentation.export import safe_csv
+from segmentation.export import SHAPES, export_segments, export_table, neutralise, safe_csv, write_csv_atomic
 
-INJECTION = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "=cmd|' /C calc'!A0"]
+INJECTION = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "=cmd|' /C calc'!A0"]
 
 
 def table(n: int = 6, emails: bool = True) -> pd.DataFrame:
     assignments = pd.DataFrame(
-        {"segment": [i % 3 for i in range(n)], "segment_name": ["Recent high spenders", "Lapsed, one-timers", "New"] * (n // 3),
-         "probability": [0.9] * n},
+        {
+            "segment": [i % 3 for i in range(n)],
+            "segment_name": ["Recent high spenders", "Lapsed, one-timers", "New"] * (n // 3),
+            "probability": [0.9] * n,
+        },
         index=pd.Index([f"{i:05d}" for i in range(n)], name="customer_id"),
     )
-    rfm = pd.DataFrame({"rfm_segment": "Champions", "r_score": 5, "f_score": 4, "m_score": 3, "recency_days": 3.5,
-                        "frequency": 7, "monetary": -5.25}, index=assignments.index)
+    rfm = pd.DataFrame(
+        {
+            "rfm_segment": "Champions",
+            "r_score": 5,
+            "f_score": 4,
+            "m_score": 3,
+            "recency_days": 3.5,
+            "frequency": 7,
+            "monetary": -5.25,
+        },
+        index=assignments.index,
+    )
     email = pd.Series([f"c{i}@example.com" for i in range(n)], index=assignments.index) if emails else None
     recs = pd.Series([["22633", "85123A"]] * n, index=assignments.index)
     return export_table(assignments, rfm, email, recs, run_id="run-1", run_date=date(2024, 3, 1))
@@ -48,7 +60,10 @@ def test_each_crm_gets_its_identifier_header_first_and_iso_dates(crm, identifier
     assert len(rows) == 7
     date_header = SHAPES[crm].headers["run_date"]
     assert rows[1][rows[0].index(date_header)] == "2024-03-01"
-    assert rows[0][rows[0].index(SHAPES[crm].headers["customer_id"])] and rows[1][rows[0].index(SHAPES[crm].headers["customer_id"])] == "00000"
+    assert (
+        rows[0][rows[0].index(SHAPES[crm].headers["customer_id"])]
+        and rows[1][rows[0].index(SHAPES[crm].headers["customer_id"])] == "00000"
+    )
 
 
 def test_salesforce_uses_custom_field_api_names_and_semicolon_lists(tmp_path) -> None:
@@ -84,8 +99,9 @@ def test_customers_without_email_are_left_out_with_a_warning(tmp_path) -> None:
 
 
 def test_split_when_a_limit_would_be_exceeded(tmp_path, monkeypatch) -> None:
-    monkeypatch.setitem(SHAPES, "salesforce", SHAPES["salesforce"].__class__(
-        **{**SHAPES["salesforce"].__dict__, "max_rows": 4}))
+    monkeypatch.setitem(
+        SHAPES, "salesforce", SHAPES["salesforce"].__class__(**{**SHAPES["salesforce"].__dict__, "max_rows": 4})
+    )
     result = export_segments(table(9), "salesforce", tmp_path)
     assert [f.name for f in result.files] == [f"salesforce_segments_part{i}.csv" for i in (1, 2, 3)]
     assert [len(read(f)) - 1 for f in result.files] == [4, 4, 1]

@@ -29,7 +29,9 @@ def fitted() -> tuple[SegmentationModel, pd.DataFrame]:
 def test_save_and_reload_are_equal(tmp_path) -> None:
     model, assignments = fitted()
     store = RunStore(tmp_path / "runs.duckdb")
-    store.save("r1", {"clustering": {"method": "gmm"}}, assignments, model.profiles_, model, "x.csv", "abc", "2024-01-01")
+    store.save(
+        "r1", {"clustering": {"method": "gmm"}}, assignments, model.profiles_, model, "x.csv", "abc", "2024-01-01"
+    )
     run = store.load("r1")
     pd.testing.assert_frame_equal(run.assignments, assignments.sort_index(), check_dtype=False, check_names=False)
     assert list(run.profiles["name"]) == list(model.profiles_["name"])
@@ -122,8 +124,11 @@ def test_segment_run_is_idempotent_and_exports(tmp_path, capsys, monkeypatch) ->
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("input: [unclosed", "not valid YAML"), ("clustering: {method: kmeans}\n", "no input file"),
-     ("input: x.csv\nclusterng: {}\n", "unknown config section")],
+    [
+        ("input: [unclosed", "not valid YAML"),
+        ("clustering: {method: kmeans}\n", "no input file"),
+        ("input: x.csv\nclusterng: {}\n", "unknown config section"),
+    ],
 )
 def test_segment_run_bad_config_is_a_one_line_error(tmp_path, capsys, content, message) -> None:
     (tmp_path / "bad.yaml").write_text(content)
