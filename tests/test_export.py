@@ -161,7 +161,7 @@ def test_typed_columns_are_validated_not_escaped(tmp_path) -> None:
 
 def test_phone_numbers_must_be_e164() -> None:
     frame = pd.DataFrame({"phone": ["+442071234567", "020 7123 4567"]}, index=["a", "b"])
-    with pytest.raises(InputError, match="E.164"):
+    with pytest.raises(InputError, match=r"E\.164"):
         safe_csv.check_typed(frame, phones=["phone"])
 
 
