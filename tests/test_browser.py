@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,6 +34,18 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 60_000
 expect.set_options(timeout=TIMEOUT_MS)
+
+
+def chart(tab: Page, title: str) -> Locator:
+    """The Plotly chart whose title contains ``title``."""
+    return tab.get_by_test_id("stPlotlyChart").filter(has=tab.locator("text.gtitle", has_text=title))
+
+
+def settled(tab: Page) -> None:
+    """Wait until Streamlit has finished the rerun (no spinner, no 'running' indicator)."""
+    tab.wait_for_timeout(300)
+    expect(tab.get_by_test_id("stStatusWidget")).to_have_count(0)
+    expect(tab.get_by_test_id("stSpinner")).to_have_count(0)
 
 
 def free_port() -> int:

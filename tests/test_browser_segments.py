@@ -6,10 +6,10 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.test_app import SAMPLE
-from tests.test_browser import app_url, browser, page, shot  # noqa: F401  (fixtures: the server and Chromium)
+from tests.test_browser import app_url, browser, chart, page, settled, shot  # noqa: F401  (fixtures: the server and Chromium)
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,17 +19,6 @@ pytestmark = [
 
 SCATTER = "Customers on a map of the chosen features"
 TALL = {"width": 1440, "height": 5200}  # the page scrolls inside its own container: a tall window shows it all
-
-
-def chart(tab: Page, title: str) -> Locator:
-    return tab.get_by_test_id("stPlotlyChart").filter(has=tab.locator("text.gtitle", has_text=title))
-
-
-def settled(tab: Page) -> None:
-    """Wait until Streamlit has finished the rerun (no spinner, no 'running' indicator)."""
-    tab.wait_for_timeout(300)
-    expect(tab.get_by_test_id("stStatusWidget")).to_have_count(0)
-    expect(tab.get_by_test_id("stSpinner")).to_have_count(0)
 
 
 def test_choose_method_change_k_and_rename(page: Page, app_url: str) -> None:  # noqa: F811

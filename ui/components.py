@@ -215,3 +215,9 @@ def plot(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> None:
         legend_title_text="",
     )
     st.plotly_chart(fig, config={"displaylogo": False})
+
+
+def no_segmentation_yet(purpose: str) -> None:
+    """Say there is nothing to show until the Segments page has run, and what this page will then do."""
+    st.info(f"There is no segmentation yet. Find the segments on the Segments page first; this page then {purpose}.")
+    st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")

@@ -39,11 +39,7 @@ def render() -> None:
     st.title("Explain")
     current = state.segmentation()
     if current is None:
-        st.info(
-            "There is no segmentation to explain yet. Find the segments on the Segments page first; this page then "
-            "shows what defines each segment and why a customer is in theirs."
-        )
-        st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")
+        components.no_segmentation_yet("shows what defines each segment and why a customer is in theirs")
         return
     try:
         model = segments_page.current_model(current)

@@ -51,11 +51,7 @@ def render() -> None:
     st.title("Export")
     current = state.segmentation()
     if current is None:
-        st.info(
-            "There are no segments to export yet. Find the segments on the Segments page first; this page then "
-            "writes them as an import file for your CRM and saves the run."
-        )
-        st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")
+        components.no_segmentation_yet("writes them as an import file for your CRM and saves the run")
         return
     try:
         model = segments_page.current_model(current)

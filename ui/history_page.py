@@ -35,11 +35,7 @@ def render() -> None:
     st.title("History")
     current = state.segmentation()
     if current is None:
-        st.info(
-            "There is no segmentation to follow over time yet. Find the segments on the Segments page first; this "
-            "page then shows how customers move between them from month to month."
-        )
-        st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")
+        components.no_segmentation_yet("shows how customers move between them from month to month")
     else:
         show_migration(current)
     show_saved_runs()
