@@ -1,0 +1,189 @@
+"""Offline evaluation on a global temporal split with full-catalogue ranking.
+
+Every model is fitted on the orders before the cutoff and ranks the *whole* training catalogue for every
+customer who bought before the cutoff and again after it (no sampled negatives). The relevant set of a
+customer is every catalogue product they bought from the cutoff on. It is split into *repeat* products
+(the customer bought them before the cutoff) and *new* ones, and the metrics are reported on each part too.
+Models with a ``random_state`` run once per seed; the table gives the mean and the standard deviation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.model_selection import ParameterGrid
+
+from recommenders.base import BATCH_CUSTOMERS, Recommender, top_n
+from recommenders.data import Interactions, purchases, temporal_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationSplit:
+    """Training interactions and, for each evaluated customer row, the products bought after the cutoff."""
+
+    interactions: Interactions
+    rows: np.ndarray
+    truth: sp.csr_matrix
+    cutoff: pd.Timestamp
+    cold_customers: int
+    """Customers who bought after the cutoff but never before: no model can personalise for them; not scored."""
+    unseen_share: float
+    """Share of test (customer, product) pairs whose product is not in the training catalogue: left out."""
+
+    @classmethod
+    def from_transactions(cls, transactions: pa.Table | pd.DataFrame, cutoff: str | pd.Timestamp) -> EvaluationSplit:
+        train, test = temporal_split(transactions, cutoff)
+        interactions = Interactions.from_transactions(train)
+        test = purchases(test)[["customer_id", "product_id"]].drop_duplicates()
+        row = interactions.rows(test["customer_id"])
+        col = interactions.items.get_indexer(test["product_id"])
+        cold = test.loc[row < 0, "customer_id"].nunique()
+        pairs = (row >= 0) & (col >= 0)
+        rows, inverse = np.unique(row[pairs], return_inverse=True)
+        truth = sp.csr_matrix(
+            (np.ones(int(pairs.sum()), np.float32), (inverse, col[pairs])), shape=(len(rows), interactions.n_items)
+        )
+        unseen = float((col < 0).mean()) if len(col) else 0.0
+        log.info("evaluation split at %s: %d customers scored, %d cold", cutoff, len(rows), cold)
+        return cls(interactions, rows, truth, pd.Timestamp(cutoff), cold, unseen)
+
+    @property
+    def repeat_truth(self) -> sp.csr_matrix:
+        """Relevant products the customer had bought before the cutoff."""
+        return self.truth.multiply(self.interactions.bought[self.rows]).tocsr()
+
+    @property
+    def new_truth(self) -> sp.csr_matrix:
+        """Relevant products new to the customer."""
+        return (self.truth - self.repeat_truth).tocsr()
+
+
+def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n: int = 10, recall_at: int = 20) -> dict[str, float]:
+    """Mean HR@n, NDCG@n, Recall@recall_at and MAP@n of ranked lists ``top`` (customers x columns, best first)
+    against the binary ``truth`` (customers x products). Customers with nothing relevant are skipped.
+
+    - HR@n: 1 when at least one of the first n is relevant.
+    - NDCG@n: sum of 1/log2(rank + 1) over relevant ranks, divided by its best value min(|relevant|, n) allows.
+    - Recall@k: relevant products in the first k, divided by |relevant|.
+    - MAP@n: mean over customers of sum_k precision@k * rel_k / min(|relevant|, n).
+    """
+    sizes = np.asarray(truth.sum(axis=1)).ravel()
+    has = sizes > 0
+    top, truth, sizes = top[has], truth[has], sizes[has]
+    if not len(top):
+        return {f"hr@{n}": np.nan, f"ndcg@{n}": np.nan, f"recall@{recall_at}": np.nan, f"map@{n}": np.nan}
+    owner = np.repeat(np.arange(len(top)), np.diff(truth.indptr))
+    width = truth.shape[1]
+    hits = np.isin(np.arange(len(top))[:, None] * width + top, owner * width + truth.indices)
+    first = hits[:, :n]
+    discount = 1.0 / np.log2(np.arange(2, n + 2))
+    ideal = np.cumsum(discount)[np.minimum(sizes, n).astype(int) - 1]
+    precision = np.cumsum(first, axis=1) / np.arange(1, n + 1)
+    return {
+        f"hr@{n}": float(first.any(axis=1).mean()),
+        f"ndcg@{n}": float(((first @ discount) / ideal).mean()),
+        f"recall@{recall_at}": float((hits[:, :recall_at].sum(axis=1) / sizes).mean()),
+        f"map@{n}": float(((precision * first).sum(axis=1) / np.minimum(sizes, n)).mean()),
+    }
+
+
+def ranked_lists(model: Recommender, rows: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best product columns per customer row, best first."""
+    blocks = [top_n(model.score(rows[s : s + BATCH_CUSTOMERS]), k)[0] for s in range(0, len(rows), BATCH_CUSTOMERS)]
+    return np.vstack(blocks) if blocks else np.empty((0, k), dtype=np.int64)
+
+
+def evaluate(model: Recommender, split: EvaluationSplit, n: int = 10, recall_at: int = 20) -> dict[str, float]:
+    """Fit ``model`` on the split's training interactions and score it: overall, repeat and new metrics,
+    catalogue coverage (share of products in at least one top-n list) and fit seconds."""
+    start = time.perf_counter()
+    model.fit(split.interactions)
+    train_s = time.perf_counter() - start
+    top = ranked_lists(model, split.rows, max(n, recall_at))
+    result = ranking_metrics(top, split.truth, n, recall_at)
+    for part, truth in (("repeat", split.repeat_truth), ("new", split.new_truth)):
+        scores = ranking_metrics(top, truth, n, recall_at)
+        result |= {f"{name} {part}": value for name, value in scores.items() if not name.startswith(("hr", "map"))}
+    result[f"coverage@{n}"] = len(np.unique(top[:, :n])) / split.interactions.n_items
+    result["train_s"] = train_s
+    return result
+
+
+def _seeded(model: Recommender, seeds: Iterable[int]) -> list[tuple[int | None, Recommender]]:
+    """One fresh copy per seed for a model with a ``random_state``, a single copy otherwise."""
+    if "random_state" not in model.get_params(deep=False):
+        return [(None, clone(model))]
+    return [(seed, clone(model).set_params(random_state=seed)) for seed in seeds]
+
+
+def evaluate_runs(
+    split: EvaluationSplit,
+    models: Mapping[str, Recommender],
+    n: int = 10,
+    seeds: Iterable[int] = (0, 1, 2),
+    recall_at: int = 20,
+) -> pd.DataFrame:
+    """One row per (model, seed): every metric of :func:`evaluate`."""
+    rows = []
+    seeds = tuple(seeds)
+    for name, model in models.items():
+        for seed, copy in _seeded(model, seeds):
+            result = evaluate(copy, split, n, recall_at)
+            log.info("%s seed %s: %s", name, seed, result)
+            rows.append({"model": name, "seed": seed, **result})
+    return pd.DataFrame(rows)
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean of every metric per model (in first-seen order), its standard deviation over seeds as
+    ``<metric> std`` (0 for a deterministic model) and the number of runs."""
+    metrics = [c for c in runs.columns if c not in ("model", "seed")]
+    grouped = runs.groupby("model", sort=False)[metrics]
+    spread = grouped.std(ddof=0).add_suffix(" std")
+    out = grouped.mean().join(spread)
+    out["runs"] = grouped.size()
+    return out[[c for m in metrics for c in (m, f"{m} std")] + ["runs"]]
+
+
+def evaluate_models(
+    transactions: pa.Table | pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    models: Mapping[str, Recommender],
+    n: int = 10,
+    seeds: Iterable[int] = (0, 1, 2),
+    recall_at: int = 20,
+) -> pd.DataFrame:
+    """Split ``transactions`` at ``cutoff``, evaluate every model (stochastic ones once per seed) and return
+    one row per model: mean and spread of HR@n, NDCG@n, Recall@recall_at, MAP@n, their repeat/new parts,
+    coverage and fit seconds."""
+    split = EvaluationSplit.from_transactions(transactions, cutoff)
+    return summarise(evaluate_runs(split, models, n, seeds, recall_at))
+
+
+def grid_search(
+    model: Recommender,
+    grid: Mapping[str, Iterable[Any]],
+    split: EvaluationSplit,
+    metric: str = "ndcg@10",
+    seeds: Iterable[int] = (0,),
+) -> pd.DataFrame:
+    """Evaluate every combination of ``grid`` on ``split``; rows best first by mean ``metric``.
+
+    Tune on a validation split cut inside the training period, never on the test split you report.
+    """
+    rows = []
+    for params in ParameterGrid({k: list(v) for k, v in grid.items()}):
+        runs = evaluate_runs(split, {"candidate": clone(model).set_params(**params)}, seeds=seeds)
+        rows.append({**params, metric: runs[metric].mean(), "train_s": runs["train_s"].mean()})
+    return pd.DataFrame(rows).sort_values(metric, ascending=False, ignore_index=True)
