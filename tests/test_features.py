@@ -122,14 +122,18 @@ def pandas_features(tx: pd.DataFrame, as_of: date, half_life: float = 90.0, wind
 def test_sql_features_equal_an_independent_pandas_computation(seed: int) -> None:
     tx = random_transactions(seed)
     ours = compute_features(pa.Table.from_pandas(tx), FeatureConfig(as_of=AS_OF))
-    expected = pandas_features(tx, AS_OF)
+    assert_same_features(ours, pandas_features(tx, AS_OF), tolerance=1e-9)
+
+
+def assert_same_features(ours: pd.DataFrame, expected: pd.DataFrame, tolerance: float) -> None:
+    """Same customers in the same order, and every column of ``expected`` equal within ``tolerance``."""
     assert list(ours.index) == list(expected.index)
     for column in expected.columns:
         np.testing.assert_allclose(
             ours[column].to_numpy(dtype=float),
             expected[column].to_numpy(dtype=float),
-            rtol=1e-9,
-            atol=1e-9,
+            rtol=tolerance,
+            atol=tolerance,
             err_msg=column,
         )
 
