@@ -17,15 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pandas as pd
 
-from recommenders.baselines import (
-    BuyAgainRecommender,
-    ItemKNNRecommender,
-    PopularityRecommender,
-    RecentPopularityRecommender,
-)
-from recommenders.evaluate import evaluate_models
-from recommenders.mf import ALSRecommender, BPRRecommender
-from recommenders.sequence.model import SequenceRecommender
+from recommenders.evaluate import evaluate_models, standard_models
 from segmentation.pipeline import load_transactions
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.gz"
@@ -50,16 +42,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
     transactions = load_transactions(args.data).transactions
-    models = {
-        "popularity": PopularityRecommender(),
-        "recent_popularity": RecentPopularityRecommender(),
-        "buy_again": BuyAgainRecommender(),
-        "itemknn": ItemKNNRecommender(),
-        "als": ALSRecommender(),
-        "bpr": BPRRecommender(),
-        "gru": SequenceRecommender(encoder="gru"),
-        "attention": SequenceRecommender(encoder="attention"),
-    }
+    models = standard_models()
     start = time.perf_counter()
     seeds = tuple(int(s) for s in args.seeds.split(","))
     results = evaluate_models(transactions, args.cutoff, models, seeds=seeds)

@@ -187,3 +187,26 @@ def grid_search(
         runs = evaluate_runs(split, {"candidate": clone(model).set_params(**params)}, seeds=seeds)
         rows.append({**params, metric: runs[metric].mean(), "train_s": runs["train_s"].mean()})
     return pd.DataFrame(rows).sort_values(metric, ascending=False, ignore_index=True)
+
+
+def standard_models() -> dict[str, Recommender]:
+    """The models every evaluation compares: the baselines, both factorisations and both sequence encoders."""
+    from recommenders.baselines import (
+        BuyAgainRecommender,
+        ItemKNNRecommender,
+        PopularityRecommender,
+        RecentPopularityRecommender,
+    )
+    from recommenders.mf import ALSRecommender, BPRRecommender
+    from recommenders.sequence.model import SequenceRecommender
+
+    return {
+        "popularity": PopularityRecommender(),
+        "recent_popularity": RecentPopularityRecommender(),
+        "buy_again": BuyAgainRecommender(),
+        "itemknn": ItemKNNRecommender(),
+        "als": ALSRecommender(),
+        "bpr": BPRRecommender(),
+        "gru": SequenceRecommender(encoder="gru"),
+        "attention": SequenceRecommender(encoder="attention"),
+    }

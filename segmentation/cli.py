@@ -103,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(run=_run)
 
+    evaluate = commands.add_parser(
+        "recommend-eval", help="evaluate every recommender on a temporal hold-out (full-catalogue ranking)"
+    )
+    _add_input_options(evaluate)
+    evaluate.add_argument("--cutoff", required=True, help="train before this date (YYYY-MM-DD), test from it on")
+    evaluate.add_argument("--seeds", default="0,1,2", help="seeds for the stochastic models (default 0,1,2)")
+    evaluate.add_argument("--only", help="comma-separated model names (default: all)")
+    evaluate.add_argument("--out", type=Path, help="write the results table (CSV)")
+    evaluate.set_defaults(run=_recommend_eval)
+
     runs = commands.add_parser("runs", help="list the runs saved in a run store")
     runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
     runs.set_defaults(run=_runs)
@@ -328,6 +338,30 @@ def _run(args: argparse.Namespace) -> int:
     print(f"run {result.run_id}: {status}")
     for path in result.files:
         print(path)
+    return 0
+
+
+def _recommend_eval(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns and slows down with threaded BLAS
+    from recommenders.evaluate import evaluate_models, standard_models
+
+    cutoff = parse_date(args.cutoff)
+    models = standard_models()
+    if args.only:
+        unknown = set(args.only.split(",")) - set(models)
+        if unknown:
+            raise SegmentationError(f"--only: unknown model(s) {sorted(unknown)}; choose from {', '.join(models)}")
+        models = {name: models[name] for name in args.only.split(",")}
+    result = load_transactions(args.file, _config(args), _progress)
+    _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
+    table = evaluate_models(
+        result.transactions, cutoff.isoformat(), models, seeds=tuple(int(s) for s in args.seeds.split(","))
+    )
+    print(table.round(4).to_string())
+    if args.out:
+        table.to_csv(args.out)
     return 0
 
 

@@ -101,3 +101,16 @@ def test_console_script_progress_goes_to_stderr() -> None:
     )
     assert json.loads(done.stdout)["rows_kept"] == 4
     assert "[100%]" in done.stderr
+
+
+def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys) -> None:
+    out = tmp_path / "eval.csv"
+    sample = CORPUS.parent.parent / "data" / "sample_transactions.csv.gz"
+    args = ["-q", "recommend-eval", str(sample), "--cutoff", "2023-10-01", "--only", "popularity,buy_again"]
+    assert main([*args, "--seeds", "0", "--out", str(out)]) == 0
+    table = pd.read_csv(out, index_col=0)
+    assert list(table.index) == ["popularity", "buy_again"]
+    assert table.loc["buy_again", "ndcg@10"] > table.loc["popularity", "ndcg@10"]
+    assert "ndcg@10" in capsys.readouterr().out
+    assert main([*args[:-1], "popularity,magic"]) == 2
+    assert "unknown model" in capsys.readouterr().err
