@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 
 from recommenders.data import Interactions
 from recommenders.reasons import explain
+from segmentation.progress import Progress, no_progress
 
 BATCH_CUSTOMERS = 1024
 """Customers scored at a time, so a dense (customers x products) block stays small."""
@@ -31,13 +32,16 @@ class Recommender(BaseEstimator, ABC):
     reason: ClassVar[str] = "popular overall"
     """What the model says when neither "bought again" nor "bought together with X" applies."""
 
-    def fit(self, interactions: Interactions) -> Self:
+    def fit(self, interactions: Interactions, progress: Progress = no_progress) -> Self:
+        """Learn from ``interactions``; ``progress`` hears the fraction done (iterative models report each
+        iteration or epoch)."""
         self._use_history(interactions)
-        self._fit(interactions)
+        self._fit(interactions, progress)
+        progress(1.0, "fitted")
         return self
 
     @abstractmethod
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         """Learn the model's own state."""
 
     @abstractmethod

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from recommenders.base import Recommender
 from recommenders.data import Interactions
+from segmentation.progress import Progress
 
 
 def _share(counts: np.ndarray) -> np.ndarray:
@@ -20,7 +21,7 @@ class PopularityRecommender(Recommender):
 
     reason = "popular overall"
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         self.scores_ = _share(interactions.popularity)
 
     def score(self, rows: np.ndarray) -> np.ndarray:
@@ -38,7 +39,7 @@ class SegmentPopularityRecommender(Recommender):
     def __init__(self, segments: pd.Series | pd.DataFrame):
         self.segments = segments
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         labels = segment_labels(self.segments).reindex(interactions.customers)
         codes, self.segment_labels_ = pd.factorize(labels)
         n_segments = len(self.segment_labels_)
@@ -63,7 +64,7 @@ class RecentPopularityRecommender(Recommender):
     def __init__(self, window_days: float = 30.0):
         self.window_days = window_days
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         recent = interactions.step_time >= interactions.end - pd.Timedelta(days=self.window_days)
         self.scores_ = _share(np.asarray(interactions.steps[recent].sum(axis=0)).ravel())
 
@@ -84,7 +85,7 @@ class BuyAgainRecommender(Recommender):
     def __init__(self, half_life_days: float = 90.0):
         self.half_life_days = half_life_days
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         age_days = (interactions.end.to_datetime64() - interactions.step_time) / np.timedelta64(1, "D")
         decay = np.power(0.5, age_days / self.half_life_days)
         owner = np.repeat(np.arange(interactions.n_customers), interactions.n_orders)
@@ -111,7 +112,7 @@ class ItemKNNRecommender(Recommender):
         self.neighbours = neighbours
         self.weighting = weighting
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         self.weights_ = interactions.weights(self.weighting)
         norms = np.sqrt(np.asarray(self.weights_.multiply(self.weights_).sum(axis=0)).ravel())
         unit = self.weights_ @ sp.diags(1.0 / np.maximum(norms, 1e-12))

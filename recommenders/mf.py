@@ -8,12 +8,15 @@ thread pool inside each of its threads makes ALS many times slower. Hyperparamet
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from implicit.cpu.als import AlternatingLeastSquares
 from implicit.cpu.bpr import BayesianPersonalizedRanking
 
 from recommenders.base import Recommender
 from recommenders.data import Interactions
+from segmentation.progress import Progress
 
 
 class _FactorModel(Recommender):
@@ -54,7 +57,7 @@ class ALSRecommender(_FactorModel):
         self.random_state = random_state
         self.num_threads = num_threads
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         model = AlternatingLeastSquares(
             factors=self.factors,
             regularization=self.regularization,
@@ -62,7 +65,11 @@ class ALSRecommender(_FactorModel):
             random_state=self.random_state,
             num_threads=self.num_threads,
         )
-        model.fit(interactions.weights(self.weighting, self.alpha), show_progress=False)
+        model.fit(
+            interactions.weights(self.weighting, self.alpha),
+            show_progress=False,
+            callback=_reporting(progress, self.iterations),
+        )
         self.user_factors_, self.item_factors_ = model.user_factors, model.item_factors
 
 
@@ -89,7 +96,7 @@ class BPRRecommender(_FactorModel):
         self.random_state = random_state
         self.num_threads = num_threads
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         model = BayesianPersonalizedRanking(
             factors=self.factors,
             learning_rate=self.learning_rate,
@@ -98,5 +105,14 @@ class BPRRecommender(_FactorModel):
             random_state=self.random_state,
             num_threads=self.num_threads,
         )
-        model.fit(interactions.bought, show_progress=False)
+        model.fit(interactions.bought, show_progress=False, callback=_reporting(progress, self.iterations))
         self.user_factors_, self.item_factors_ = model.user_factors, model.item_factors
+
+
+def _reporting(progress: Progress, iterations: int) -> Callable[..., None]:
+    """An ``implicit`` fit callback (called with the 0-based iteration first) that reports to ``progress``."""
+
+    def callback(iteration: int, *_: object) -> None:
+        progress((iteration + 1) / iterations, f"iteration {iteration + 1} of {iterations}")
+
+    return callback

@@ -56,7 +56,9 @@ def models(customers: pd.Index) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", list(models(pd.Index([]))))
 def test_every_model_keeps_the_contract(name, interactions) -> None:
-    model = models(interactions.customers)[name].fit(interactions)
+    reported: list[float] = []
+    model = models(interactions.customers)[name].fit(interactions, lambda done, _: reported.append(done))
+    assert reported[-1] == 1.0 and reported == sorted(reported) and reported[0] > 0
     customers = list(interactions.customers[:20])
     recs = model.recommend(customers, n=10)
     assert list(recs.columns) == ["customer_id", "product_id", "score", "rank", "reason"]

@@ -20,6 +20,7 @@ from recommenders.base import Recommender
 from recommenders.data import Interactions
 from recommenders.sequence.batches import scoring_batch, training_batch
 from recommenders.sequence.network import NextBasketNet, next_basket_loss
+from segmentation.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class SequenceRecommender(Recommender):
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _fit(self, interactions: Interactions) -> None:
+    def _fit(self, interactions: Interactions, progress: Progress) -> None:
         self.device_ = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.config_ = self._resolved(self.device_)
         c = self.config_
@@ -124,6 +125,7 @@ class SequenceRecommender(Recommender):
                 count += batch.shape[0]
             self.loss_curve_.append(total / max(count, 1))
             log.debug("epoch %d: loss %.4f", epoch + 1, self.loss_curve_[-1])
+            progress((epoch + 1) / c["epochs"], f"epoch {epoch + 1} of {c['epochs']}, loss {self.loss_curve_[-1]:.3f}")
         self.network_.eval()
         self.items_ = interactions.items
 
