@@ -1,4 +1,4 @@
-"""Segment lists (share, lift, bought-by) and the cold-start fallback, on a hand-built purchase history."""
+"""Segment lists (share, lift, bought-by), the cold-start fallback and the reasons, on hand-built purchase histories."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from recommenders.baselines import BuyAgainRecommender, PopularityRecommender
 from recommenders.data import Interactions
-from recommenders.reasons import NO_HISTORY
+from recommenders.reasons import BOUGHT_AGAIN, NO_HISTORY, explain
 from recommenders.segments import COLD_START, customer_top_products, segment_top_products
 
 
@@ -84,3 +84,16 @@ def test_cold_start_leaves_out_what_the_customer_bought(buy_again) -> None:
     recs = customer_top_products(model, ["c1"], segments, n=2, min_orders=2, exclude_bought=True, segment_lists=lists)
     assert list(recs["product_id"]) == ["a2"]
     assert list(recs["rank"]) == [1]
+
+
+def test_bought_together_needs_more_than_chance() -> None:
+    """ "pop" is in every order, so it shares orders with x by chance; y goes with x far more often than chance."""
+    lines = [(f"u{i}", f"u{i}", p) for i in range(40) for p in ("pop", f"p{i}")]
+    lines += [(f"v{i}", f"v{i}", p) for i in range(5) for p in ("pop", "x", "y")]
+    lines += [("c", "c", "x")]
+    tx = pd.DataFrame(lines, columns=["customer_id", "order_id", "product_id"])
+    tx = tx.assign(ts=pd.Timestamp("2024-03-01"), quantity=1, amount=1.0, description=tx["product_id"].str.upper())
+    data = Interactions.from_transactions(tx.assign(is_return=False))
+    rows = data.rows(["c", "c", "c"])
+    items = data.items.get_indexer(["y", "pop", "x"])
+    assert list(explain(data, rows, items, "default")) == ["bought together with X", "default", BOUGHT_AGAIN]
