@@ -1,8 +1,8 @@
 """Matrix factorisation with ``implicit`` on the CPU: ALS (weighted least squares on confidences) and BPR
 (pairwise ranking). A customer's score for a product is the dot product of their factors.
 
-Set ``OPENBLAS_NUM_THREADS=1`` before numpy is imported: ``implicit`` parallelises itself and an OpenBLAS
-thread pool inside each of its threads makes ALS many times slower. Hyperparameters are searched with
+``implicit`` parallelises itself, and an OpenBLAS thread pool inside each of its threads makes ALS many times
+slower: the fits run with BLAS limited to one thread (``threadpoolctl``), whatever ``OPENBLAS_NUM_THREADS`` says. Hyperparameters are searched with
 :func:`recommenders.evaluate.grid_search`.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from implicit.cpu.als import AlternatingLeastSquares
 from implicit.cpu.bpr import BayesianPersonalizedRanking
+from threadpoolctl import threadpool_limits
 
 from recommenders.base import Recommender
 from recommenders.data import Interactions
@@ -58,18 +59,19 @@ class ALSRecommender(_FactorModel):
         self.num_threads = num_threads
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            iterations=self.iterations,
-            random_state=self.random_state,
-            num_threads=self.num_threads,
-        )
-        model.fit(
-            interactions.weights(self.weighting, self.alpha),
-            show_progress=False,
-            callback=_reporting(progress, self.iterations),
-        )
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.num_threads,
+            )
+            model.fit(
+                interactions.weights(self.weighting, self.alpha),
+                show_progress=False,
+                callback=_reporting(progress, self.iterations),
+            )
         self.user_factors_, self.item_factors_ = model.user_factors, model.item_factors
 
 
@@ -97,15 +99,16 @@ class BPRRecommender(_FactorModel):
         self.num_threads = num_threads
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
-        model = BayesianPersonalizedRanking(
-            factors=self.factors,
-            learning_rate=self.learning_rate,
-            regularization=self.regularization,
-            iterations=self.iterations,
-            random_state=self.random_state,
-            num_threads=self.num_threads,
-        )
-        model.fit(interactions.bought, show_progress=False, callback=_reporting(progress, self.iterations))
+        with threadpool_limits(1, "blas"):
+            model = BayesianPersonalizedRanking(
+                factors=self.factors,
+                learning_rate=self.learning_rate,
+                regularization=self.regularization,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.num_threads,
+            )
+            model.fit(interactions.bought, show_progress=False, callback=_reporting(progress, self.iterations))
         self.user_factors_, self.item_factors_ = model.user_factors, model.item_factors
 
 
