@@ -24,6 +24,7 @@ from sklearn.model_selection import ParameterGrid
 
 from recommenders.base import BATCH_CUSTOMERS, Recommender, top_n
 from recommenders.data import Interactions, purchases, temporal_split
+from segmentation.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +134,18 @@ def evaluate_runs(
     n: int = 10,
     seeds: Iterable[int] = (0, 1, 2),
     recall_at: int = 20,
+    progress: Progress = no_progress,
 ) -> pd.DataFrame:
-    """One row per (model, seed): every metric of :func:`evaluate`."""
+    """One row per (model, seed): every metric of :func:`evaluate`; ``progress`` hears each fit."""
     rows = []
     seeds = tuple(seeds)
-    for name, model in models.items():
-        for seed, copy in _seeded(model, seeds):
-            result = evaluate(copy, split, n, recall_at)
-            log.info("%s seed %s: %s", name, seed, result)
-            rows.append({"model": name, "seed": seed, **result})
+    runs = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
+    for i, (name, seed, copy) in enumerate(runs):
+        progress(i / len(runs), name if seed is None else f"{name}, seed {seed}")
+        result = evaluate(copy, split, n, recall_at)
+        log.info("%s seed %s: %s", name, seed, result)
+        rows.append({"model": name, "seed": seed, **result})
+    progress(1.0, "evaluated")
     return pd.DataFrame(rows)
 
 
@@ -163,12 +167,13 @@ def evaluate_models(
     n: int = 10,
     seeds: Iterable[int] = (0, 1, 2),
     recall_at: int = 20,
+    progress: Progress = no_progress,
 ) -> pd.DataFrame:
     """Split ``transactions`` at ``cutoff``, evaluate every model (stochastic ones once per seed) and return
     one row per model: mean and spread of HR@n, NDCG@n, Recall@recall_at, MAP@n, their repeat/new parts,
     coverage and fit seconds."""
     split = EvaluationSplit.from_transactions(transactions, cutoff)
-    return summarise(evaluate_runs(split, models, n, seeds, recall_at))
+    return summarise(evaluate_runs(split, models, n, seeds, recall_at, progress))
 
 
 def grid_search(

@@ -113,6 +113,21 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, help="write the results table (CSV)")
     evaluate.set_defaults(run=_recommend_eval)
 
+    recommend = commands.add_parser(
+        "recommend", help="top products per customer (with reasons) and per segment (with lift) from one recommender"
+    )
+    _add_input_options(recommend)
+    recommend.add_argument("--segments", type=Path, help="assignments from `segment cluster` (for segment lists)")
+    recommend.add_argument("--model", default="buy_again", help="a model of `recommend-eval` (default buy_again)")
+    recommend.add_argument("--n", type=int, default=10, help="products per list (default 10)")
+    recommend.add_argument(
+        "--min-orders", type=int, default=1, help="fewer orders than this: the segment's list instead (default 1)"
+    )
+    recommend.add_argument("--new-only", action="store_true", help="leave out what each customer bought before")
+    recommend.add_argument("--out", type=Path, required=True, help="per-customer lists (CSV)")
+    recommend.add_argument("--segment-out", type=Path, help="per-segment lists (CSV; needs --segments)")
+    recommend.set_defaults(run=_recommend)
+
     runs = commands.add_parser("runs", help="list the runs saved in a run store")
     runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
     runs.set_defaults(run=_runs)
@@ -342,9 +357,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _recommend_eval(args: argparse.Namespace) -> int:
-    import os
-
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns and slows down with threaded BLAS
     from recommenders.evaluate import evaluate_models, standard_models
 
     cutoff = parse_date(args.cutoff)
@@ -357,11 +369,47 @@ def _recommend_eval(args: argparse.Namespace) -> int:
     result = load_transactions(args.file, _config(args), _progress)
     _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
     table = evaluate_models(
-        result.transactions, cutoff.isoformat(), models, seeds=tuple(int(s) for s in args.seeds.split(","))
+        result.transactions,
+        cutoff.isoformat(),
+        models,
+        seeds=tuple(int(s) for s in args.seeds.split(",")),
+        progress=_progress,
     )
     print(table.round(4).to_string())
     if args.out:
         table.to_csv(args.out)
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from recommenders.data import Interactions
+    from recommenders.evaluate import standard_models
+    from recommenders.segments import customer_top_products, segment_top_products
+
+    models = standard_models()
+    if args.model not in models:
+        raise SegmentationError(f"--model: unknown model {args.model!r}; choose from {', '.join(models)}")
+    if args.segment_out and not args.segments:
+        raise SegmentationError("--segment-out needs --segments (the assignments from `segment cluster`)")
+    labels = None
+    if args.segments:
+        segments = _read_table(args.segments)
+        if "segment" not in segments.columns:
+            raise SegmentationError(f"{args.segments}: no segment column; make it with `segment cluster`")
+        labels = segments["segment"]
+    result = load_transactions(args.file, _config(args), _progress)
+    interactions = Interactions.from_transactions(result.transactions)
+    model = models[args.model].fit(interactions, lambda done, step: _progress(done, f"{args.model}: {step}"))
+    lists = None
+    if labels is not None:
+        lists = segment_top_products(model, labels, 2 * args.n, exclude_bought=args.new_only)
+        if args.segment_out:
+            lists.loc[lists["rank"] <= args.n].to_csv(args.segment_out, index=False)
+    customers = labels.index if labels is not None else interactions.customers
+    recs = customer_top_products(model, customers, labels, args.n, args.min_orders, args.new_only, lists)
+    recs.to_csv(args.out, index=False)
+    cold = recs.loc[recs["source"] == "segment", "customer_id"].nunique()
+    print(f"{recs['customer_id'].nunique():,} customers, {len(recs):,} recommendations ({cold:,} from segment lists)")
     return 0
 
 

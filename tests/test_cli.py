@@ -9,6 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
+from recommenders.segments import COLD_START
 from segmentation.cli import main
 
 from .conftest import CORPUS
@@ -114,3 +115,27 @@ def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys) -> None:
     assert "ndcg@10" in capsys.readouterr().out
     assert main([*args[:-1], "popularity,magic"]) == 2
     assert "unknown model" in capsys.readouterr().err
+
+
+def test_recommend_writes_customer_and_segment_lists(tmp_path, capsys) -> None:
+    data = CORPUS.parent.parent / "data"
+    out, per_segment = tmp_path / "customers.csv", tmp_path / "segments.csv"
+    args = ["-q", "recommend", str(data / "sample_transactions.csv.gz"), "--segments", str(data / "sample_truth.csv")]
+    assert main([*args, "--n", "5", "--min-orders", "2", "--out", str(out), "--segment-out", str(per_segment)]) == 0
+    recs = pd.read_csv(out, dtype={"customer_id": str})
+    lists = pd.read_csv(per_segment)
+    truth = pd.read_csv(data / "sample_truth.csv", dtype={"customer_id": str})
+    assert set(recs["customer_id"]) == set(truth["customer_id"])
+    assert recs.groupby("customer_id").size().max() == 5 and lists.groupby("segment").size().eq(5).all()
+    cold = recs.loc[recs["source"] == "segment"]
+    assert len(cold) and (cold["reason"] == COLD_START).all()
+    first = cold["customer_id"].iat[0]
+    expected = lists.loc[lists["segment"] == cold["segment"].iat[0], "product_id"].astype(str)
+    assert list(cold.loc[cold["customer_id"] == first, "product_id"].astype(str)) == list(expected)
+    assert "from segment lists" in capsys.readouterr().out
+
+    assert (
+        main(["-q", "recommend", str(data / "sample_transactions.csv.gz"), "--out", str(out), "--segment-out", "x"])
+        == 2
+    )
+    assert "--segment-out needs --segments" in capsys.readouterr().err
