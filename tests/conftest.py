@@ -1,11 +1,13 @@
-"""Shared fixtures: the corpus folder, the real Online Retail file and small transaction frames."""
+"""Shared fixtures: the corpus folder, the real Online Retail file, small transaction frames and AppTest downloads."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data"
@@ -32,3 +34,18 @@ def write_csv(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
+    """File name -> content of every download button a run offers with its data (AppTest cannot click them)."""
+    files: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def add(self: MediaFileManager, data: bytes | str, mimetype: str, coordinates: str, file_name=None, **kw) -> str:
+        if file_name and isinstance(data, bytes):
+            files[file_name] = data
+        return original(self, data, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    yield files

@@ -7,13 +7,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import segmentation.explain
@@ -30,21 +28,6 @@ needs_sample = pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_tran
 @pytest.fixture
 def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
-    """File name -> content of every download button a run offers with its data (AppTest cannot click them)."""
-    files: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(self: MediaFileManager, data: bytes | str, mimetype: str, coordinates: str, file_name=None, **kw) -> str:
-        if file_name and isinstance(data, bytes):
-            files[file_name] = data
-        return original(self, data, mimetype, coordinates, file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    yield files
 
 
 class StrictSurrogate(segmentation.explain.SegmentSurrogate):
@@ -96,7 +79,7 @@ def rows_of(content: bytes) -> list[list[str]]:
 def test_pages_without_a_segmentation_link_to_segments(app: AppTest) -> None:
     app.run()
     app.radio(key="source").set_value("Upload a file").run()  # nothing loaded, nothing segmented
-    for page in (EXPLAIN, EXPORT, HISTORY):
+    for page in (EXPLAIN, "ui/recommend_page.py", EXPORT, HISTORY):
         app.switch_page(page).run()
         assert not app.exception
         assert any("Segments page first" in i.value for i in app.info), page

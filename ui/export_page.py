@@ -23,7 +23,7 @@ from segmentation.config import ClusteringConfig, Config
 from segmentation.errors import SegmentationError
 from segmentation.export import SHAPES, ExportResult, customer_emails, export_segments, export_table
 from segmentation.store import RunStore, run_id_for
-from ui import components, segments_page, state
+from ui import components, recommend_page, segments_page, state
 from ui.components import Dataset
 from ui.segments_page import METHOD_LABELS, escape
 
@@ -42,6 +42,7 @@ MIME = {
     ".json": "application/json",
 }
 PREVIEW_ROWS = 10
+EXPORTED_PRODUCTS = 3
 EAGER_BYTES = 8 * 1024**2  # files up to this size go with the page; larger ones are read when the button is clicked
 EXPORT_DIR = Path(tempfile.gettempdir()) / "segmentation-exports"  # one folder per session, before downloading
 _FOLDER = "export_folder"
@@ -71,11 +72,37 @@ def render() -> None:
     )
     assignments = model.fitted_assignments(table)
     assignments["segment_name"] = assignments["segment"].map(names)
-    export = export_table(assignments, table, mails, None, run_id, as_of)
-    show_export(
-        current, export, order, names, {"run_id": run_id, "data_fingerprint": current.dataset.digest, **settings}
-    )
+    products, recommending = recommendations(current)
+    export = export_table(assignments, table, mails, products, run_id, as_of)
+    manifest = {"run_id": run_id, "data_fingerprint": current.dataset.digest, **settings}
+    show_export(current, export, order, names, manifest | ({"recommendations": recommending} if recommending else {}))
     show_save(current, model, table, run_id, settings, as_of)
+
+
+def recommendations(current: state.Segmentation) -> tuple[pd.Series | None, dict[str, Any] | None]:
+    """Each customer's recommended products (model and settings as last set on the Recommend page) and those
+    settings for the manifest, or ``(None, None)`` when the analyst leaves them out."""
+    name, min_orders, exclude_bought = recommend_page.chosen_settings()
+    if not st.toggle(
+        f"Add each customer's top {EXPORTED_PRODUCTS} recommended products",
+        value=state.kept("export_products", True),
+        help="From the model chosen on the Recommend page, with its settings; product ids, best first.",
+        **state.keeping("export_products"),
+    ):
+        return None, None
+    st.caption(
+        f"Recommended by **{recommend_page.MODEL_LABELS[name]}**"
+        + (", products new to the customer only" if exclude_bought else "")
+        + (f", segment lists for customers with fewer than {min_orders} orders" if min_orders > 1 else "")
+        + ". Change the model on the Recommend page."
+    )
+    try:
+        products = recommend_page.products_per_customer(current, name, EXPORTED_PRODUCTS, min_orders, exclude_bought)
+    except ValueError as exc:  # no purchase lines to learn from
+        st.warning(f"No products can be recommended: {exc}.", icon=":material/warning:")
+        return None, None
+    settings = {"model": name, "products": EXPORTED_PRODUCTS, "min_orders": min_orders, "new_only": exclude_bought}
+    return products, settings
 
 
 # --- shared with the History page ------------------------------------------------------------------------------------
@@ -164,7 +191,8 @@ def write_export(
     stem: str = "segments",
 ) -> ExportResult:
     """Write the export into this session's folder once per content; the previous export of ``stem`` is removed."""
-    content = hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    lists = {"top_products": table["top_products"].map(str)} if "top_products" in table else {}  # lists do not hash
+    content = hashlib.sha256(pd.util.hash_pandas_object(table.assign(**lists), index=False).to_numpy().tobytes())
     content.update(json.dumps([crm, segments, fmt, stem, run, list(table.columns)], default=str).encode())
     base = session_folder() / stem
     out = base / content.hexdigest()[:16]

@@ -1,0 +1,395 @@
+"""Recommend page: which products to offer each segment and each customer, and how well each model predicts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recommenders.base import Recommender
+from recommenders.data import Interactions
+from recommenders.evaluate import evaluate_models, standard_models
+from recommenders.segments import customer_top_products, segment_top_products
+from segmentation.config import Config
+from segmentation.errors import SegmentationError
+from ui import components, segments_page, state
+from ui.components import Dataset
+from ui.segments_page import METHOD_LABELS, escape
+
+MODEL_LABELS = {
+    "buy_again": "Buy again",
+    "itemknn": "Item kNN",
+    "als": "ALS",
+    "bpr": "BPR",
+    "gru": "GRU sequence",
+    "attention": "Self-attention sequence",
+    "popularity": "Popularity",
+    "recent_popularity": "Recent popularity",
+}
+MODEL_NOTES = {
+    "buy_again": "each customer's own repeat purchases, recent ones first, then the most popular products",
+    "itemknn": "products bought by the same customers as the customer's own products (cosine similarity)",
+    "als": "matrix factorisation (alternating least squares) of who bought what",
+    "bpr": "matrix factorisation trained to rank bought products above the rest (Bayesian personalised ranking)",
+    "gru": "a recurrent network that reads each customer's orders in time order and predicts the next basket",
+    "attention": "a self-attention network (SASRec-style) over each customer's orders that predicts the next basket",
+    "popularity": "the products most customers bought: the same list for everyone",
+    "recent_popularity": "the products in the most orders of the last 30 days: the same list for everyone",
+}
+DEFAULT_MODEL = "buy_again"
+MAX_N = 20
+HOLDOUT_DAYS = 90
+PICKER_OPTIONS = 20_000
+SHOWN_METRICS = {
+    "ndcg@10": "NDCG@10",
+    "hr@10": "HR@10",
+    "recall@20": "Recall@20",
+    "map@10": "MAP@10",
+    "ndcg@10 repeat": "NDCG@10 repeat",
+    "ndcg@10 new": "NDCG@10 new",
+    "coverage@10": "Coverage@10",
+    "train_s": "Fit (s)",
+}
+
+
+def render() -> None:
+    st.title("Recommend")
+    current = state.segmentation()
+    if current is None:
+        components.no_segmentation_yet("recommends products for each segment and each customer in it")
+        return
+    try:
+        model = segments_page.current_model(current)
+        interactions(current.dataset, current.config)
+    except SegmentationError as exc:
+        components.show_error(exc)
+        return
+    except ValueError as exc:  # no purchase lines at all (e.g. only returns)
+        st.error(f"There is nothing to recommend from: {exc}.")
+        return
+    order = segments_page.ordered_segments(model)
+    names = segments_page.display_names(model, order)
+    st.caption(
+        f"What to offer each segment and each customer: a recommender learns from the purchases in "
+        f"**{escape(current.dataset.name)}**; the segments are those of the Segments page "
+        f"({METHOD_LABELS[current.method]}, {len(order)} segments)."
+    )
+    name, settings = controls()
+    recommender = fitted(current.dataset, current.config, name)
+    labels = segment_ids(current)
+    lists = segment_lists(current, name, settings["exclude_bought"])
+    by_segment, by_customer, evaluation = st.tabs(["By segment", "By customer", "How good is each model?"])
+    with by_segment:
+        show_segment(lists, labels, order, names, settings["n"], name)
+    with by_customer:
+        show_customer(recommender, lists, labels, order, names, settings)
+    with evaluation:
+        show_evaluation(current.dataset, current.config)
+
+
+def controls() -> tuple[str, dict]:
+    name = st.segmented_control(
+        "Model",
+        list(MODEL_LABELS),
+        default=state.kept("recommend_model", DEFAULT_MODEL),
+        format_func=MODEL_LABELS.get,
+        required=True,
+        help="Which recommender makes the lists. The last tab measures how well each one predicts the next purchases.",
+        **state.keeping("recommend_model"),
+    )
+    st.caption(f"**{MODEL_LABELS[name]}**: {MODEL_NOTES[name]}.")
+    left, middle, right = st.columns(3)
+    n = left.slider("Products per list", 3, MAX_N, state.kept("recommend_n", 10), **state.keeping("recommend_n"))
+    min_orders = middle.number_input(
+        "Orders needed for a personal list",
+        min_value=1,
+        max_value=20,
+        value=state.kept("recommend_min_orders", 1),
+        help="Customers with fewer orders get their segment's list instead (cold start).",
+        **state.keeping("recommend_min_orders"),
+    )
+    exclude_bought = right.toggle(
+        "Only products new to the customer",
+        value=state.kept("recommend_exclude", False),
+        help="Leave out what each customer has bought before (no repeat purchases).",
+        **state.keeping("recommend_exclude"),
+    )
+    return name, {"n": n, "min_orders": int(min_orders), "exclude_bought": exclude_bought}
+
+
+# --- cached computations ---------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Collecting the purchase histories…", max_entries=components.CACHED_FILES)
+def interactions(dataset: Dataset, config: Config) -> Interactions:
+    """Customer x product purchases and order sequences of the loaded data. Shared by all sessions: read only."""
+    return Interactions.from_transactions(components.load(dataset, config).transactions)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
+    """The model trained on every purchase, once per data set and model, with a progress bar."""
+    slot = st.empty()
+    try:
+        bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
+        return standard_models()[name].fit(
+            interactions(dataset, config),
+            lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}"),
+        )
+    finally:
+        slot.empty()
+
+
+def segment_ids(current: state.Segmentation) -> pd.Series:
+    """customer_id -> segment number of the current segmentation."""
+    s = current
+    labels = components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params).labels_
+    table = components.customer_table(s.dataset, s.config, s.features)
+    return pd.Series(labels, index=table.index.astype(str), name="segment")
+
+
+@st.cache_data(show_spinner="Making the segment lists…", max_entries=32)
+def segment_lists(current: state.Segmentation, name: str, exclude_bought: bool) -> pd.DataFrame:
+    """Every segment's top products (twice the longest list shown, so the cold-start fallback can leave out
+    what a customer bought)."""
+    return segment_top_products(
+        fitted(current.dataset, current.config, name), segment_ids(current), 2 * MAX_N, exclude_bought=exclude_bought
+    )
+
+
+@st.cache_data(show_spinner="Recommending products for every customer…", max_entries=16)
+def products_per_customer(
+    current: state.Segmentation, name: str, n: int, min_orders: int, exclude_bought: bool
+) -> pd.Series:
+    """customer_id -> list of the ``n`` recommended product ids, for every customer of the segmentation."""
+    labels = segment_ids(current)
+    recs = customer_top_products(
+        fitted(current.dataset, current.config, name),
+        labels.index,
+        labels,
+        n,
+        min_orders,
+        exclude_bought,
+        segment_lists(current, name, exclude_bought),
+    )
+    return recs.groupby("customer_id", sort=False)["product_id"].agg(list)
+
+
+def chosen_settings() -> tuple[str, int, bool]:
+    """The model, orders needed for a personal list and new-products-only switch last set on this page."""
+    return (
+        state.kept("recommend_model", DEFAULT_MODEL),
+        int(state.kept("recommend_min_orders", 1)),
+        bool(state.kept("recommend_exclude", False)),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
+    """Every model fitted before ``cutoff`` and scored on the purchases from it on (one seed), with a progress bar."""
+    slot = st.empty()
+    try:
+        bar = slot.progress(0.0, text="Evaluating…")
+        return evaluate_models(
+            components.load(dataset, config).transactions,
+            cutoff.isoformat(),
+            standard_models(),
+            seeds=(0,),
+            progress=lambda done, step: bar.progress(done, text=f"Evaluating: {step}"),
+        )
+    finally:
+        slot.empty()
+
+
+# --- by segment ------------------------------------------------------------------------------------------------------
+
+
+def show_segment(
+    lists: pd.DataFrame, labels: pd.Series, order: list[int], names: dict[int, str], n: int, name: str
+) -> None:
+    st.subheader("Top products per segment")
+    st.caption(
+        "A segment's list gathers its customers' own recommendations: *recommended to* is the share of the "
+        "segment's customers whose list holds the product; *lift* compares it with all customers (2× = twice as "
+        "often as for everyone; 1× = no different); *already bought by* is the share who bought it before."
+    )
+    overview = lists.loc[lists["rank"] <= 3].assign(product=lambda t: product_names(t))
+    glance = overview.groupby("segment")["product"].agg(" · ".join)
+    sizes = labels.value_counts()
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Segment": [names[s] for s in order],
+                "Customers": [int(sizes.get(s, 0)) for s in order],
+                "Top 3 products": [glance.get(s, "") for s in order],
+            }
+        ),
+        hide_index=True,
+    )
+    segment = segment_picker(st, "Segment", order, names, "recommend_segment")
+    rows = lists.loc[(lists["segment"] == segment) & (lists["rank"] <= n)]
+    if rows.empty:
+        st.info(f"{names[segment]} has no customers with a recommendation.")
+        return
+    st.dataframe(
+        rows[["rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]],
+        hide_index=True,
+        column_config={
+            "rank": st.column_config.NumberColumn("Rank", width="small"),
+            "product_id": "Product",
+            "description": "Description",
+            "recommended_to": st.column_config.ProgressColumn(
+                "Recommended to", format="percent", min_value=0.0, max_value=1.0
+            ),
+            "lift": st.column_config.NumberColumn("Lift", format="%.1f×"),
+            "bought_by": st.column_config.ProgressColumn(
+                "Already bought by", format="percent", min_value=0.0, max_value=1.0
+            ),
+            "reason": "Most common reason",
+        },
+    )
+    segments_page.download(
+        st,
+        "All segment lists (CSV)",
+        lambda: export_lists(lists, names, n).to_csv(index=False),
+        f"segment_recommendations_{name}.csv",
+        "Every segment's top products with share, lift, already-bought share and reason.",
+    )
+
+
+def export_lists(lists: pd.DataFrame, names: dict[int, str], n: int) -> pd.DataFrame:
+    shown = lists.loc[lists["rank"] <= n]
+    return shown.assign(segment_name=shown["segment"].map(names))[["segment", "segment_name", *shown.columns[1:]]]
+
+
+def product_names(rows: pd.DataFrame) -> pd.Series:
+    return rows["description"].where(rows["description"] != "", rows["product_id"])
+
+
+def segment_picker(area: Any, title: str, order: list[int], names: dict[int, str], key: str) -> int:
+    """A select box of segment names (kept across pages by name); returns the segment number."""
+    options = [names[s] for s in order]
+    kept = state.kept(key, options[0])
+    choice = area.selectbox(title, options, index=options.index(kept) if kept in options else 0, **state.keeping(key))
+    return order[options.index(choice)]
+
+
+# --- by customer -----------------------------------------------------------------------------------------------------
+
+
+def show_customer(
+    recommender: Recommender,
+    lists: pd.DataFrame,
+    labels: pd.Series,
+    order: list[int],
+    names: dict[int, str],
+    settings: dict,
+) -> None:
+    st.subheader("Top products for one customer")
+    left, right = st.columns([1, 2])
+    segment = segment_picker(left, "Customers of segment", order, names, "recommend_customer_segment")
+    members = labels.index[labels.to_numpy() == segment]
+    if len(members) > PICKER_OPTIONS:
+        st.caption(f"The picker lists the first {PICKER_OPTIONS:,} of {len(members):,} customers of this segment.")
+    customer = right.selectbox("Customer", list(members[:PICKER_OPTIONS]), key="recommend_customer")
+    if customer is None:
+        return
+    recs = customer_top_products(
+        recommender,
+        [customer],
+        labels,
+        n=settings["n"],
+        min_orders=settings["min_orders"],
+        exclude_bought=settings["exclude_bought"],
+        segment_lists=lists,
+    )
+    data = recommender.interactions
+    row = data.rows([customer])[0]
+    orders = int(data.n_orders[row]) if row >= 0 else 0
+    left, middle, right = st.columns(3)
+    left.metric("Segment", names[segment])
+    middle.metric("Orders", f"{orders:,}")
+    right.metric("Products bought", f"{int(data.bought[row].nnz) if row >= 0 else 0:,}")
+    source = recs["source"].iat[0] if len(recs) else "personal"
+    if source == "segment":
+        st.info(
+            f"This customer has {orders} order{'s' if orders != 1 else ''}, fewer than the "
+            f"{settings['min_orders']} needed for a personal list, so they get the list of **{names[segment]}**.",
+            icon=":material/group:",
+        )
+    elif source == "overall":
+        st.info("This customer has no purchases to learn from, so they get the most popular products.")
+    st.dataframe(
+        recs[["rank", "product_id", "description", "score", "reason"]],
+        hide_index=True,
+        column_config={
+            "rank": st.column_config.NumberColumn("Rank", width="small"),
+            "product_id": "Product",
+            "description": "Description",
+            "score": st.column_config.NumberColumn(
+                "Score", format="%.3f", help="The model's own score: only the order within one list matters."
+            ),
+            "reason": "Why",
+        },
+    )
+
+
+# --- evaluation ------------------------------------------------------------------------------------------------------
+
+
+def show_evaluation(dataset: Dataset, config: Config) -> None:
+    st.subheader("How well does each model predict the next purchases?")
+    data = interactions(dataset, config)
+    last = pd.Timestamp(data.end).date()
+    first = pd.Timestamp(data.step_time.min()).date()
+    st.caption(
+        "Every model is trained on the purchases before a cutoff date and ranks the whole catalogue for each "
+        "customer who bought again after it; the measures compare its top 10 with what they really bought. "
+        "*Repeat* counts only products the customer had bought before, *new* only the others. One seed here; "
+        "`segment recommend-eval` runs three and reports the spread."
+    )
+    default = max(first + timedelta(days=1), last - timedelta(days=HOLDOUT_DAYS))
+    cutoff = st.date_input(
+        "Cutoff (train before, test from)",
+        value=state.kept("recommend_cutoff", default),
+        min_value=first + timedelta(days=1),
+        max_value=last,
+        **state.keeping("recommend_cutoff"),
+    )
+    run_id = f"recommend_eval_{dataset.digest}_{cutoff}"
+    if not state.requested(run_id):
+        st.button(
+            "Evaluate all models",
+            icon=":material/play_arrow:",
+            on_click=state.request,
+            args=(run_id,),
+            help="Trains all eight models once more on the earlier purchases (the sequence models take longest).",
+        )
+        return
+    try:
+        table = evaluation(dataset, config, cutoff)
+    except ValueError as exc:
+        st.error(f"The models cannot be evaluated at {cutoff}: {exc}. Choose another cutoff.")
+        return
+    shown = table[list(SHOWN_METRICS)].rename(columns=SHOWN_METRICS, index=MODEL_LABELS)
+    shown = shown.sort_values("NDCG@10", ascending=False)
+    best = shown.index[0]
+    st.dataframe(
+        shown,
+        column_config={name: st.column_config.NumberColumn(format="%.3f") for name in shown.columns[:-1]}
+        | {"Fit (s)": st.column_config.NumberColumn(format="%.1f")},
+    )
+    st.caption(
+        f"Best by NDCG@10 at this cutoff: **{best}** ({shown['NDCG@10'].iat[0]:.3f}). NDCG@10 rewards the right "
+        "products near the top; HR@10 is the share of customers with at least one right product in their top 10; "
+        "coverage is the share of the catalogue that reaches anyone's top 10."
+    )
+    if np.isnan(shown["NDCG@10"]).all():
+        st.warning("No customer bought again after this cutoff: choose an earlier date.")
+
+
+if __name__ == "__main__":
+    render()
