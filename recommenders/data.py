@@ -19,6 +19,11 @@ import scipy.sparse as sp
 log = logging.getLogger(__name__)
 
 WEIGHTINGS = ("count", "log_quantity", "revenue")
+MIN_SHARED_STEPS = 2
+"""Order steps two products must share before they count as going together..."""
+MIN_LIFT = 2.0
+"""...and how many times more often than chance (if orders were filled at random), so that popular products,
+which share orders with nearly everything, do not go together with everything."""
 
 
 def as_frame(transactions: pa.Table | pd.DataFrame) -> pd.DataFrame:
@@ -160,6 +165,16 @@ class Interactions:
         co.setdiag(0)
         co.eliminate_zeros()
         return co
+
+    @cached_property
+    def associations(self) -> sp.csr_matrix:
+        """Products x products: the lift (shared steps over what chance would give: steps with a x steps with b /
+        all steps) of each pair that goes together (``MIN_SHARED_STEPS``, ``MIN_LIFT``); zero elsewhere."""
+        co = self.together.tocoo()
+        in_steps = np.asarray(self.steps.sum(axis=0)).ravel()
+        lift = co.data * self.steps.shape[0] / (in_steps[co.row] * in_steps[co.col])
+        keep = (co.data >= MIN_SHARED_STEPS) & (lift >= MIN_LIFT)
+        return sp.csr_matrix((lift[keep], (co.row[keep], co.col[keep])), shape=co.shape)
 
     def weights(self, weighting: str = "count", alpha: float = 1.0) -> sp.csr_matrix:
         """Implicit-feedback weights ``alpha * w`` (Hu et al.'s confidence minus one, the form ``implicit`` takes).

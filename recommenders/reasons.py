@@ -8,19 +8,14 @@ from recommenders.data import Interactions
 
 BOUGHT_AGAIN = "bought again"
 NO_HISTORY = "popular overall (no purchase history)"
-MIN_TOGETHER = 2
-"""Order steps two products must share before one explains the other."""
-MIN_LIFT = 2.0
-"""...and how many times more often than chance (if orders were filled at random), so that popular products,
-which share orders with nearly everything, are not said to go together."""
 
 
 def explain(interactions: Interactions, rows: np.ndarray, items: np.ndarray, default: str) -> np.ndarray:
     """One reason per (customer row, item column) pair, the first that holds.
 
     1. "bought again": the customer has bought the product before;
-    2. "bought together with X": X, one of the customer's products, shared at least ``MIN_TOGETHER`` order
-       steps with it, at least ``MIN_LIFT`` times as many as chance would give (the X with the highest lift);
+    2. "bought together with X": X, one of the customer's products, goes together with it
+       (:attr:`Interactions.associations`; the X with the highest lift);
     3. ``default``: the model's own reason (e.g. "popular in your segment").
 
     A row of -1 (a customer without purchases) always gets "popular overall (no purchase history)".
@@ -44,14 +39,6 @@ def explain(interactions: Interactions, rows: np.ndarray, items: np.ndarray, def
 
 def _best_partner(interactions: Interactions, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Per (customer row, item) pair, the customer's product that goes best with the item, or -1 for none."""
-    in_steps = np.asarray(interactions.steps.sum(axis=0)).ravel()
-    shared = interactions.together[items].multiply(interactions.bought[rows]).tocoo()
-    expected = in_steps[items[shared.row]] * in_steps[shared.col] / max(interactions.steps.shape[0], 1)
-    lift = shared.data / np.maximum(expected, 1e-12)
-    ok = (shared.data >= MIN_TOGETHER) & (lift >= MIN_LIFT)
-    pair, partner, lift = shared.row[ok], shared.col[ok], lift[ok]
-    order = np.lexsort((-lift, pair))
-    first = np.unique(pair[order], return_index=True)[1]
-    best = np.full(len(rows), -1)
-    best[pair[order][first]] = partner[order][first]
-    return best
+    lift = interactions.associations[items].multiply(interactions.bought[rows]).tocsr()
+    best = np.asarray(lift.argmax(axis=1)).ravel()
+    return np.where(np.diff(lift.indptr) > 0, best, -1)
