@@ -309,7 +309,7 @@ def show_customer(
     data = recommender.interactions
     row = data.rows([customer])[0]
     orders = int(data.n_orders[row]) if row >= 0 else 0
-    left, middle, right = st.columns(3)
+    left, middle, right = st.columns([2, 1, 1])  # segment names are long
     left.metric("Segment", names[segment])
     middle.metric("Orders", f"{orders:,}")
     right.metric("Products bought", f"{int(data.bought[row].nnz) if row >= 0 else 0:,}")
