@@ -3,7 +3,8 @@
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_recommenders.py [--cutoff 2011-09-01]
 
 Training is every order before the cutoff; the test is what each customer bought from the cutoff on, ranked
-against the full catalogue. Prints one row per model (mean over seeds for the stochastic models).
+against the full catalogue. Prints one row per model (mean over seeds for the stochastic models), then the
+churn AUROC of the GRU with a churn head (no order in the --churn-days after the cutoff) against recency.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pandas as pd
 
-from recommenders.evaluate import evaluate_models, standard_models
+from recommenders.evaluate import churn_evaluation, evaluate_models, standard_models
+from recommenders.sequence.model import SequenceRecommender
 from segmentation.pipeline import load_transactions
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.gz"
@@ -40,6 +42,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ONLINE_RETAIL)
     parser.add_argument("--cutoff", default="2011-09-01")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--churn-days", type=float, default=90.0)
     args = parser.parse_args()
     transactions = load_transactions(args.data).transactions
     models = standard_models()
@@ -49,6 +52,11 @@ def main() -> None:
     with pd.option_context("display.width", 200):
         print(results[COLUMNS].round(4).to_string())
     print(f"total {time.perf_counter() - start:.1f} s; cutoff {args.cutoff}; seeds {seeds}")
+    start = time.perf_counter()
+    churn_model = {"gru + churn head": SequenceRecommender("gru", churn_days=args.churn_days)}
+    churn = churn_evaluation(transactions, args.cutoff, args.churn_days, churn_model, seeds=seeds)
+    print(churn.round(4).to_string())
+    print(f"churn: {time.perf_counter() - start:.1f} s; no order in the {args.churn_days:g} days from the cutoff")
 
 
 if __name__ == "__main__":

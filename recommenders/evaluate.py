@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
 
 from recommenders.base import BATCH_CUSTOMERS, Recommender, top_n
@@ -192,6 +193,47 @@ def grid_search(
         runs = evaluate_runs(split, {"candidate": clone(model).set_params(**params)}, seeds=seeds)
         rows.append({**params, metric: runs[metric].mean(), "train_s": runs["train_s"].mean()})
     return pd.DataFrame(rows).sort_values(metric, ascending=False, ignore_index=True)
+
+
+def churn_evaluation(
+    transactions: pa.Table | pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    horizon_days: float,
+    models: Mapping[str, Recommender],
+    seeds: Iterable[int] = (0, 1, 2),
+) -> pd.DataFrame:
+    """AUROC of each model's ``churn_probability`` as of ``cutoff`` against what happened: a customer who bought
+    before the cutoff has churned when they place no order in [cutoff, cutoff + horizon_days).
+
+    Models are fitted on the orders before the cutoff, once per seed. The baseline *recency* scores each
+    customer by the days since their latest order. One row per model: AUROC mean and spread, runs, the churn
+    rate and the number of customers.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    until = cutoff + pd.Timedelta(days=horizon_days)
+    train, test = temporal_split(transactions, cutoff)
+    test = purchases(test)
+    if test.empty or pd.Timestamp(test["ts"].max()) < until - pd.Timedelta(days=7):
+        raise ValueError(f"the data must run to {until:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn")
+    interactions = Interactions.from_transactions(train)
+    customers = interactions.customers
+    churned = ~customers.isin(test.loc[test["ts"] < until, "customer_id"].astype(str).unique())
+    last = interactions.step_time[interactions.step_ptr[1:] - 1]
+    recency = (cutoff.to_datetime64() - last) / np.timedelta64(1, "D")
+    scores = {("recency", None): recency}
+    for name, model in models.items():
+        for seed, copy in _seeded(model, seeds):
+            scores[(name, seed)] = copy.fit(interactions).churn_probability(customers, as_of=cutoff).to_numpy()
+    runs = pd.DataFrame(
+        [
+            {"model": name, "seed": seed, "auroc": roc_auc_score(churned, score)}
+            for (name, seed), score in scores.items()
+        ]
+    )
+    table = summarise(runs)
+    table["churn_rate"] = float(churned.mean())
+    table["customers"] = len(customers)
+    return table
 
 
 def standard_models() -> dict[str, Recommender]:

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from recommenders.base import Recommender
 from recommenders.data import Interactions
-from recommenders.sequence.batches import scoring_batch, training_batch
+from recommenders.sequence.batches import Batch, scoring_batch, training_batch
 from recommenders.sequence.network import NextBasketNet, next_basket_loss
 from segmentation.progress import Progress
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: attention positions max_len + 1, optional churn head
 SCORE_BATCH = 256
 DEFAULTS = {
     # A smaller model on the CPU, so a fit on Online Retail takes about a minute on 2 cores.
@@ -38,6 +40,8 @@ class SequenceRecommender(Recommender):
     """Next-basket model; ``encoder`` is ``"gru"`` or ``"attention"`` (SASRec-style, causal).
 
     Arguments left as ``None`` take the device's default (``DEFAULTS``; layers: 1 GRU, 2 attention blocks).
+    With ``churn_days`` a churn head learns, next to the next basket (its loss weighted ``churn_weight``), the
+    probability of no order within ``churn_days``: :meth:`churn_probability`.
     It trains on CUDA when present (mixed precision there), else on the CPU, and is deterministic for a
     ``random_state`` on the CPU. ``save``/``load`` write and read a portable artifact.
     """
@@ -57,6 +61,8 @@ class SequenceRecommender(Recommender):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         repeat_features: bool = True,
+        churn_days: float | None = None,
+        churn_weight: float = 0.5,
         random_state: int = 0,
         device: str | None = None,
     ):
@@ -71,6 +77,8 @@ class SequenceRecommender(Recommender):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.repeat_features = repeat_features
+        self.churn_days = churn_days
+        self.churn_weight = churn_weight
         self.random_state = random_state
         self.device = device
 
@@ -85,7 +93,15 @@ class SequenceRecommender(Recommender):
     def _network(self, n_items: int) -> NextBasketNet:
         c = self.config_
         return NextBasketNet(
-            n_items, c["dim"], c["encoder"], c["layers"], c["heads"], c["dropout"], c["max_len"], c["repeat_features"]
+            n_items,
+            c["dim"],
+            c["encoder"],
+            c["layers"],
+            c["heads"],
+            c["dropout"],
+            c["max_len"],
+            c["repeat_features"],
+            churn_head=c["churn_days"] is not None,
         )
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -101,12 +117,15 @@ class SequenceRecommender(Recommender):
         rng = np.random.default_rng(self.random_state)
         self.network_ = self._network(interactions.n_items).to(self.device_)
         optimiser = torch.optim.AdamW(self.network_.parameters(), lr=c["learning_rate"], weight_decay=c["weight_decay"])
-        # Customers with a next order to predict, sorted by length so a batch pads little; the batches are
-        # built once and visited in a new random order every epoch.
-        rows = np.flatnonzero(interactions.n_orders >= 2)
+        # Customers with a next order to predict (with a churn head, every customer: one order is a churn
+        # question too), sorted by length so a batch pads little; the batches are built once and visited in a
+        # new random order every epoch.
+        rows = np.flatnonzero(interactions.n_orders >= (1 if c["churn_days"] is not None else 2))
         rows = rows[np.argsort(interactions.n_orders[rows], kind="stable")]
         batches = [
-            training_batch(interactions, rows[s : s + c["batch_size"]], c["max_len"], self.device_)
+            training_batch(
+                interactions, rows[s : s + c["batch_size"]], c["max_len"], self.device_, c["churn_days"], rng
+            )
             for s in range(0, len(rows), c["batch_size"])
         ]
         self.loss_curve_ = []
@@ -117,7 +136,14 @@ class SequenceRecommender(Recommender):
                 batch = batches[b]
                 with self._autocast():
                     h = self.network_.hidden(batch.baskets, batch.shape)
-                    loss = next_basket_loss(self.network_.logits(h.flatten(0, 1), batch.repeat), batch.target)
+                    logits = self.network_.logits(h[:, :-1].flatten(0, 1), batch.repeat)
+                    loss = next_basket_loss(logits, batch.target) if len(batch.target.position) else h.sum() * 0
+                    if batch.churn is not None and len(batch.churn.label):
+                        states = h.flatten(0, 1)[batch.churn.position]
+                        churn = self.network_.churn_logit(states, batch.churn.elapsed_days).float()
+                        loss = loss + c["churn_weight"] * nn.functional.binary_cross_entropy_with_logits(
+                            churn, batch.churn.label
+                        )
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -129,17 +155,57 @@ class SequenceRecommender(Recommender):
         self.network_.eval()
         self.items_ = interactions.items
 
-    def score(self, rows: np.ndarray) -> np.ndarray:
-        data = self.interactions
-        out = np.empty((len(rows), data.n_items), dtype=np.float32)
-        with torch.inference_mode(), self._autocast():
-            for s in range(0, len(rows), SCORE_BATCH):
-                batch = scoring_batch(data, rows[s : s + SCORE_BATCH], self.config_["max_len"], self.device_)
+    def _latest_states(self, rows: np.ndarray) -> Iterator[tuple[slice, Batch, torch.Tensor]]:
+        """Per scoring batch of customer ``rows``: its slice of ``rows``, the batch and the states after each
+        customer's latest order. Call inside ``torch.inference_mode()``."""
+        for s in range(0, len(rows), SCORE_BATCH):
+            batch = scoring_batch(self.interactions, rows[s : s + SCORE_BATCH], self.config_["max_len"], self.device_)
+            with self._autocast():
                 h = self.network_.hidden(batch.baskets, batch.shape)
-                latest = h[torch.arange(len(h), device=h.device), batch.lengths - 1]
-                logits = self.network_.logits(latest, batch.repeat)
-                out[s : s + SCORE_BATCH] = logits.float().cpu().numpy()
+            yield slice(s, s + SCORE_BATCH), batch, h[torch.arange(len(h), device=h.device), batch.lengths - 1]
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.interactions.n_items), dtype=np.float32)
+        with torch.inference_mode():
+            for part, batch, latest in self._latest_states(rows):
+                with self._autocast():
+                    out[part] = self.network_.logits(latest, batch.repeat).float().cpu().numpy()
         return out
+
+    def _per_customer(self, customers: list[str] | pd.Index, width: int) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        """Customer ids, their rows of the known ones, and a NaN-filled (customers, width) array to fill."""
+        ids = pd.Index(list(customers), dtype=str)
+        rows = self.interactions.rows(ids)
+        return ids, rows, np.full((len(ids), width), np.nan, dtype=np.float32)
+
+    def customer_embeddings(self, customers: list[str] | pd.Index) -> pd.DataFrame:
+        """The state after each customer's latest order (one row per customer, NaN without purchases): a
+        summary of their order sequence that can join the features a segmentation clusters on."""
+        ids, rows, out = self._per_customer(customers, self.config_["dim"])
+        known = np.flatnonzero(rows >= 0)
+        with torch.inference_mode():
+            for part, _, latest in self._latest_states(rows[known]):
+                out[known[part]] = latest.float().cpu().numpy()
+        return pd.DataFrame(out, index=ids, columns=[f"sequence_{i}" for i in range(out.shape[1])])
+
+    def churn_probability(self, customers: list[str] | pd.Index, as_of: str | pd.Timestamp | None = None) -> pd.Series:
+        """Probability that each customer places no order within ``churn_days`` from ``as_of`` (default: the end of
+        the purchase histories), given their orders and the days since their latest one; NaN for a customer
+        without purchases. Needs a model fitted with ``churn_days``."""
+        if self.network_.churn is None:
+            raise ValueError("this model has no churn head: fit it with churn_days set, e.g. churn_days=90")
+        data = self.interactions
+        ids, rows, out = self._per_customer(customers, 1)
+        known = np.flatnonzero(rows >= 0)
+        now = pd.Timestamp(as_of if as_of is not None else data.end).to_datetime64()
+        last = data.step_time[data.step_ptr[rows[known] + 1] - 1]
+        elapsed = torch.from_numpy(np.maximum((now - last) / np.timedelta64(1, "D"), 0.0).astype(np.float32))
+        with torch.inference_mode():
+            for part, _, latest in self._latest_states(rows[known]):
+                with self._autocast():
+                    logit = self.network_.churn_logit(latest, elapsed[part].to(self.device_))
+                out[known[part], 0] = torch.sigmoid(logit.float()).cpu().numpy()
+        return pd.Series(out[:, 0].astype(float), index=ids, name="churn_probability")
 
     def _item_similarity(self, col: int) -> np.ndarray:
         weights = self.network_.item.weight.detach().float().cpu()

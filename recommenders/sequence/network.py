@@ -4,6 +4,8 @@ Item embeddings are shared by the input (a step is the mean embedding of its pro
 (SASRec-style weight tying). Optional *repeat features* add, per product, ``a(h) * log(1 + orders with it so
 far) + b(h) * [in the latest step]`` to the logits, with ``a`` and ``b`` read from the customer's state
 ``h``: retail customers re-buy a lot, and a softmax over item embeddings alone learns that slowly.
+An optional *churn head* reads ``h`` and the days since the step and gives the logit of "no order within the
+horizon from now" (multi-task: its loss is added to the next-basket loss, weighted).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from torch import nn
 from recommenders.sequence.batches import PairList
 
 ENCODERS = ("gru", "attention")
+YEAR_LOG = float(torch.log1p(torch.tensor(365.0)))
+"""Scales log(1 + days) to about [0, 1] over a year."""
 
 
 class GRUEncoder(nn.Module):
@@ -57,6 +61,7 @@ class NextBasketNet(nn.Module):
         dropout: float,
         max_len: int,
         repeat_features: bool,
+        churn_head: bool = False,
     ):
         super().__init__()
         if encoder not in ENCODERS:
@@ -68,9 +73,10 @@ class NextBasketNet(nn.Module):
         self.encoder = (
             GRUEncoder(dim, layers, dropout)
             if encoder == "gru"
-            else AttentionEncoder(dim, layers, heads, dropout, max_len)
+            else AttentionEncoder(dim, layers, heads, dropout, max_len + 1)  # training reads one step more
         )
         self.repeat = nn.Linear(dim, 2) if repeat_features else None
+        self.churn = nn.Sequential(nn.Linear(dim + 1, dim), nn.GELU(), nn.Linear(dim, 1)) if churn_head else None
 
     def hidden(self, baskets: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
         """(customers, steps, dim) states from the sparse (customers * steps, products) basket weights."""
@@ -85,6 +91,12 @@ class NextBasketNet(nn.Module):
         coef = self.repeat(h)[repeat.position]
         extra = coef[:, 0] * repeat.value + coef[:, 1] * repeat.flag
         return out.index_put((repeat.position, repeat.item), extra.to(out.dtype), accumulate=True)
+
+    def churn_logit(self, h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
+        """Logit of "no order within the horizon" for states ``h`` (n, dim) asked ``elapsed_days`` after their
+        step."""
+        elapsed = torch.log1p(elapsed_days.to(h.dtype))[:, None] / YEAR_LOG
+        return self.churn(torch.cat([h, elapsed], dim=1)).squeeze(1)
 
 
 def next_basket_loss(logits: torch.Tensor, target: PairList) -> torch.Tensor:
