@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seeds", default="0,1,2", help="seeds for the stochastic models (default 0,1,2)")
     evaluate.add_argument("--only", help="comma-separated model names (default: all)")
     evaluate.add_argument("--out", type=Path, help="write the results table (CSV)")
+    evaluate.add_argument(
+        "--churn-days", type=float, help="also: churn AUROC of a GRU with a churn head (no order in N days) vs recency"
+    )
     evaluate.set_defaults(run=_recommend_eval)
 
     recommend = commands.add_parser(
@@ -366,18 +369,26 @@ def _recommend_eval(args: argparse.Namespace) -> int:
         if unknown:
             raise SegmentationError(f"--only: unknown model(s) {sorted(unknown)}; choose from {', '.join(models)}")
         models = {name: models[name] for name in args.only.split(",")}
+    seeds = tuple(int(s) for s in args.seeds.split(","))
     result = load_transactions(args.file, _config(args), _progress)
     _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
     table = evaluate_models(
         result.transactions,
         cutoff.isoformat(),
         models,
-        seeds=tuple(int(s) for s in args.seeds.split(",")),
+        seeds=seeds,
         progress=_progress,
     )
     print(table.round(4).to_string())
     if args.out:
         table.to_csv(args.out)
+    if args.churn_days:
+        from recommenders.evaluate import churn_evaluation
+        from recommenders.sequence.model import SequenceRecommender
+
+        _progress(0.0, f"churn: no order in the {args.churn_days:g} days from {cutoff}")
+        churn_model = {"gru + churn head": SequenceRecommender("gru", churn_days=args.churn_days)}
+        print(churn_evaluation(result.transactions, cutoff.isoformat(), args.churn_days, churn_model, seeds).round(4))
     return 0
 
 

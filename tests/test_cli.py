@@ -113,6 +113,9 @@ def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys) -> None:
     assert list(table.index) == ["popularity", "buy_again"]
     assert table.loc["buy_again", "ndcg@10"] > table.loc["popularity", "ndcg@10"]
     assert "ndcg@10" in capsys.readouterr().out
+    assert main([*args[:-1], "popularity", "--seeds", "0", "--churn-days", "90"]) == 0
+    printed = capsys.readouterr().out
+    assert "gru + churn head" in printed and "recency" in printed
     assert main([*args[:-1], "popularity,magic"]) == 2
     assert "unknown model" in capsys.readouterr().err
 
