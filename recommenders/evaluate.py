@@ -20,8 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from recommenders.base import BATCH_CUSTOMERS, Recommender, top_n
 from recommenders.data import Interactions, purchases, temporal_split
@@ -205,22 +208,30 @@ def churn_evaluation(
     """AUROC of each model's ``churn_probability`` as of ``cutoff`` against what happened: a customer who bought
     before the cutoff has churned when they place no order in [cutoff, cutoff + horizon_days).
 
-    Models are fitted on the orders before the cutoff, once per seed. The baseline *recency* scores each
-    customer by the days since their latest order. One row per model: AUROC mean and spread, runs, the churn
-    rate and the number of customers.
+    Models are fitted on the orders before the cutoff, once per seed. Two baselines: *recency* scores each
+    customer by the days since their latest order; *RFM logistic* is a logistic regression on log recency,
+    orders and revenue, trained one horizon earlier (features as of cutoff - horizon, labels from the horizon
+    up to the cutoff), so it sees nothing after the cutoff either. One row per model: AUROC mean and spread,
+    runs, the churn rate and the number of customers.
     """
     cutoff = pd.Timestamp(cutoff)
-    until = cutoff + pd.Timedelta(days=horizon_days)
+    horizon = pd.Timedelta(days=horizon_days)
     train, test = temporal_split(transactions, cutoff)
     test = purchases(test)
-    if test.empty or pd.Timestamp(test["ts"].max()) < until - pd.Timedelta(days=7):
-        raise ValueError(f"the data must run to {until:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn")
+    if test.empty or pd.Timestamp(test["ts"].max()) < cutoff + horizon - pd.Timedelta(days=7):
+        raise ValueError(
+            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn"
+        )
     interactions = Interactions.from_transactions(train)
+    churned = _churned(interactions, test, cutoff + horizon)
+    features = _rfm(interactions, cutoff)
+    earlier_train, earlier_test = temporal_split(train, cutoff - horizon)
+    earlier = Interactions.from_transactions(earlier_train)
+    rfm_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        _rfm(earlier, cutoff - horizon), _churned(earlier, purchases(earlier_test), cutoff)
+    )
     customers = interactions.customers
-    churned = ~customers.isin(test.loc[test["ts"] < until, "customer_id"].astype(str).unique())
-    last = interactions.step_time[interactions.step_ptr[1:] - 1]
-    recency = (cutoff.to_datetime64() - last) / np.timedelta64(1, "D")
-    scores = {("recency", None): recency}
+    scores = {("recency", None): features[:, 0], ("RFM logistic", None): rfm_model.predict_proba(features)[:, 1]}
     for name, model in models.items():
         for seed, copy in _seeded(model, seeds):
             scores[(name, seed)] = copy.fit(interactions).churn_probability(customers, as_of=cutoff).to_numpy()
@@ -234,6 +245,19 @@ def churn_evaluation(
     table["churn_rate"] = float(churned.mean())
     table["customers"] = len(customers)
     return table
+
+
+def _churned(interactions: Interactions, later: pd.DataFrame, until: pd.Timestamp) -> np.ndarray:
+    """Per customer of ``interactions``: no purchase in ``later`` before ``until``."""
+    return ~interactions.customers.isin(later.loc[later["ts"] < until, "customer_id"].astype(str).unique())
+
+
+def _rfm(interactions: Interactions, as_of: pd.Timestamp) -> np.ndarray:
+    """(customers, 3): log days since the latest order as of ``as_of``, log orders, log revenue."""
+    last = interactions.step_time[interactions.step_ptr[1:] - 1]
+    days = (as_of.to_datetime64() - last) / np.timedelta64(1, "D")
+    revenue = np.asarray(interactions.revenue.sum(axis=1)).ravel()
+    return np.log1p(np.column_stack([np.maximum(days, 0), interactions.n_orders, revenue]))
 
 
 def standard_models() -> dict[str, Recommender]:

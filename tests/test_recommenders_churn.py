@@ -60,7 +60,7 @@ def test_churn_evaluation_against_recency(sample: pd.DataFrame) -> None:
     table = churn_evaluation(
         sample, "2023-09-01", 90, {"gru": SequenceRecommender("gru", epochs=2, churn_days=90)}, [0]
     )
-    assert list(table.index) == ["recency", "gru"]
+    assert list(table.index) == ["recency", "RFM logistic", "gru"]
     assert table["auroc"].between(0.5, 1).all()  # both rank churners above the others
     assert 0 < table["churn_rate"].iat[0] < 1
     with pytest.raises(ValueError, match="must run to"):
