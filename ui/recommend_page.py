@@ -375,7 +375,7 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
         st.error(f"The models cannot be evaluated at {cutoff}: {exc}. Choose another cutoff.")
         return
     shown = table[list(SHOWN_METRICS)].rename(columns=SHOWN_METRICS, index=MODEL_LABELS)
-    shown = shown.sort_values("NDCG@10", ascending=False)
+    shown = shown.sort_values("NDCG@10", ascending=False).rename_axis("Model")
     best = shown.index[0]
     st.dataframe(
         shown,
