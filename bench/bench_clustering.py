@@ -41,23 +41,15 @@ percent; the load average is recorded before and after each run.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import resource
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+from common import ONLINE_RETAIL, OUT, ROOT, THREAD_VARIABLES, child_env, machine_facts, spawn, write_child_result
+
 METHOD_ORDER = ("kmeans", "hierarchical", "hdbscan", "gmm", "autoencoder")
 
 TARGETS = {
@@ -68,16 +60,8 @@ RETAIL_K = 5
 HDBSCAN_FIXED = {"min_cluster_size": 500, "min_samples": 10}
 SKEWED_COLUMNS = 6
 NOISE_COLUMNS = 4
-
-
-def peak_rss_gib() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def children_peak_rss_gib() -> float:
-    """Largest peak RSS among this process's reaped children (e.g. worker processes), 0 if none."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+PACKAGES = ["numpy", "scipy", "scikit-learn", "hdbscan", "torch", "optuna"]
+"""Distributions whose versions go into the machine facts."""
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -317,24 +301,12 @@ def child_main(args: argparse.Namespace) -> None:
         )
     else:
         raise SystemExit(f"unknown child kind {kind!r}")
-    result["peak_rss_gib"] = peak_rss_gib()
-    result["children_peak_rss_gib"] = children_peak_rss_gib()
-    Path(args.result).write_text(json.dumps(result, default=str))
+    write_child_result(args.result, result, children=True)
 
 
 # --------------------------------------------------------------------------------------------------------
 # Parent side.
 # --------------------------------------------------------------------------------------------------------
-
-
-def vm_hwm_gib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**20
-    except OSError:
-        return None
-    return None
 
 
 THREADS = {
@@ -346,103 +318,10 @@ THREADS = {
 core; ``blas1`` pins OpenBLAS to one thread; ``all1`` pins OpenBLAS and OpenMP to one thread each."""
 
 
-def child_env(threads: str) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.pop(name, None)
-    env.update(THREADS[threads])
-    return env
-
-
-def spawn(job: dict[str, Any], timeout: float, threads: str) -> dict[str, Any]:
-    """Run this script as a child doing ``job``; on time-out kill its process group and say so."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        result_path = Path(fh.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(job), "--result", str(result_path)]
-    load_before = os.getloadavg()[0]
-    start = time.perf_counter()
-    hwm = 0.0
-    with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=child_env(threads), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        timed_out = False
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                hwm = max(hwm, vm_hwm_gib(proc.pid) or 0.0)
-                if time.perf_counter() - start > timeout:
-                    timed_out = True
-                    os.killpg(proc.pid, signal.SIGKILL)  # the child and any workers it started
-                    proc.wait()
-                    break
-        wall = time.perf_counter() - start
-        log.seek(0)
-        output = log.read()
-    try:
-        if timed_out:
-            return {
-                "timed_out": True,
-                "wall_seconds": wall,
-                "peak_rss_gib": hwm,
-                "load_before": load_before,
-                "load_after": os.getloadavg()[0],
-            }
-        if proc.returncode != 0:
-            sys.stderr.write(output[-4000:])
-            return {"failed": f"exit status {proc.returncode}", "error": output.strip().splitlines()[-1:]}
-        result = json.loads(result_path.read_text())
-        result.update(wall_seconds=wall, load_before=load_before, load_after=os.getloadavg()[0])
-        return result
-    finally:
-        result_path.unlink(missing_ok=True)
-
-
-def machine_facts(threads: str) -> dict[str, Any]:
-    import numpy
-    import scipy
-    import sklearn
-
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown",
-    )
-    versions = {"numpy": numpy.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
-    for name in ("hdbscan", "torch", "optuna"):
-        try:
-            from importlib.metadata import version
-
-            versions[name] = version(name)
-        except Exception:
-            pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        commit += " (with uncommitted changes)" if dirty.strip() else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return {
-        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)),
-        "ram_gib": round(mem_kib / 2**20, 1),
-        "load_average_1_5_15": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        **versions,
-        "threads": f"{threads} {THREADS[threads] or '(OPENBLAS_NUM_THREADS, OMP_NUM_THREADS not set)'}",
-        "commit": commit,
-    }
+def run_child(job: dict[str, Any], timeout: float, threads: str) -> dict[str, Any]:
+    """Run this script as a child doing ``job`` (see ``child_main``) under the thread setting ``threads``; see
+    ``common.spawn`` for what comes back (the child's result, or a time-out or failure)."""
+    return spawn(Path(__file__), job, timeout, child_env(dict.fromkeys(THREAD_VARIABLES) | THREADS[threads]))
 
 
 def fmt_params(params: dict[str, Any]) -> str:
@@ -567,7 +446,7 @@ def run_retail(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     features_path = OUT / "online_retail_features.parquet"
     print(f"Online Retail: load_transactions + compute_features ({ONLINE_RETAIL}) ...", flush=True)
-    feat = spawn(
+    feat = run_child(
         {"kind": "retail-features", "path": str(ONLINE_RETAIL), "out": str(features_path)}, args.timeout, threads
     )
     if "seconds" not in feat:
@@ -587,7 +466,7 @@ def run_retail(
             "repeats": args.repeats,
             "budget": 30.0,
         }
-        r = spawn(job, args.timeout, threads)
+        r = run_child(job, args.timeout, threads)
         params = {} if method == "hdbscan" else {"n_clusters": RETAIL_K}
         row = row_of("Online Retail", method, r, params, f"{feat['customers']:,} x 5")
         rows.append(row)
@@ -620,12 +499,12 @@ def run_large(
     info: dict[str, Any] = {"n": n, "d": d, "k": k, "seed": seed}
     if args.regenerate or not (paths["raw"].exists() and paths["truth"].exists()):
         print(f"Synthetic: generating {n:,} x {d} with {k} planted clusters ...", flush=True)
-        gen = spawn({"kind": "synth-generate", "n": n, "d": d, "k": k, "seed": seed}, 3600, threads)
+        gen = run_child({"kind": "synth-generate", "n": n, "d": d, "k": k, "seed": seed}, 3600, threads)
         if "seconds" not in gen:
             raise SystemExit(f"generation failed: {gen}")
         info["generate"] = gen
     print("Synthetic: FeaturePreprocessor fit + transform ...", flush=True)
-    pre = spawn({"kind": "synth-preprocess", "n": n, "d": d, "k": k, "seed": seed}, 3600, threads)
+    pre = run_child({"kind": "synth-preprocess", "n": n, "d": d, "k": k, "seed": seed}, 3600, threads)
     if "seconds" not in pre:
         raise SystemExit(f"preprocessing failed: {pre}")
     info["preprocess"] = pre
@@ -650,7 +529,7 @@ def run_large(
             "repeats": args.large_repeats,
             "budget": 60.0,
         }
-        r = spawn(job, args.timeout, threads)
+        r = run_child(job, args.timeout, threads)
         row = row_of(f"Synthetic {n:,}", label, r, params, f"{n:,} x {pre['n_features']}")
         rows.append(row)
         print(
@@ -687,7 +566,7 @@ def threads_compare(args: argparse.Namespace) -> None:
     print(f"Thread settings compared: {settings}, {args.compare_rounds} rounds (rotating order)", flush=True)
     features_path = OUT / "online_retail_features.parquet"
     if not features_path.exists():
-        spawn({"kind": "retail-features", "path": str(ONLINE_RETAIL), "out": str(features_path)}, 600, "unset")
+        run_child({"kind": "retail-features", "path": str(ONLINE_RETAIL), "out": str(features_path)}, 600, "unset")
     n, d, k, seed = args.large_n, 20, args.clusters, args.seed
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     cases: list[tuple[str, dict[str, Any]]] = [
@@ -707,7 +586,7 @@ def threads_compare(args: argparse.Namespace) -> None:
         entry = results.setdefault(label, {t: {"cold": [], "warm": [], "load": []} for t in settings})
         for rnd in range(args.compare_rounds):
             for threads in settings[rnd % len(settings) :] + settings[: rnd % len(settings)]:
-                r = spawn(dict(job), args.timeout, threads)
+                r = run_child(dict(job), args.timeout, threads)
                 if "seconds" in r:
                     entry[threads]["cold"].append(r["seconds"][0])
                     entry[threads]["warm"].extend(r["seconds"][1:])
@@ -743,7 +622,7 @@ def hdbscan_scaling(args: argparse.Namespace, threads: str, sizes: list[int]) ->
             "method": "hdbscan",
             "params": dict(HDBSCAN_FIXED),
         }
-        r = spawn({**job, "repeats": 1, "budget": 0.0, "rows": size}, args.timeout, threads)
+        r = run_child({**job, "repeats": 1, "budget": 0.0, "rows": size}, args.timeout, threads)
         entry = {"n": size, "seconds": None if r.get("timed_out") or "failed" in r else r["seconds"][0]}
         entry.update({key: r.get(key) for key in ("peak_rss_gib", "noise_share", "segments", "ari", "timed_out")})
         out.append(entry)
@@ -789,7 +668,9 @@ def main() -> None:
         return
     threads = args.threads
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    facts = machine_facts(threads)
+    facts = machine_facts(
+        PACKAGES, {"threads": f"{threads} {THREADS[threads] or '(OPENBLAS_NUM_THREADS, OMP_NUM_THREADS not set)'}"}
+    )
     print("Machine: " + ", ".join(f"{key}={value}" for key, value in facts.items()), flush=True)
     started = time.perf_counter()
     retail_feat, retail_rows, large_info, large_rows, scaling = None, [], None, [], []

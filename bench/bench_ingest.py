@@ -33,10 +33,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,9 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+from common import ONLINE_RETAIL, OUT, ROOT, child_env, machine_facts, peak_rss_gib, spawn, write_child_result
+
 SYNTHETIC_SOURCE = ROOT / "segmentation" / "synthetic.py"
 CALIBRATION_CUSTOMERS = 20_000
 PROFILE_TOP = 8
@@ -81,11 +77,8 @@ COLUMNS = {
 
 LOAD_STEPS = {"reading": "read+sniff", "mapping": "map+parse+validate", "cleaning": "clean"}
 """The progress messages of ``load_transactions`` (first word) -> the step that starts there."""
-
-
-def peak_rss_gib() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+PACKAGES = ["duckdb", "pandas", "pyarrow", "numpy"]
+"""Distributions whose versions go into the machine facts."""
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -282,17 +275,17 @@ def run_generate(path: Path, rows: int, seed: int) -> dict[str, Any]:
 
 
 def child_main(args: argparse.Namespace) -> None:
-    kind, dataset, path = args.child
+    job = json.loads(args.child)
+    kind, path = job["kind"], Path(job["path"])
     if kind == "ours":
-        result = run_ours(Path(path), args.profile)
+        result = run_ours(path, job.get("profile", False))
     elif kind == "baseline":
-        result = run_baseline(Path(path), dataset)
+        result = run_baseline(path, job["dataset"])
     elif kind == "generate":
-        result = run_generate(Path(path), args.rows, args.seed)
+        result = run_generate(path, job["rows"], job["seed"])
     else:
         raise SystemExit(f"unknown child kind {kind!r}")
-    result["peak_rss_gib"] = peak_rss_gib()
-    Path(args.result).write_text(json.dumps(result, default=str))
+    write_child_result(args.result, result)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -328,73 +321,17 @@ class Run:
         return self.results[0]["customers"]
 
 
-def spawn(kind: str, dataset: str, path: Path, extra: list[str] | None = None, timeout: float = 3600) -> dict[str, Any]:
-    """Run this script as a child doing one job; return what it wrote."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
-        result_path = Path(fh.name)
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        kind,
-        dataset,
-        str(path),
-        "--result",
-        str(result_path),
-    ]
-    cmd += extra or []
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit(f"child run {kind} on {dataset} failed with exit status {proc.returncode}")
-        return json.loads(result_path.read_text())
-    finally:
-        result_path.unlink(missing_ok=True)
-
-
-def machine_facts() -> dict[str, Any]:
-    import duckdb
-    import numpy
-    import pandas
-    import pyarrow
-
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-    cpu = "unknown"
-    if Path("/proc/cpuinfo").exists():
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor() or "unknown",
-        )
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        commit += " (with uncommitted changes)" if dirty.strip() else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return {
-        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "ram_gib": round(mem_kib / 2**20, 1),
-        "load_average_1_5_15": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "numpy": numpy.__version__,
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-        "commit": commit,
-    }
+def run_child(job: dict[str, Any], timeout: float = 3600) -> tuple[dict[str, Any], list[float]]:
+    """Run this script as a child doing ``job`` (see ``child_main``); return what it wrote and the 1-minute load
+    average before and after. A child that fails or runs past ``timeout`` stops the benchmark."""
+    result = spawn(Path(__file__), job, timeout, child_env({"OPENBLAS_NUM_THREADS": "1"}))
+    what = f"child run {job['kind']} on {job['dataset']}"
+    if result.get("timed_out"):
+        raise SystemExit(f"{what} timed out after {result['wall_seconds']:.0f} s")
+    if "failed" in result:
+        raise SystemExit(f"{what} failed with {result['failed']}")
+    del result["wall_seconds"]
+    return result, [round(result.pop("load_before"), 2), round(result.pop("load_after"), 2)]
 
 
 def synthetic_file(rows: int, seed: int, regenerate: bool) -> tuple[Path, dict[str, Any]]:
@@ -410,7 +347,7 @@ def synthetic_file(rows: int, seed: int, regenerate: bool) -> tuple[Path, dict[s
             return path, meta
         print(f"  {path.name}: generator or file changed since it was written; generating it again")
     print(f"  generating {path.relative_to(ROOT)} (~{rows:,} lines, seed {seed}) ...", flush=True)
-    meta = spawn("generate", "synthetic", path, ["--rows", str(rows), "--seed", str(seed)])
+    meta, _ = run_child({"kind": "generate", "dataset": "synthetic", "path": str(path), "rows": rows, "seed": seed})
     meta.update(generator_sha256=source_hash, rows_requested=rows, seed=seed, generated=dt.datetime.now().isoformat())
     meta_path.write_text(json.dumps(meta, indent=2))
     meta["cached"] = False
@@ -525,7 +462,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also time every DuckDB statement of ours and print the slowest (adds a little overhead)",
     )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -533,7 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     started = time.perf_counter()
-    facts = machine_facts()
+    facts = machine_facts(PACKAGES, {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")})
     print("== Benchmark: ingest, cleaning and features vs plain pandas ==")
     for key, value in facts.items():
         print(f"  {key:<21} {value}")
@@ -573,9 +510,9 @@ def main(argv: list[str] | None = None) -> None:
         for impl in ("ours", "baseline"):
             run = Run(dataset, label, impl)
             for i in range(args.repeat):
-                load_before = os.getloadavg()[0]
-                result = spawn(impl, dataset, path, ["--profile"] if args.profile and impl == "ours" else None)
-                result["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+                job = {"kind": impl, "dataset": dataset, "path": str(path), "profile": args.profile and impl == "ours"}
+                result, load = run_child(job)
+                result["load_average_1min"] = load
                 run.results.append(result)
                 total = sum(p["seconds"] for p in result["phases"])
                 print(
