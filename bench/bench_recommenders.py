@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pandas as pd
+from common import ONLINE_RETAIL
 
 from recommenders.baselines import BuyAgainRecommender
 from recommenders.data import Interactions
@@ -28,7 +29,6 @@ from recommenders.sequence.model import SequenceRecommender
 from segmentation.features import compute_features, rfm_table
 from segmentation.pipeline import load_transactions
 
-ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.gz"
 COLUMNS = [
     "hr@10",
     "ndcg@10",
