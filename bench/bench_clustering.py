@@ -43,12 +43,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from common import ONLINE_RETAIL, OUT, ROOT, THREAD_VARIABLES, child_env, machine_facts, spawn, write_child_result
+from common import (
+    ONLINE_RETAIL,
+    OUT,
+    THREAD_VARIABLES,
+    child_env,
+    machine_facts,
+    save_figures,
+    spawn,
+    write_child_result,
+)
 
 METHOD_ORDER = ("kmeans", "hierarchical", "hdbscan", "gmm", "autoencoder")
 
@@ -710,23 +718,18 @@ def main() -> None:
     for line in target_lines:
         print("  " + line)
     print(f"\nTotal {time.perf_counter() - started:.0f} s. Timings are noisy: the machine is shared.")
-    args.json.write_text(
-        json.dumps(
-            {
-                "machine": facts,
-                "command": " ".join([".venv/bin/python", "bench/bench_clustering.py", *sys.argv[1:]]),
-                "retail_features": retail_feat,
-                "large": large_info,
-                "rows": rows,
-                "markdown": markdown_table(rows),
-                "targets": target_lines,
-                "hdbscan_scaling": scaling,
-            },
-            indent=1,
-            default=str,
-        )
+    save_figures(
+        args.json,
+        {
+            "machine": facts,
+            "retail_features": retail_feat,
+            "large": large_info,
+            "rows": rows,
+            "markdown": markdown_table(rows),
+            "targets": target_lines,
+            "hdbscan_scaling": scaling,
+        },
     )
-    print(f"Results: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import ONLINE_RETAIL, OUT, ROOT, child_env, machine_facts, peak_rss_gib, spawn, write_child_result
+from common import (
+    ONLINE_RETAIL,
+    OUT,
+    ROOT,
+    child_env,
+    machine_facts,
+    peak_rss_gib,
+    save_figures,
+    spawn,
+    write_child_result,
+)
 
 SYNTHETIC_SOURCE = ROOT / "segmentation" / "synthetic.py"
 CALIBRATION_CUSTOMERS = 20_000
@@ -559,23 +569,17 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(f"whole benchmark: {time.perf_counter() - started:.0f} s")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps(
-            {
-                "command": " ".join([".venv/bin/python", "bench/bench_ingest.py", *sys.argv[1:]]),
-                "machine": facts,
-                "generation": generation,
-                "runs": [{"dataset": r.dataset, "label": r.label, "impl": r.impl, "results": r.results} for r in runs],
-                "table": table,
-                "targets": checks,
-                "customers_consistent": sane,
-            },
-            indent=2,
-            default=str,
-        )
+    save_figures(
+        args.json,
+        {
+            "machine": facts,
+            "generation": generation,
+            "runs": [{"dataset": r.dataset, "label": r.label, "impl": r.impl, "results": r.results} for r in runs],
+            "table": table,
+            "targets": checks,
+            "customers_consistent": sane,
+        },
     )
-    print(f"figures saved to {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
     if not sane:
         raise SystemExit("the two implementations disagree on the number of customers")
 

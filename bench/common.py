@@ -180,3 +180,11 @@ def machine_facts(packages: Iterable[str], settings: Mapping[str, Any]) -> dict[
         **settings,
         "commit": git_commit(),
     }
+
+
+def save_figures(path: Path, figures: Mapping[str, Any]) -> None:
+    """Write a run's figures as JSON (the command that made them first) and say where."""
+    command = " ".join([".venv/bin/python", f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"command": command, **figures}, indent=1, default=str))
+    print(f"figures saved to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
