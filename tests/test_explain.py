@@ -102,11 +102,21 @@ def test_low_fidelity_is_flagged() -> None:
     assert surrogate.fidelity_["warning"].startswith("low fidelity")
 
 
-def test_stratified_sample_keeps_small_segments() -> None:
+def test_stratified_sample_keeps_small_segments_and_the_size() -> None:
     labels = pd.Series(np.r_[np.zeros(9_950, int), np.ones(50, int)])
     index = stratified_sample(labels, 1_000, min_per_segment=20)
-    counts = labels.loc[index].value_counts()
-    assert counts[1] >= 20 and len(index) <= 1_030
+    assert labels.loc[index].value_counts().to_dict() == {0: 995, 1: 20}  # 5 in proportion, lifted to 20
+    thirds = pd.Series(np.arange(10_000) % 3)
+    assert len(stratified_sample(thirds, 2_000)) == 2_000  # 666.67 each: the remainders are shared out
+    assert stratified_sample(thirds, 2_000).is_unique
+
+
+def test_fidelity_is_cross_validated_on_a_sample_of_large_data(planted) -> None:
+    X, labels = planted
+    surrogate = SegmentSurrogate(n_estimators=30, cv_rows=300).fit(X, labels)
+    assert surrogate.fidelity_["customers"] == 300
+    assert surrogate.predict(X).shape == (len(X),)  # the final model saw every customer
+    assert SegmentSurrogate(n_estimators=30, cv_rows=None).fit(X, labels).fidelity_["customers"] == len(X)
 
 
 def test_rank_features_puts_the_defining_features_first(planted) -> None:

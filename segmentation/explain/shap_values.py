@@ -13,19 +13,8 @@ import numpy as np
 import pandas as pd
 import shap
 
+from segmentation.explain.sampling import stratified_sample
 from segmentation.explain.surrogate import SegmentSurrogate
-
-
-def stratified_sample(labels: pd.Series, size: int, min_per_segment: int = 20, random_state: int = 0) -> pd.Index:
-    """Index of up to ``size`` rows, each segment in proportion but with at least ``min_per_segment``."""
-    if len(labels) <= size:
-        return labels.index
-    rng = np.random.default_rng(random_state)
-    chosen = []
-    for _, group in labels.groupby(labels):
-        take = min(len(group), max(min_per_segment, round(size * len(group) / len(labels))))
-        chosen.append(rng.choice(group.index.to_numpy(), take, replace=False))
-    return pd.Index(np.concatenate(chosen)).sort_values()
 
 
 @dataclass

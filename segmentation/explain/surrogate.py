@@ -14,6 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
 from segmentation.errors import ConfigError
+from segmentation.explain.sampling import stratified_sample
 from segmentation.features.definitions import CATEGORICAL
 
 MODELS = ("lightgbm", "catboost")
@@ -32,7 +33,12 @@ def surrogate_inputs(features: pd.DataFrame, columns: list[str] | None = None) -
 
 
 class SegmentSurrogate(ClassifierMixin, BaseEstimator):
-    """LightGBM or CatBoost classifier of segment labels, with cross-validated fidelity in ``fidelity_``."""
+    """LightGBM or CatBoost classifier of segment labels, with cross-validated fidelity in ``fidelity_``.
+
+    The fidelity is cross-validated on a stratified sample of at most ``cv_rows`` customers (``None``: all of
+    them): 100,000 pin accuracy and F1 down to a few tenths of a percent, and on 1M customers the folds on
+    every row would triple the training time. The final model is fitted on every customer.
+    """
 
     def __init__(
         self,
@@ -40,6 +46,7 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
         n_estimators: int = 200,
         learning_rate: float = 0.1,
         cv: int = 3,
+        cv_rows: int | None = 100_000,
         min_fidelity: float = 0.8,
         random_state: int = 0,
         n_jobs: int = 1,
@@ -49,6 +56,7 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.cv = cv
+        self.cv_rows = cv_rows
         self.min_fidelity = min_fidelity
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -78,6 +86,7 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
                 random_seed=self.random_state,
                 thread_count=self.n_jobs,
                 cat_features=categorical,
+                one_hot_max_size=64,  # countries and channels one-hot: 2-3x faster than target statistics
                 verbose=0,
                 allow_writing_files=False,
                 task_type="GPU" if self.device == "gpu" else "CPU",
@@ -98,7 +107,11 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         self.categorical_ = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
         data = self.model_input(X)
-        self.fidelity_ = self._cross_validate(data, y)
+        rows = np.arange(len(y))
+        if self.cv_rows is not None and len(y) > self.cv_rows:
+            labels = pd.Series(y, index=rows)
+            rows = stratified_sample(labels, self.cv_rows, random_state=self.random_state).to_numpy()
+        self.fidelity_ = self._cross_validate(data.iloc[rows], y[rows])
         self.model_ = self._new_model(self.categorical_).fit(data, y)
         return self
 
@@ -106,7 +119,13 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
         smallest = int(pd.Series(y).value_counts().min())
         folds = min(self.cv, smallest)
         if folds < 2:
-            return {"accuracy": np.nan, "macro_f1": np.nan, "recall": {}, "warning": "a segment has one customer"}
+            return {
+                "customers": len(y),
+                "accuracy": np.nan,
+                "macro_f1": np.nan,
+                "recall": {},
+                "warning": "a segment has one customer",
+            }
         predicted = np.empty_like(y)
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(data, y):
             model = self._new_model(self.categorical_).fit(data.iloc[train], y[train])
@@ -114,6 +133,7 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
         macro_f1 = float(f1_score(y, predicted, average="macro"))
         recall = recall_score(y, predicted, average=None, labels=self.classes_)
         return {
+            "customers": len(y),
             "accuracy": float(accuracy_score(y, predicted)),
             "macro_f1": macro_f1,
             "recall": {int(c): float(r) for c, r in zip(self.classes_, recall, strict=True)},
