@@ -66,7 +66,7 @@ def render() -> None:
         st.error(f"The surrogate models could not be trained on this segmentation: {exc}")
         return
 
-    show_fidelity(results, order, names)
+    show_fidelity(results, order, names, len(table))
     kind = st.segmented_control(
         "Explaining model",
         list(MODELS),
@@ -157,7 +157,9 @@ def train_both(current: state.Segmentation) -> None:
 # --- fidelity -----------------------------------------------------------------------------------------------------
 
 
-def show_fidelity(results: dict[str, tuple[dict[str, Any], Explanation, pd.DataFrame]], order, names) -> None:
+def show_fidelity(
+    results: dict[str, tuple[dict[str, Any], Explanation, pd.DataFrame]], order, names, customers: int
+) -> None:
     for kind, (fidelity, _, _) in results.items():
         if fidelity["warning"]:
             st.warning(
@@ -165,9 +167,11 @@ def show_fidelity(results: dict[str, tuple[dict[str, Any], Explanation, pd.DataF
                 icon=":material/warning:",
             )
     st.subheader("How faithful are the surrogates?")
+    scored = min(fidelity["customers"] for fidelity, _, _ in results.values())
+    sample = f" on a stratified sample of {scored:,} of the {customers:,} customers" if scored < customers else ""
     st.caption(
         "An explanation is only as good as the model it explains. Each surrogate is scored by 3-fold "
-        "cross-validation: how often it puts a customer it has not seen in the right segment."
+        f"cross-validation{sample}: how often it puts a customer it has not seen in the right segment."
     )
     measures = ["Accuracy", "Macro-F1", *[f"Recall of {names[s]}" for s in order]]
     table = pd.DataFrame(
