@@ -43,6 +43,11 @@ DEFAULT_MODEL = "buy_again"
 MAX_N = 20
 HOLDOUT_DAYS = 90
 PICKER_OPTIONS = 20_000
+PRODUCT_COLUMNS = {
+    "rank": st.column_config.NumberColumn("Rank", width="small"),
+    "product_id": "Product",
+    "description": "Description",
+}
 SHOWN_METRICS = {
     "ndcg@10": "NDCG@10",
     "hr@10": "HR@10",
@@ -237,10 +242,8 @@ def show_segment(
     st.dataframe(
         rows[["rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]],
         hide_index=True,
-        column_config={
-            "rank": st.column_config.NumberColumn("Rank", width="small"),
-            "product_id": "Product",
-            "description": "Description",
+        column_config=PRODUCT_COLUMNS
+        | {
             "recommended_to": st.column_config.ProgressColumn(
                 "Recommended to", format="percent", min_value=0.0, max_value=1.0
             ),
@@ -325,10 +328,8 @@ def show_customer(
     st.dataframe(
         recs[["rank", "product_id", "description", "score", "reason"]],
         hide_index=True,
-        column_config={
-            "rank": st.column_config.NumberColumn("Rank", width="small"),
-            "product_id": "Product",
-            "description": "Description",
+        column_config=PRODUCT_COLUMNS
+        | {
             "score": st.column_config.NumberColumn(
                 "Score", format="%.3f", help="The model's own score: only the order within one list matters."
             ),
