@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -85,17 +86,26 @@ def render() -> None:
     name, settings = controls()
     recommender = fitted(current.dataset, current.config, name)
     labels = segment_ids(current)
-    lists = segment_lists(current, name, settings["exclude_bought"])
+    lists = segment_lists(current, name, settings.exclude_bought)
     by_segment, by_customer, evaluation = st.tabs(["By segment", "By customer", "How good is each model?"])
     with by_segment:
-        show_segment(lists, labels, order, names, settings["n"], name)
+        show_segment(lists, labels, order, names, settings.n, name)
     with by_customer:
         show_customer(recommender, lists, labels, order, names, settings)
     with evaluation:
         show_evaluation(current.dataset, current.config)
 
 
-def controls() -> tuple[str, dict]:
+@dataclass(frozen=True)
+class ListSettings:
+    """How the lists are made: products per list, orders needed for a personal list, new products only."""
+
+    n: int
+    min_orders: int
+    exclude_bought: bool
+
+
+def controls() -> tuple[str, ListSettings]:
     name = st.segmented_control(
         "Model",
         list(MODEL_LABELS),
@@ -122,7 +132,7 @@ def controls() -> tuple[str, dict]:
         help="Leave out what each customer has bought before (no repeat purchases).",
         **state.keeping("recommend_exclude"),
     )
-    return name, {"n": n, "min_orders": int(min_orders), "exclude_bought": exclude_bought}
+    return name, ListSettings(n, int(min_orders), exclude_bought)
 
 
 # --- cached computations ---------------------------------------------------------------------------------------------
@@ -289,7 +299,7 @@ def show_customer(
     labels: pd.Series,
     order: list[int],
     names: dict[int, str],
-    settings: dict,
+    settings: ListSettings,
 ) -> None:
     st.subheader("Top products for one customer")
     left, right = st.columns([1, 2])
@@ -304,9 +314,9 @@ def show_customer(
         recommender,
         [customer],
         labels,
-        n=settings["n"],
-        min_orders=settings["min_orders"],
-        exclude_bought=settings["exclude_bought"],
+        n=settings.n,
+        min_orders=settings.min_orders,
+        exclude_bought=settings.exclude_bought,
         segment_lists=lists,
     )
     data = recommender.interactions
@@ -320,7 +330,7 @@ def show_customer(
     if source == "segment":
         st.info(
             f"This customer has {orders} order{'s' if orders != 1 else ''}, fewer than the "
-            f"{settings['min_orders']} needed for a personal list, so they get the list of **{names[segment]}**.",
+            f"{settings.min_orders} needed for a personal list, so they get the list of **{names[segment]}**.",
             icon=":material/group:",
         )
     elif source == "overall":
