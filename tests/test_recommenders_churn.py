@@ -1,4 +1,4 @@
-"""The sequence model's churn head: its training questions, probabilities, embeddings and evaluation."""
+"""The sequence model's churn head (training questions, probabilities, evaluation) and its customer embeddings."""
 
 from __future__ import annotations
 
@@ -65,3 +65,15 @@ def test_churn_evaluation_against_recency(sample: pd.DataFrame) -> None:
     assert 0 < table["churn_rate"].iat[0] < 1
     with pytest.raises(ValueError, match="must run to"):
         churn_evaluation(sample, sample["ts"].max() - pd.Timedelta(days=30), 90, {}, [0])
+
+
+def test_sequence_embeddings_feed_a_segmentation(sample: pd.DataFrame) -> None:
+    from segmentation.clustering import SegmentationModel
+    from segmentation.features import compute_features
+
+    table = compute_features(sample)
+    model = SequenceRecommender("gru", epochs=2).fit(Interactions.from_transactions(sample))
+    embeddings = model.customer_embeddings(table.index)
+    chosen = (*embeddings.columns[:8], "recency_days", "frequency")
+    segmentation = SegmentationModel("kmeans", {"n_clusters": 4}, chosen).fit(table.join(embeddings))
+    assert len(segmentation.labels_) == len(table) and len(set(segmentation.labels_)) == 4
