@@ -72,6 +72,7 @@ def render() -> None:
     )
     assignments = model.fitted_assignments(table)
     assignments["segment_name"] = assignments["segment"].map(names)
+    st.subheader("Export for your CRM")
     products, recommending = recommendations(current)
     export = export_table(assignments, table, mails, products, run_id, as_of)
     manifest = {"run_id": run_id, "data_fingerprint": current.dataset.digest, **settings}
@@ -266,7 +267,6 @@ def offer_downloads(result: ExportResult, key: str) -> None:
 def show_export(
     current: state.Segmentation, table: pd.DataFrame, order: list[int], names: dict[int, str], run: dict[str, Any]
 ) -> None:
-    st.subheader("Export for your CRM")
     crm_area, format_area = st.columns([3, 1])
     with crm_area:
         crm = crm_choice("export_crm")
