@@ -88,7 +88,7 @@ def test_the_evaluation_table_ranks_every_model(app: AppTest, monkeypatch: pytes
     quick |= {name: SequenceRecommender(name, epochs=2) for name in ("gru", "attention")}
     monkeypatch.setattr(recommenders.evaluate, "standard_models", lambda: quick)
     assert not any("NDCG@10" in d.value.columns for d in app.dataframe)  # nothing runs until asked
-    app.button[0].click().run()
+    app.button(key="evaluate_models").click().run()
     assert_clean_run(app)
     table = frame(app, "NDCG@10")
     assert len(table) == 8 and table["NDCG@10"].is_monotonic_decreasing
@@ -110,3 +110,15 @@ def test_the_export_carries_the_chosen_models_products(app: AppTest, downloads: 
     app.toggle(key="export_products").set_value(False).run()
     assert_clean_run(app)
     assert "top_products" not in frame(app, "segment_name").columns
+
+
+def test_churn_risk_per_segment_on_request(app: AppTest) -> None:
+    assert not any("Mean churn risk" in d.value.columns for d in app.dataframe)  # nothing trains until asked
+    app.button(key="estimate_churn").click().run()
+    assert_clean_run(app)
+    table = frame(app, "Mean churn risk")
+    assert list(table["Segment"]) == frame(app, "Top 3 products")["Segment"].tolist()
+    assert table["Mean churn risk"].between(0, 1).all() and table["Mean churn risk"].nunique() > 1
+    expected = table["Mean churn risk"] * table["Customers"]
+    assert table["Expected to stop"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert "Churn risk per customer (CSV)" in [b.label for b in app.download_button]

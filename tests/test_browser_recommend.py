@@ -1,5 +1,5 @@
-"""Recommend in a real Chromium on the sample: a segment's products, a customer's list, training with progress and
-the evaluation table."""
+"""Recommend in a real Chromium on the sample: a segment's products, a customer's list, training with progress, churn
+risk and the evaluation table."""
 
 from __future__ import annotations
 
@@ -51,9 +51,17 @@ def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> Non
     settled(page)
     shot(page, "recommend-03-gru")
 
+    page.get_by_role("tab", name="Churn risk").click()
+    page.get_by_role("button", name="Estimate churn risk").click()
+    expect(page.get_by_test_id("stDownloadButton").filter(has_text="Churn risk per customer")).to_be_visible(
+        timeout=TRAINING_MS
+    )
+    settled(page)
+    shot(page, "recommend-04-churn")
+
     page.get_by_role("tab", name="How good is each model?").click()
     page.get_by_role("button", name="Evaluate all models").click()
     expect(page.get_by_text(re.compile(r"Best by NDCG@10 at this cutoff"))).to_be_visible(timeout=TRAINING_MS)
     settled(page)
-    shot(page, "recommend-04-evaluation")
+    shot(page, "recommend-05-evaluation")
     assert not page.get_by_test_id("stException").count()
