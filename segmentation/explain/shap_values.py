@@ -82,10 +82,27 @@ def explain(
     labels = pd.Series(np.asarray(labels), index=X.index)
     index = labels.index if sample_size is None else stratified_sample(labels, sample_size, random_state=random_state)
     data = X.loc[index]
-    result = shap.TreeExplainer(surrogate.model_)(surrogate.model_input(data))
-    values = np.asarray(result.values, dtype=float)
-    base = np.asarray(result.base_values, dtype=float)
+    values, base = _tree_shap(surrogate, surrogate.model_input(data))
     if values.ndim == 2:  # two segments: one log-odds output; make it two symmetric ones
         values = np.stack([-values, values], axis=2)
         base = np.stack([-base, base], axis=1)
     return Explanation(values, base, data, surrogate.classes_, labels.loc[index])
+
+
+def _tree_shap(surrogate: SegmentSurrogate, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """SHAP values (rows, features[, classes]) and base values of the surrogate's trees.
+
+    CatBoost computes its own (exact TreeSHAP, ``get_feature_importance(type="ShapValues")``): shap's parser of
+    CatBoost's oblivious trees crashed the process now and then (a segmentation fault in
+    ``_cext.compute_expectations``, shap 0.51). LightGBM goes through ``shap.TreeExplainer``.
+    """
+    if surrogate.model != "catboost":
+        result = shap.TreeExplainer(surrogate.model_)(data)
+        return np.asarray(result.values, dtype=float), np.asarray(result.base_values, dtype=float)
+    from catboost import Pool
+
+    raw = surrogate.model_.get_feature_importance(Pool(data, cat_features=surrogate.categorical_), type="ShapValues")
+    raw = np.asarray(raw, dtype=float)
+    if raw.ndim == 2:  # binary: (rows, features + 1), the last column the expected value
+        return raw[:, :-1], raw[:, -1]
+    return raw[:, :, :-1].transpose(0, 2, 1), raw[:, :, -1]  # (rows, classes, features + 1)
