@@ -87,7 +87,6 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
                 thread_count=self.n_jobs,
                 cat_features=categorical,
                 one_hot_max_size=64,  # countries and channels one-hot: 2-3x faster than target statistics
-                one_hot_max_size=64,  # countries and channels one-hot: 2-3x faster than target statistics
                 verbose=0,
                 allow_writing_files=False,
                 task_type="GPU" if self.device == "gpu" else "CPU",
