@@ -553,15 +553,13 @@ def show_ranking(current: state.Segmentation, model: SegmentationModel, table: p
         "chosen ones."
     )
     ranking_id = f"ranking_{current.fit_id}"
-    if not state.requested(ranking_id):
-        st.button(
-            "Rank the features",
-            on_click=state.request,
-            args=(ranking_id,),
-            icon=":material/sort:",
-            key="explain_rank",
-            help="Fits LightGBM once per feature (recursive elimination): a few seconds.",
-        )
+    if not state.asked(
+        ranking_id,
+        "Rank the features",
+        icon=":material/sort:",
+        help="Fits LightGBM once per feature (recursive elimination): a few seconds.",
+        key="explain_rank",
+    ):
         return
     ranked = ranking(current)
     shown = pd.DataFrame(

@@ -383,15 +383,13 @@ def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[
         "(AUROC 0.74) and better than recency alone (0.68): see docs/recommenders.md."
     )
     run_id = f"churn_{dataset.digest}"
-    if not state.requested(run_id):
-        st.button(
-            "Estimate churn risk",
-            key="estimate_churn",
-            icon=":material/play_arrow:",
-            on_click=state.request,
-            args=(run_id,),
-            help="Trains the churn model on every purchase (about as long as the GRU sequence model).",
-        )
+    if not state.asked(
+        run_id,
+        "Estimate churn risk",
+        icon=":material/play_arrow:",
+        help="Trains the churn model on every purchase (about as long as the GRU sequence model).",
+        key="estimate_churn",
+    ):
         return
     risk = churn_risk(dataset, config).reindex(labels.index)
     by_segment = risk.groupby(labels.to_numpy())
@@ -444,15 +442,13 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
         **state.keeping("recommend_cutoff"),
     )
     run_id = f"recommend_eval_{dataset.digest}_{cutoff}"
-    if not state.requested(run_id):
-        st.button(
-            "Evaluate all models",
-            key="evaluate_models",
-            icon=":material/play_arrow:",
-            on_click=state.request,
-            args=(run_id,),
-            help="Trains all eight models once more on the earlier purchases (the sequence models take longest).",
-        )
+    if not state.asked(
+        run_id,
+        "Evaluate all models",
+        icon=":material/play_arrow:",
+        help="Trains all eight models once more on the earlier purchases (the sequence models take longest).",
+        key="evaluate_models",
+    ):
         return
     try:
         table = evaluation(dataset, config, cutoff)

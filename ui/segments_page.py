@@ -881,15 +881,13 @@ def show_comparison(dataset: Dataset, config: Config, features: FeatureConfig, c
         "compares them. Methods that agree found structure that is really there."
     )
     compare_id = "compare_" + key_of(dataset.digest, config, features, chosen, k)
-    if not state.requested(compare_id):
-        st.button(
-            "Compare all five methods",
-            on_click=state.request,
-            args=(compare_id,),
-            icon=":material/compare_arrows:",
-            key="seg_compare",
-            help="Takes a few seconds; the autoencoder is the slowest.",
-        )
+    if not state.asked(
+        compare_id,
+        "Compare all five methods",
+        icon=":material/compare_arrows:",
+        help="Takes a few seconds; the autoencoder is the slowest.",
+        key="seg_compare",
+    ):
         return
     if not state.requested(compare_id + "_done"):
         with st.status("Comparing the five methods…", expanded=True) as status:

@@ -88,6 +88,14 @@ def request(run_id: str) -> None:
     st.session_state.setdefault(_REQUESTED, set()).add(run_id)
 
 
+def asked(run_id: str, label: str, icon: str, help: str, key: str) -> bool:
+    """Whether the analyst asked for the optional computation ``run_id``; if not yet, a button to ask for it."""
+    if requested(run_id):
+        return True
+    st.button(label, key=key, icon=icon, on_click=request, args=(run_id,), help=help)
+    return False
+
+
 _SEGMENTATION = "segmentation"
 
 
