@@ -191,7 +191,8 @@ FEATURES: tuple[FeatureDef, ...] = (
         "orders",
         "avg(CASE WHEN hour(ts) < 12 THEN 1.0 ELSE 0.0 END)",
         "context",
-        "Share of purchase orders placed before noon.",
+        "Share of purchase orders placed before noon; NULL when the timestamps carry no time of day "
+        "(all 00:00:00: a file of dates only).",
         "share",
     ),
     FeatureDef(
@@ -199,7 +200,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "orders",
         "avg(CASE WHEN hour(ts) >= 18 THEN 1.0 ELSE 0.0 END)",
         "context",
-        "Share of purchase orders placed from 18:00.",
+        "Share of purchase orders placed from 18:00; NULL when the timestamps carry no time of day.",
         "share",
     ),
     FeatureDef(
@@ -262,6 +263,8 @@ FEATURES: tuple[FeatureDef, ...] = (
 
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name in ("country", "channel"))
 NUMERIC: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name not in CATEGORICAL)
+TIME_OF_DAY: tuple[str, ...] = ("morning_share", "evening_share")
+"""Features that need the time of day: left out (NULL) when every timestamp is at midnight (dates only)."""
 
 
 def features_markdown() -> str:

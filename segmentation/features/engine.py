@@ -6,11 +6,13 @@ import logging
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
+from segmentation.features.definitions import TIME_OF_DAY
 from segmentation.features.sql import feature_sql
 from segmentation.sql import fetch_row
 
@@ -27,10 +29,21 @@ def default_as_of(transactions: pa.Table | pd.DataFrame) -> date:
     return last.date() + timedelta(days=1)
 
 
+def _has_time_of_day(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
+    """Whether any transaction before ``as_of`` has a time other than midnight (files of dates only have none)."""
+    (timed,) = fetch_row(
+        con,
+        f"SELECT bool_or(ts <> date_trunc('day', ts)) FROM transactions WHERE ts < TIMESTAMP '{as_of.isoformat()}'",
+    )
+    return bool(timed)
+
+
 def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfig | None = None) -> pd.DataFrame:
     """One row per customer (index ``customer_id``) with every feature of ``docs/features.md``.
 
     Only transactions strictly before ``config.as_of`` are used; ``df.attrs["as_of"]`` records the date.
+    When every timestamp is at midnight (a file of dates only) the time-of-day features are NaN, not 1.0 and 0.0,
+    and ``df.attrs["notes"]`` (also logged as a warning) says so.
     """
     config = config or FeatureConfig()
     as_of = config.as_of or default_as_of(transactions)
@@ -44,5 +57,14 @@ def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfi
         )
     frame = frame.set_index("customer_id")
     frame.attrs["as_of"] = as_of.isoformat()
+    frame.attrs["notes"] = []
+    if not _has_time_of_day(con, as_of):
+        frame[list(TIME_OF_DAY)] = np.nan
+        note = (
+            f"{', '.join(TIME_OF_DAY)} left out (NaN): every timestamp is at 00:00:00, so the data carry dates "
+            "but no time of day"
+        )
+        frame.attrs["notes"].append(note)
+        log.warning(note)
     log.info("features for %d customers as of %s", len(frame), as_of)
     return frame
