@@ -13,18 +13,71 @@ _UNITS = {f.name: f.unit for f in FEATURES}
 _SPOKEN_UNITS = {"days", "orders", "products", "units"}
 
 
+UNDEFINED_MEANING = {
+    "interpurchase_mean_days": "no repeat purchase",
+    "interpurchase_std_days": "fewer than three orders",
+    "return_rate": "no gross revenue",
+    "spend_trend": "no spend in the last two trend windows",
+    "category_entropy": "no product category",
+    "morning_share": "no time of day in the data",
+    "evening_share": "no time of day in the data",
+}
+"""What a missing value of a feature means: the features are NULL for a reason, never a number."""
+MOSTLY_UNDEFINED = 0.75
+"""Share of a segment's customers without a value above which the driver is "undefined" rather than a bound."""
+SOME_UNDEFINED = 0.1
+"""Share without a value from which a bound on the defined values adds "or <undefined meaning>"."""
+
+
+def undefined_meaning(feature: str) -> str:
+    """What it says about a customer that ``feature`` has no value, e.g. "no repeat purchase"."""
+    return UNDEFINED_MEANING.get(feature, f"no {feature}")
+
+
 def _describe(feature: str, op: str, value: float) -> str:
     unit = _UNITS.get(feature, "")
     number = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{feature} {op} {number}" + (f" {unit}" if unit in _SPOKEN_UNITS else "")
 
 
+def _numeric_driver(values: pd.Series, shap: pd.Series, members: np.ndarray) -> dict:
+    """Direction, threshold and phrase of a numeric feature; customers without a value are said so, never NaN.
+
+    The bound is built on the members that have a value: the 25th (high values push in) or 75th (low values push
+    in) percentile, so with the members that have none ("or no repeat purchase") it holds for three quarters of
+    the segment. Mostly undefined in the segment: the driver is that it is undefined.
+    """
+    feature = str(values.name)
+    numeric = values.astype(float)
+    valid = numeric.notna().to_numpy()
+    inside = numeric[members & valid]
+    undefined_share = 1.0 - len(inside) / max(int(members.sum()), 1)
+    if undefined_share >= MOSTLY_UNDEFINED:
+        phrase = f"{undefined_meaning(feature)} ({feature} undefined)"
+        return {"direction": "undefined", "threshold": np.nan, "undefined_share": undefined_share, "phrase": phrase}
+    corr = np.corrcoef(numeric[valid], shap[valid])[0, 1] if valid.sum() > 2 else 0.0
+    high = bool(np.nan_to_num(corr) >= 0)
+    threshold = float(inside.quantile(0.25 if high else 0.75))
+    phrase = _describe(feature, ">=" if high else "<=", threshold)
+    if undefined_share >= SOME_UNDEFINED:
+        phrase += f" or {undefined_meaning(feature)}"
+    return {
+        "direction": "high" if high else "low",
+        "threshold": threshold,
+        "undefined_share": undefined_share,
+        "phrase": phrase,
+    }
+
+
 def segment_drivers(explanation: Explanation, names: dict[int, str] | None = None, top: int = 3) -> pd.DataFrame:
     """The ``top`` features that push customers into each segment, with direction, threshold and a sentence.
 
-    Direction comes from the sign of the correlation between a feature's value and its SHAP push; the
-    threshold is the 25th (high values push in) or 75th (low values push in) percentile among members, so the
-    sentence holds for three quarters of the segment. Categorical features name their most pushing value.
+    Direction comes from the sign of the correlation between a feature's value and its SHAP push, over the
+    customers that have a value; the threshold is the 25th (high values push in) or 75th (low values push in)
+    percentile among members with a value, so the sentence holds for three quarters of the segment. A feature
+    undefined for most of the segment (one order: no interval between orders) reads as what that means
+    (direction ``undefined``, no threshold); ``undefined_share`` is the segment's share without a value.
+    Categorical features name their most pushing value.
     """
     importance = explanation.global_importance()
     rows = []
@@ -33,30 +86,20 @@ def segment_drivers(explanation: Explanation, names: dict[int, str] | None = Non
         phrases = []
         for rank, feature in enumerate(importance[int(segment)].sort_values(ascending=False).index[:top], start=1):
             dep = explanation.dependence(int(segment), feature)
-            values = dep["value"]
-            if pd.api.types.is_numeric_dtype(values):
-                numeric = values.astype(float)
-                valid = numeric.notna().to_numpy()
-                corr = np.corrcoef(numeric[valid], dep["shap"][valid])[0, 1] if valid.sum() > 2 else 0.0
-                high = bool(np.nan_to_num(corr) >= 0)
-                inside = numeric[members & valid]
-                threshold = float(inside.quantile(0.25 if high else 0.75)) if len(inside) else np.nan
-                phrase = _describe(feature, ">=" if high else "<=", threshold)
-                direction = "high" if high else "low"
+            if pd.api.types.is_numeric_dtype(dep["value"]):
+                driver = _numeric_driver(dep["value"].rename(feature), dep["shap"], members)
             else:
                 best = dep[members].groupby("value", observed=True)["shap"].mean().sort_values(ascending=False)
-                threshold, direction = np.nan, "category"
                 phrase = f"{feature} = {best.index[0]}" if len(best) else feature
-            phrases.append(phrase)
+                driver = {"direction": "category", "threshold": np.nan, "undefined_share": 0.0, "phrase": phrase}
+            phrases.append(driver["phrase"])
             rows.append(
                 {
                     "segment": int(segment),
                     "rank": rank,
                     "feature": feature,
-                    "direction": direction,
-                    "threshold": threshold,
+                    **driver,
                     "importance": float(importance.loc[feature, int(segment)]),
-                    "phrase": phrase,
                 }
             )
         name = (names or {}).get(int(segment), f"segment {segment}")
