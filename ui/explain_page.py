@@ -22,6 +22,7 @@ from segmentation.explain import (
     segment_drivers,
     surrogate_inputs,
 )
+from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
 from ui import components, segments_page, state
 from ui.segments_page import METHOD_LABELS, escape, label, number, traits
 
@@ -209,10 +210,13 @@ def driver_text(row: pd.Series) -> str:
     if row["direction"] == "category":
         value = str(row["phrase"]).split(" = ", 1)[-1]
         return f"{name}: {escape(value)}"
+    if row["direction"] == "undefined":  # e.g. one order: no interval between orders
+        return f"{name}: {escape(undefined_meaning(row['feature']))}"
     if not np.isfinite(row["threshold"]):
         return f"{name}: {'high' if row['direction'] == 'high' else 'low'}"
     bound = "at least" if row["direction"] == "high" else "at most"
-    return f"{name}: {bound} {value_text(row['feature'], row['threshold'])}"
+    either = f" or {escape(undefined_meaning(row['feature']))}" if row["undefined_share"] >= SOME_UNDEFINED else ""
+    return f"{name}: {bound} {value_text(row['feature'], row['threshold'])}{either}"
 
 
 def show_drivers(
