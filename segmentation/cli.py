@@ -1,4 +1,8 @@
-"""The ``segment`` command: everything the app does, scriptable."""
+"""The ``segment`` command: everything the app does, scriptable.
+
+Each command imports what it needs when it runs, so ``segment --help`` and ``segment validate`` start without
+torch, scikit-learn or the explanation libraries (tests/test_cli_startup.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from segmentation.clustering import DEFAULT_FEATURES, METHODS, FeaturePreprocessor, SegmentationModel, choose_k
+from segmentation.clustering.names import METHOD_NAMES
 from segmentation.config import Config, parse_date
 from segmentation.errors import SegmentationError
-from segmentation.explain import MODELS as SURROGATES
-from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
-from segmentation.export import SHAPES as CRM_SHAPES
-from segmentation.export import customer_emails, export_segments, export_table
-from segmentation.features import compute_features, features_markdown, rfm_table
-from segmentation.ingest import ValidationFailed
-from segmentation.pipeline import load_transactions, run_pipeline, transactions_summary
-from segmentation.store import RunStore
+from segmentation.explain.names import MODELS as SURROGATES
+from segmentation.export.shapes import SHAPES as CRM_SHAPES
+from segmentation.ingest.validation import ValidationFailed
 
 log = logging.getLogger("segmentation")
 
@@ -63,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cluster = commands.add_parser("cluster", help="segment customers from a feature table")
     cluster.add_argument("features", type=Path, help="feature table from `segment features` (.parquet or .csv)")
-    cluster.add_argument("--method", choices=list(METHODS), default="kmeans")
+    cluster.add_argument("--method", choices=list(METHOD_NAMES), default="kmeans")
     cluster.add_argument("--k", default="5", help="number of segments, or 'auto' (gmm: by BIC) (default 5)")
     cluster.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
     cluster.add_argument("--seed", type=int, default=0)
@@ -155,6 +152,8 @@ def _add_input_options(parser: argparse.ArgumentParser, required: bool = True) -
 
 
 def _config(args: argparse.Namespace) -> Config:
+    import yaml
+
     raw: dict[str, Any] = yaml.safe_load(args.config.read_text()) if args.config else {}
     raw = dict(raw or {})
     read = dict(raw.get("read", {}))
@@ -191,6 +190,8 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from segmentation.pipeline import load_transactions, transactions_summary
+
     result = load_transactions(args.file, _config(args), _progress)
     if args.affected:
         result.cleaning.affected.to_csv(args.affected, index=False)
@@ -222,6 +223,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
+    from segmentation.features import compute_features, features_markdown, rfm_table
+    from segmentation.pipeline import load_transactions
+
     if args.docs:
         print(features_markdown(), end="")
         return 0
@@ -258,10 +262,14 @@ def _read_features(path: Path) -> Any:
 
 
 def _feature_choice(args: argparse.Namespace) -> tuple[str, ...]:
+    from segmentation.clustering import DEFAULT_FEATURES
+
     return tuple(c.strip() for c in args.use.split(",")) if args.use else DEFAULT_FEATURES
 
 
 def _cluster(args: argparse.Namespace) -> int:
+    from segmentation.clustering import SegmentationModel
+
     features = _read_features(args.features)
     params: dict[str, Any] = {}
     if args.method == "hdbscan":
@@ -289,6 +297,8 @@ def _cluster(args: argparse.Namespace) -> int:
 
 
 def _choose_k(args: argparse.Namespace) -> int:
+    from segmentation.clustering import FeaturePreprocessor, choose_k
+
     features = _read_features(args.features)
     X = FeaturePreprocessor(_feature_choice(args)).fit_transform(features)
     selection = choose_k(X, range(2, args.max_k + 1))
@@ -298,6 +308,8 @@ def _choose_k(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
+
     features = _read_features(args.features)
     segments = _read_table(args.segments)
     if "segment" not in segments.columns:
@@ -326,6 +338,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from segmentation.export import customer_emails, export_segments, export_table
+    from segmentation.pipeline import load_transactions
+
     segments = _read_table(args.segments)
     rfm = _read_features(args.features) if args.features else None
     emails = None
@@ -343,6 +358,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from segmentation.pipeline import run_pipeline
+
     if not args.config.exists():
         raise SegmentationError(f"{args.config}: config file not found")
     try:
@@ -361,6 +380,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _recommend_eval(args: argparse.Namespace) -> int:
     from recommenders.evaluate import evaluate_models, standard_models
+    from segmentation.pipeline import load_transactions
 
     cutoff = parse_date(args.cutoff)
     models = standard_models()
@@ -371,6 +391,7 @@ def _recommend_eval(args: argparse.Namespace) -> int:
         models = {name: models[name] for name in args.only.split(",")}
     seeds = tuple(int(s) for s in args.seeds.split(","))
     result = load_transactions(args.file, _config(args), _progress)
+    result.require_products("map one with --map product_id=COLUMN")
     _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
     table = evaluate_models(
         result.transactions,
@@ -396,6 +417,7 @@ def _recommend(args: argparse.Namespace) -> int:
     from recommenders.data import Interactions
     from recommenders.evaluate import standard_models
     from recommenders.segments import customer_top_products, segment_top_products
+    from segmentation.pipeline import load_transactions
 
     models = standard_models()
     if args.model not in models:
@@ -409,6 +431,7 @@ def _recommend(args: argparse.Namespace) -> int:
             raise SegmentationError(f"{args.segments}: no segment column; make it with `segment cluster`")
         labels = segments["segment"]
     result = load_transactions(args.file, _config(args), _progress)
+    result.require_products("map one with --map product_id=COLUMN")
     interactions = Interactions.from_transactions(result.transactions)
     model = models[args.model].fit(interactions, lambda done, step: _progress(done, f"{args.model}: {step}"))
     lists = None
@@ -425,6 +448,8 @@ def _recommend(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
+    from segmentation.store import RunStore
+
     print(RunStore(args.store).runs().to_string(index=False))
     return 0
 

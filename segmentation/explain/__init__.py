@@ -1,18 +1,18 @@
-"""Why customers are in their segments: surrogate classifiers, SHAP, plain-language drivers."""
+"""Why customers are in their segments: surrogate classifiers, SHAP, plain-language drivers.
 
-from segmentation.explain.drivers import importance_agreement, rank_features, segment_drivers
-from segmentation.explain.sampling import stratified_sample
-from segmentation.explain.shap_values import Explanation, explain
-from segmentation.explain.surrogate import MODELS, SegmentSurrogate, surrogate_inputs
+The names load lazily (see :mod:`segmentation.lazy`): importing the package does not import shap, LightGBM,
+CatBoost or scikit-learn.
+"""
 
-__all__ = [
-    "MODELS",
-    "Explanation",
-    "SegmentSurrogate",
-    "explain",
-    "importance_agreement",
-    "rank_features",
-    "segment_drivers",
-    "stratified_sample",
-    "surrogate_inputs",
-]
+from segmentation.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "drivers": ("importance_agreement", "rank_features", "segment_drivers"),
+        "names": ("MODELS",),
+        "sampling": ("stratified_sample",),
+        "shap_values": ("Explanation", "explain"),
+        "surrogate": ("SegmentSurrogate", "surrogate_inputs"),
+    },
+)

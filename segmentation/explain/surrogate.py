@@ -14,10 +14,9 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
 from segmentation.errors import ConfigError
+from segmentation.explain.names import MODELS
 from segmentation.explain.sampling import stratified_sample
 from segmentation.features.definitions import CATEGORICAL
-
-MODELS = ("lightgbm", "catboost")
 
 
 def surrogate_inputs(features: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -1,15 +1,15 @@
-"""Segments to CRM-ready files: the shapes, safe CSV writing, manifests."""
+"""Segments to CRM-ready files: the shapes, safe CSV writing, manifests.
 
-from segmentation.export.crm import SHAPES, CrmShape, ExportResult, customer_emails, export_segments, export_table
-from segmentation.export.safe_csv import neutralise, write_csv_atomic
+The names load lazily (see :mod:`segmentation.lazy`): the CRM shapes are known without importing pandas.
+"""
 
-__all__ = [
-    "SHAPES",
-    "CrmShape",
-    "ExportResult",
-    "customer_emails",
-    "export_segments",
-    "export_table",
-    "neutralise",
-    "write_csv_atomic",
-]
+from segmentation.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "crm": ("ExportResult", "customer_emails", "export_segments", "export_table"),
+        "safe_csv": ("neutralise", "write_csv_atomic"),
+        "shapes": ("SHAPES", "CrmShape"),
+    },
+)

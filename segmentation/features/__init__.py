@@ -1,20 +1,15 @@
-"""Customer features: SQL definitions, the DuckDB engine, RFM scores and named RFM segments."""
+"""Customer features: SQL definitions, the DuckDB engine, RFM scores and named RFM segments.
 
-from segmentation.features.definitions import CATEGORICAL, FEATURES, NUMERIC, FeatureDef, features_markdown
-from segmentation.features.engine import compute_features, default_as_of
-from segmentation.features.rfm import RFM_SEGMENT_RULES, RfmSegmentRule, rfm_scores, rfm_segments, rfm_table
+The names load lazily (see :mod:`segmentation.lazy`): the definitions are known without importing DuckDB.
+"""
 
-__all__ = [
-    "CATEGORICAL",
-    "FEATURES",
-    "NUMERIC",
-    "RFM_SEGMENT_RULES",
-    "FeatureDef",
-    "RfmSegmentRule",
-    "compute_features",
-    "default_as_of",
-    "features_markdown",
-    "rfm_scores",
-    "rfm_segments",
-    "rfm_table",
-]
+from segmentation.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "definitions": ("CATEGORICAL", "FEATURES", "NUMERIC", "FeatureDef", "features_markdown"),
+        "engine": ("compute_features", "default_as_of"),
+        "rfm": ("RFM_SEGMENT_RULES", "RfmSegmentRule", "rfm_scores", "rfm_segments", "rfm_table"),
+    },
+)

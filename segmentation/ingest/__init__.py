@@ -1,24 +1,17 @@
-"""Readers and sniffing, column mapping, validation, cleaning and its report."""
+"""Readers and sniffing, column mapping, validation, cleaning and its report.
 
-from segmentation.ingest.clean import REASONS, CleaningReport, clean_transactions
-from segmentation.ingest.mapping import FIELDS, OPTIONAL, REQUIRED, ColumnMapping, infer_mapping
-from segmentation.ingest.parse import to_canonical
-from segmentation.ingest.reader import RawTable, read_raw
-from segmentation.ingest.validation import Issue, ValidationFailed, ValidationReport
+The names load lazily (see :mod:`segmentation.lazy`), like the other packages of the library.
+"""
 
-__all__ = [
-    "FIELDS",
-    "OPTIONAL",
-    "REASONS",
-    "REQUIRED",
-    "CleaningReport",
-    "ColumnMapping",
-    "Issue",
-    "RawTable",
-    "ValidationFailed",
-    "ValidationReport",
-    "clean_transactions",
-    "infer_mapping",
-    "read_raw",
-    "to_canonical",
-]
+from segmentation.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "clean": ("REASONS", "CleaningReport", "clean_transactions"),
+        "mapping": ("FIELDS", "OPTIONAL", "REQUIRED", "ColumnMapping", "infer_mapping"),
+        "parse": ("to_canonical",),
+        "reader": ("RawTable", "read_raw"),
+        "validation": ("Issue", "ValidationFailed", "ValidationReport"),
+    },
+)
