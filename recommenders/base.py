@@ -15,10 +15,10 @@ from typing import ClassVar, Self
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
 
 from recommenders.data import Interactions
 from recommenders.reasons import explain
+from segmentation.errors import InputError, NotFittedError
 from segmentation.progress import Progress, no_progress
 
 BATCH_CUSTOMERS = 1024
@@ -106,7 +106,10 @@ class Recommender(BaseEstimator, ABC):
         description, score, rank."""
         data = self.interactions
         if product_id not in data.items:
-            raise KeyError(f"product {product_id!r} is not in the catalogue the model was fitted on")
+            raise InputError(
+                f"product {product_id!r} is not in the catalogue the model was fitted on",
+                fix="pick a product the model has seen",
+            )
         col = data.items.get_loc(product_id)
         sims = np.asarray(self._item_similarity(col), dtype=np.float32).copy()
         sims[col] = -np.inf

@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
+from segmentation.errors import ConfigError, InputError
+
 log = logging.getLogger(__name__)
 
 WEIGHTINGS = ("count", "log_quantity", "revenue")
@@ -90,7 +92,10 @@ class Interactions:
             items = pd.Index(items, dtype=str)
             lines = lines.loc[lines["product_id"].isin(items)]
         if lines.empty:
-            raise ValueError("there are no purchase lines to build interactions from")
+            raise InputError(
+                "there are no purchase lines to build interactions from",
+                fix="use a file (or period) with purchases, not only returns",
+            )
         customers = pd.Index(np.sort(lines["customer_id"].unique()), dtype=str, name="customer_id")
         if items is None:
             items = pd.Index(np.sort(lines["product_id"].unique()), dtype=str)
@@ -183,7 +188,7 @@ class Interactions:
         (log(1 + money), so a few big wholesale lines do not swamp the rest).
         """
         if weighting not in WEIGHTINGS:
-            raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
+            raise ConfigError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
         base = {"count": self.orders, "log_quantity": self.quantity, "revenue": self.revenue}[weighting]
         w = base.copy()
         if weighting != "count":

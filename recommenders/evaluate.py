@@ -9,6 +9,7 @@ Models with a ``random_state`` run once per seed; the table gives the mean and t
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,7 @@ from sklearn.preprocessing import StandardScaler
 
 from recommenders.base import BATCH_CUSTOMERS, Recommender, top_n
 from recommenders.data import Interactions, purchases, temporal_split
+from segmentation.errors import InputError
 from segmentation.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -109,11 +111,13 @@ def ranked_lists(model: Recommender, rows: np.ndarray, k: int) -> np.ndarray:
     return np.vstack(blocks) if blocks else np.empty((0, k), dtype=np.int64)
 
 
-def evaluate(model: Recommender, split: EvaluationSplit, n: int = 10, recall_at: int = 20) -> dict[str, float]:
+def evaluate(
+    model: Recommender, split: EvaluationSplit, n: int = 10, recall_at: int = 20, progress: Progress = no_progress
+) -> dict[str, float]:
     """Fit ``model`` on the split's training interactions and score it: overall, repeat and new metrics,
-    catalogue coverage (share of products in at least one top-n list) and fit seconds."""
+    catalogue coverage (share of products in at least one top-n list) and fit seconds. ``progress`` hears the fit."""
     start = time.perf_counter()
-    model.fit(split.interactions)
+    model.fit(split.interactions, progress)
     train_s = time.perf_counter() - start
     top = ranked_lists(model, split.rows, max(n, recall_at))
     result = ranking_metrics(top, split.truth, n, recall_at)
@@ -145,12 +149,20 @@ def evaluate_runs(
     seeds = tuple(seeds)
     runs = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
     for i, (name, seed, copy) in enumerate(runs):
-        progress(i / len(runs), name if seed is None else f"{name}, seed {seed}")
-        result = evaluate(copy, split, n, recall_at)
+        label = name if seed is None else f"{name}, seed {seed}"
+        progress(i / len(runs), label)
+        # each epoch or iteration reports too: the app can only stop a run at a progress update
+        step_progress = functools.partial(_part_progress, progress, i / len(runs), 1 / len(runs), label)
+        result = evaluate(copy, split, n, recall_at, step_progress)
         log.info("%s seed %s: %s", name, seed, result)
         rows.append({"model": name, "seed": seed, **result})
     progress(1.0, "evaluated")
     return pd.DataFrame(rows)
+
+
+def _part_progress(progress: Progress, start: float, share: float, label: str, done: float, step: str) -> None:
+    """``progress`` for one part of a longer job: ``done`` of this part is ``start + done * share`` of the whole."""
+    progress(start + done * share, f"{label}: {step}")
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -219,8 +231,9 @@ def churn_evaluation(
     train, test = temporal_split(transactions, cutoff)
     test = purchases(test)
     if test.empty or pd.Timestamp(test["ts"].max()) < cutoff + horizon - pd.Timedelta(days=7):
-        raise ValueError(
-            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn"
+        raise InputError(
+            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn",
+            fix="choose an earlier cutoff or a shorter horizon",
         )
     interactions = Interactions.from_transactions(train)
     churned = _churned(interactions, test, cutoff + horizon)

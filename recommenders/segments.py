@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from recommenders.base import Recommender
 from recommenders.baselines import segment_labels
+from segmentation.errors import InputError
 
 SEGMENT_COLUMNS = ["segment", "rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]
 CUSTOMER_COLUMNS = ["customer_id", "segment", "rank", "product_id", "description", "score", "reason", "source"]
@@ -44,7 +45,7 @@ def segment_top_products(
     """
     labels = segment_labels(segments)
     if labels.empty:
-        raise ValueError("there are no customers with a segment to recommend for")
+        raise InputError("there are no customers with a segment to recommend for", fix="segment the customers first")
     recs = model.recommend(labels.index, n=depth, exclude_bought=exclude_bought)
     recs["segment"] = labels.reindex(recs["customer_id"]).to_numpy()
     size = labels.value_counts()

@@ -1,4 +1,5 @@
-"""Exception types of the library: each message says what is wrong, where, and what to do."""
+"""The one error hierarchy of both libraries (`segmentation`, `recommenders`): each message says what is wrong,
+where, and what to do. The app and the CLI catch :class:`SegmentationError`, never bare `ValueError`."""
 
 from __future__ import annotations
 
@@ -25,3 +26,16 @@ class InputError(SegmentationError):
 
 class ConfigError(SegmentationError):
     """A configuration value is invalid."""
+
+
+class NotFittedError(SegmentationError, ValueError, AttributeError):
+    """An estimator was used before ``fit``.
+
+    Also a ``ValueError`` and an ``AttributeError``, like scikit-learn's own ``NotFittedError``, so code written
+    for scikit-learn estimators catches it too.
+    """
+
+
+class ModelError(SegmentationError):
+    """A model cannot do what was asked of it: an artifact of another format, a head it was not trained with,
+    or training data that cannot fit it (e.g. a single segment to tell apart)."""

@@ -10,6 +10,7 @@ from recommenders.data import Interactions
 from recommenders.evaluate import churn_evaluation
 from recommenders.sequence.batches import CHURN_DRAWS, churn_samples, windows
 from recommenders.sequence.model import SequenceRecommender
+from segmentation.errors import InputError, ModelError
 from segmentation.pipeline import load_transactions
 from tests.test_app import SAMPLE
 
@@ -52,7 +53,7 @@ def test_churn_probabilities_embeddings_and_artifact(sample: pd.DataFrame, tmp_p
     model.save(tmp_path / "gru.pt")
     loaded = SequenceRecommender.load(tmp_path / "gru.pt", data)
     pd.testing.assert_series_equal(loaded.churn_probability(customers), churn, atol=1e-6)
-    with pytest.raises(ValueError, match="no churn head"):
+    with pytest.raises(ModelError, match="no churn head"):
         SequenceRecommender("gru", epochs=1).fit(data).churn_probability(customers)
 
 
@@ -63,7 +64,7 @@ def test_churn_evaluation_against_recency(sample: pd.DataFrame) -> None:
     assert list(table.index) == ["recency", "RFM logistic", "gru"]
     assert table["auroc"].between(0.5, 1).all()  # both rank churners above the others
     assert 0 < table["churn_rate"].iat[0] < 1
-    with pytest.raises(ValueError, match="must run to"):
+    with pytest.raises(InputError, match="must run to"):
         churn_evaluation(sample, sample["ts"].max() - pd.Timedelta(days=30), 90, {}, [0])
 
 

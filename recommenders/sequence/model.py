@@ -22,6 +22,7 @@ from recommenders.base import Recommender
 from recommenders.data import Interactions
 from recommenders.sequence.batches import Batch, scoring_batch, training_batch
 from recommenders.sequence.network import NextBasketNet, next_basket_loss
+from segmentation.errors import InputError, ModelError
 from segmentation.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class SequenceRecommender(Recommender):
         the purchase histories), given their orders and the days since their latest one; NaN for a customer
         without purchases. Needs a model fitted with ``churn_days``."""
         if self.network_.churn is None:
-            raise ValueError("this model has no churn head: fit it with churn_days set, e.g. churn_days=90")
+            raise ModelError("this model has no churn head: fit it with churn_days set, e.g. churn_days=90")
         data = self.interactions
         ids, rows, out = self._per_customer(customers, 1)
         known = np.flatnonzero(rows >= 0)
@@ -216,7 +217,7 @@ class SequenceRecommender(Recommender):
         """Score from these purchase histories from now on (e.g. newer ones, or after :meth:`load`); they must
         be built on the model's catalogue: ``Interactions.from_transactions(tx, items=model.items_)``."""
         if not interactions.items.equals(self.items_):
-            raise ValueError(
+            raise InputError(
                 "the interactions' products differ from the model's catalogue; build them with "
                 "Interactions.from_transactions(transactions, items=model.items_)"
             )
@@ -242,7 +243,7 @@ class SequenceRecommender(Recommender):
         :meth:`attach`), else attach them later."""
         blob = torch.load(path, map_location="cpu", weights_only=True)
         if blob.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path}: artifact format {blob.get('format_version')}, expected {FORMAT_VERSION}")
+            raise ModelError(f"{path}: artifact format {blob.get('format_version')}, expected {FORMAT_VERSION}")
         config = blob["config"]
         model = cls(**{k: v for k, v in config.items() if k != "device"})
         model.set_params(device="cpu")

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from recommenders.sequence.batches import PairList
+from segmentation.errors import ConfigError
 
 ENCODERS = ("gru", "attention")
 YEAR_LOG = float(torch.log1p(torch.tensor(365.0)))
@@ -65,7 +66,7 @@ class NextBasketNet(nn.Module):
     ):
         super().__init__()
         if encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {ENCODERS}, not {encoder!r}")
+            raise ConfigError(f"encoder must be one of {ENCODERS}, not {encoder!r}")
         self.item = nn.Embedding(n_items, dim)
         nn.init.normal_(self.item.weight, std=dim**-0.5)
         self.bias = nn.Parameter(torch.zeros(n_items))

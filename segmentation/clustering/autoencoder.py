@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.base import TransformerMixin
 from torch import nn
 
 from segmentation.clustering.base import Segmenter
@@ -16,7 +17,9 @@ from segmentation.clustering.gmm import GmmSegmenter
 from segmentation.clustering.kmeans import KMeansSegmenter
 
 
-class AutoencoderSegmenter(Segmenter):
+class AutoencoderSegmenter(TransformerMixin, Segmenter):
+    """Segments found in a learned low-dimensional code; ``transform`` gives the code (a scikit-learn transformer)."""
+
     def __init__(
         self,
         n_clusters: int = 5,
@@ -40,6 +43,7 @@ class AutoencoderSegmenter(Segmenter):
         self.device = device
 
     def fit(self, X: np.ndarray, y: object = None) -> AutoencoderSegmenter:
+        X = self._fit_input(X)
         torch.manual_seed(self.random_state)
         device = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         n_features = X.shape[1]
@@ -51,7 +55,7 @@ class AutoencoderSegmenter(Segmenter):
         ).to(device)
         params = [*self.encoder_.parameters(), *decoder.parameters()]
         optimiser = torch.optim.Adam(params, lr=self.learning_rate)
-        data = torch.as_tensor(X, dtype=torch.float32, device=device)
+        data = torch.tensor(X, dtype=torch.float32, device=device)
         generator = torch.Generator().manual_seed(self.random_state)
         self.loss_curve_ = []
         for _ in range(self.epochs):
@@ -67,7 +71,7 @@ class AutoencoderSegmenter(Segmenter):
             self.loss_curve_.append(total / len(data))
         self.encoder_ = self.encoder_.cpu().eval()
         self.device_ = str(device)
-        self.embedding_ = self.transform(X)
+        self.embedding_ = self._embed(X)
         inner = (GmmSegmenter if self.clusterer == "gmm" else KMeansSegmenter)(
             n_clusters=self.n_clusters, random_state=self.random_state
         )
@@ -78,8 +82,12 @@ class AutoencoderSegmenter(Segmenter):
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """The latent code of each row."""
+        return self._embed(self._predict_input(X))
+
+    def _embed(self, X: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return self.encoder_(torch.as_tensor(X, dtype=torch.float32)).numpy().astype(np.float64)
+            return self.encoder_(torch.from_numpy(X.astype(np.float32))).numpy().astype(np.float64)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.cluster_model_.predict(self.transform(X))
+        embedding = self.transform(X)
+        return self.cluster_model_.predict(embedding)

@@ -32,7 +32,8 @@ class GmmSegmenter(Segmenter):
         self.n_init = n_init
 
     def fit(self, X: np.ndarray, y: object = None) -> GmmSegmenter:
-        ks = [self.n_clusters] if self.n_clusters else range(self.k_range[0], self.k_range[1] + 1)
+        X = self._fit_input(X)
+        ks = [self.n_clusters] if self.n_clusters else range(self.k_range[0], min(self.k_range[1], len(X)) + 1)
         kinds = [self.covariance_type] if self.covariance_type else self.covariance_types
         rows, best = [], None
         for kind in kinds:
@@ -56,7 +57,9 @@ class GmmSegmenter(Segmenter):
         return GaussianMixture(k, covariance_type=kind, n_init=n_init, random_state=self.random_state, reg_covar=1e-4)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         return self.model_.predict(X)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         return self.model_.predict_proba(X)

@@ -23,6 +23,7 @@ class HierarchicalSegmenter(Segmenter):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: object = None) -> HierarchicalSegmenter:
+        X = self._fit_input(X)
         rng = np.random.default_rng(self.random_state)
         self.sampled_ = len(X) > self.max_samples
         sample = np.sort(rng.choice(len(X), self.max_samples, replace=False)) if self.sampled_ else np.arange(len(X))
@@ -31,10 +32,11 @@ class HierarchicalSegmenter(Segmenter):
         cut = fcluster(self.linkage_matrix_, t=self.n_clusters, criterion="maxclust") - 1
         self.cluster_centers_ = np.vstack([X[sample][cut == c].mean(axis=0) for c in np.unique(cut)])
         self.n_clusters_ = len(self.cluster_centers_)
-        labels = self.predict(X)
+        labels = pairwise_distances_argmin(X, self.cluster_centers_)
         labels[sample] = np.searchsorted(np.unique(cut), cut)  # sampled rows keep their tree cluster
         self.labels_ = labels
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         return pairwise_distances_argmin(X, self.cluster_centers_)

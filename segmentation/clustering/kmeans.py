@@ -18,6 +18,7 @@ class KMeansSegmenter(Segmenter):
         self.minibatch_above = minibatch_above
 
     def fit(self, X: np.ndarray, y: object = None) -> KMeansSegmenter:
+        X = self._fit_input(X)
         if len(X) > self.minibatch_above:
             self.model_ = MiniBatchKMeans(
                 self.n_clusters, init="k-means++", n_init=self.n_init, batch_size=8192, random_state=self.random_state
@@ -32,4 +33,5 @@ class KMeansSegmenter(Segmenter):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         return self.model_.predict(X)

@@ -7,6 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import RobustScaler
 
+from segmentation.errors import InputError
+
 DEFAULT_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "avg_order_value", "tenure_days")
 """RFM plus order value and tenure. Adding every engineered feature dilutes these: on the planted sample
 K-Means' adjusted Rand index falls from 0.96 to 0.50 with eleven features (docs/clustering.md)."""
@@ -37,7 +39,10 @@ class FeaturePreprocessor(TransformerMixin, BaseEstimator):
         numeric = X.select_dtypes("number").columns
         columns = [c for c in (self.features or numeric) if c in numeric]
         if not columns:
-            raise ValueError("none of the requested features are numeric columns of the feature table")
+            raise InputError(
+                "none of the requested features are numeric columns of the feature table",
+                fix="choose features from the feature table (segment features --docs lists them)",
+            )
         data = X[columns].astype(float)
         self.medians_ = data.median().fillna(0.0)
         data = data.fillna(self.medians_)

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
-from segmentation.errors import ConfigError
+from segmentation.errors import ConfigError, ModelError
 from segmentation.explain.names import MODELS
 from segmentation.explain.sampling import stratified_sample
 from segmentation.features.definitions import CATEGORICAL
@@ -103,6 +103,11 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> SegmentSurrogate:
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ModelError(
+                f"the segmentation has {len(self.classes_)} segment(s): a surrogate needs at least two to tell apart",
+                where="segments",
+            )
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         self.categorical_ = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
         data = self.model_input(X)
