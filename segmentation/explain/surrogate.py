@@ -154,3 +154,11 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.model_.predict_proba(self.model_input(X))
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The trees' raw output, what SHAP values add up to: log-odds per segment (rows, segments), or of the
+        second segment (rows,) when there are two."""
+        data = self.model_input(X)
+        if self.model == "catboost":
+            return np.asarray(self.model_.predict(data, prediction_type="RawFormulaVal"), dtype=float)
+        return np.asarray(self.model_.predict(data, raw_score=True), dtype=float)
