@@ -30,6 +30,8 @@ PARSES = [
     "formula_cells.csv",
     "german_headers.csv",
     "online_retail_ii_headers.csv",
+    "null_tokens.csv",
+    "mixed_iso_dayfirst.csv",
 ]
 
 
@@ -63,6 +65,18 @@ def test_detected_format_is_reported() -> None:
     assert "dayfirst" in detected["date_format"]
     assert load_transactions(CORPUS / "cp1252.csv").validation.detected["encoding"] == "cp1252"
     assert load_transactions(CORPUS / "monthfirst.csv").validation.detected["date_format"].endswith("(monthfirst)")
+
+
+def test_null_token_is_a_missing_customer_but_na_stays_a_country() -> None:
+    tx = load_transactions(CORPUS / "null_tokens.csv").to_pandas()
+    assert "NULL" not in set(tx["customer_id"])
+    assert tx.loc[tx["customer_id"] == "01234", "country"].tolist() == ["NA"]  # Namibia
+
+
+def test_iso_and_day_first_dates_in_one_column_are_all_read() -> None:
+    result = load_transactions(CORPUS / "mixed_iso_dayfirst.csv")
+    assert result.validation.detected["date_format"] == "ISO and %d/%m/%Y (dayfirst)"
+    assert not result.validation.warnings
 
 
 def test_formula_like_cells_stay_plain_text() -> None:
@@ -119,6 +133,7 @@ def test_unparseable_values_are_removed_and_named() -> None:
     ("name", "message"),
     [
         ("empty.csv", "the file is empty"),
+        ("whitespace_only.csv", "the file is empty"),
         ("header_only.csv", "header but no data rows"),
         ("binary_junk.csv", "binary, not a text table"),
         ("missing_quantity.csv", "required column(s) not found: quantity"),

@@ -17,6 +17,7 @@ from segmentation.sql import fetch_row, literal, to_arrow
 
 REASONS: dict[str, tuple[str, str]] = {
     "invalid_value": ("removed", "a timestamp, quantity or price that cannot be read"),
+    "missing_value": ("removed", "no timestamp, quantity or price: the cell is empty or a null token like NULL or n/a"),
     "zero_quantity": ("removed", "quantity is zero"),
     "missing_customer_id": ("removed", "no customer id (guest checkout): cannot be attributed to a customer"),
     "non_product_code": ("removed", "postage, fees, manual adjustments, vouchers: not products"),
@@ -68,6 +69,7 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     codes = ", ".join(literal(c.upper()) for c in policy.non_product_codes) or "NULL"
     prefixes = " OR ".join(f"starts_with(lower(product_id), {literal(p.lower())})" for p in policy.non_product_prefixes)
     rule = {
+        "missing_value": "ts IS NULL OR quantity IS NULL OR amount IS NULL",
         "zero_quantity": "quantity = 0",
         "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
         "non_product_code": f"(upper(product_id) IN ({codes}) OR {prefixes or 'false'})",
@@ -98,7 +100,8 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
                    CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
             FROM canonical
         ),
-        -- returns are matched against the customer's first kept purchase of the same product
+        -- returns are matched against the customer's first kept purchase of the same product (without a
+        -- product column: of anything)
         first_purchase AS (
             SELECT customer_id, product_id, min(ts) AS first_ts FROM marked
             WHERE reason IS NULL AND NOT is_return GROUP BY ALL
@@ -106,7 +109,8 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
         SELECT source_row, reason FROM marked WHERE reason IS NOT NULL
         UNION ALL
         SELECT m.source_row, CASE WHEN p.first_ts <= m.ts THEN 'return_netted' ELSE 'return_unmatched' END
-        FROM marked m LEFT JOIN first_purchase p USING (customer_id, product_id)
+        FROM marked m LEFT JOIN first_purchase p
+            ON p.customer_id = m.customer_id AND p.product_id IS NOT DISTINCT FROM m.product_id
         WHERE m.reason IS NULL AND m.is_return;
         """
     )

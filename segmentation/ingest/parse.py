@@ -2,7 +2,10 @@
 
 Numbers and dates are parsed per column with a format decided from the column's content: the decimal
 separator from the values themselves, the day/month order from the *whole* column (a value with a first
-field over 12 proves day-first; both kinds in one column is an error, never silently mixed).
+field over 12 proves day-first; both kinds in one column is an error, never silently mixed). ISO dates
+(year first) are unambiguous value by value, so a column may mix them with day/month dates.
+In the fields the pipeline needs (ids, date, quantity, prices) the :data:`NULL_TOKENS` mean "no value";
+optional text fields keep them (``NA`` in a country column is Namibia).
 Rows whose values do not parse are kept with ``invalid_fields`` set; cleaning removes and reports them.
 """
 
@@ -19,12 +22,17 @@ from segmentation.config import ReadOptions
 from segmentation.ingest.mapping import OPTIONAL, ColumnMapping
 from segmentation.ingest.reader import ROW_COLUMN, RawTable
 from segmentation.ingest.validation import Issue, ValidationReport
-from segmentation.sql import fetch_row, quote, to_arrow
+from segmentation.sql import fetch_row, literal, quote, to_arrow
 
 NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
 SAMPLE_SIZE = 20_000
 MIN_PARSED_SHARE = 0.5
-"""Below this share of parseable values a column is taken to be the wrong column: a fatal error."""
+"""At or below this share of parseable values a column is taken to be the wrong column: a fatal error."""
+NULL_TOKENS: frozenset[str] = frozenset(
+    {"", "null", "none", "nan", "na", "n/a", "#n/a", "<na>", "nil", "(null)", "-", "--", "?"}
+)
+"""Values that mean "no value" in a field the pipeline needs, compared after trimming blank space, in any case."""
+_BLANK = " \t\r\n\u00a0"
 
 _FLOAT_ID = re.compile(r"(^| )\d+\.0+( |$)")
 _ISO = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
@@ -67,16 +75,17 @@ def to_canonical(
         f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id",
         f"{_text(mapping.get('product_id'))} AS product_id",
         f"{ts_expr} AS ts",
-        *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
+        *(f"{_optional_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
     ]
-    unparsed = ["CASE WHEN ts IS NULL THEN 'ts' END"]
+    select.append(f"{_text(mapping.get('ts'))} AS ts_text")
+    unparsed = ["CASE WHEN ts_text IS NOT NULL AND ts IS NULL THEN 'ts' END"]
     for field in NUMERIC_FIELDS:
         column = mapping.get(field)
         expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
         select.append(f"{expr} AS {field}_parsed")
         if column:
             checks[field] = expr
-            select.append(f"{quote(column)} AS {field}_text")
+            select.append(f"{_text(column)} AS {field}_text")
             unparsed.append(f"CASE WHEN {field}_text IS NOT NULL AND {field}_parsed IS NULL THEN '{field}' END")
     sql = f"""
         WITH parsed AS (SELECT {", ".join(select)} FROM raw)
@@ -89,16 +98,27 @@ def to_canonical(
         FROM parsed
     """
     table = to_arrow(con.sql(sql))
-    _report_unparsed(con, raw, table, mapping, checks, report)
-    _report_missing(raw, mapping, report)
+    missing = _count_missing(con, mapping)
+    _report_unparsed(con, raw, table, mapping, checks, missing, report)
+    _report_missing(mapping, missing, report)
     con.close()  # releases DuckDB's buffers and its reference to the raw table now, not at garbage collection
     return table, report
 
 
 def _text(column: str | None) -> str:
+    """A needed field's text: trimmed, NULL where empty or one of the :data:`NULL_TOKENS`."""
     if column is None:
         return "NULL::VARCHAR"
-    return f"nullif(trim(CAST({quote(column)} AS VARCHAR)), '')"
+    value = f"trim(CAST({quote(column)} AS VARCHAR), {literal(_BLANK)})"
+    tokens = ", ".join(literal(t) for t in sorted(NULL_TOKENS))
+    return f"CASE WHEN lower({value}) IN ({tokens}) THEN NULL ELSE {value} END"
+
+
+def _optional_text(column: str | None) -> str:
+    """An optional field's text: trimmed, NULL only where empty (``NA`` may be a value: Namibia)."""
+    if column is None:
+        return "NULL::VARCHAR"
+    return f"nullif(trim(CAST({quote(column)} AS VARCHAR), {literal(_BLANK)}), '')"
 
 
 def _sample(raw: RawTable, column: str) -> list[str]:
@@ -106,7 +126,7 @@ def _sample(raw: RawTable, column: str) -> list[str]:
     if raw.table.num_rows > SAMPLE_SIZE:  # also look at the end: exports are often sorted by date
         tail = raw.table.column(column).slice(raw.table.num_rows - SAMPLE_SIZE // 4)
         values = pa.chunked_array(values.chunks + pc.drop_null(tail).chunks, type=values.type)
-    return [v.strip() for v in values.to_pylist() if v and v.strip()]
+    return [v.strip() for v in values.to_pylist() if v and v.strip().lower() not in NULL_TOKENS]
 
 
 def _is_text(raw: RawTable, column: str) -> bool:
@@ -123,10 +143,11 @@ def _file_decimal(raw: RawTable, mapping: ColumnMapping) -> str:
 def _number_expr(raw: RawTable, column: str, decimal: str) -> str:
     if not _is_text(raw, column):
         return f"TRY_CAST({quote(column)} AS DOUBLE)"
-    col = f"regexp_replace(trim({quote(column)}), '[\\s\u00a0£$€¥]', '', 'g')"
+    text = _text(column)
+    col = f"regexp_replace({text}, '[\\s\u00a0£$€¥]', '', 'g')"
     if decimal == ",":
         return f"TRY_CAST(replace(replace({col}, '.', ''), ',', '.') AS DOUBLE)"
-    return f"coalesce(TRY_CAST({quote(column)} AS DOUBLE), TRY_CAST(replace({col}, ',', '') AS DOUBLE))"
+    return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST(replace({col}, ',', '') AS DOUBLE))"
 
 
 def detect_decimal(values: list[str]) -> str:
@@ -145,19 +166,25 @@ def _timestamp_expr(
     sample = _sample(raw, column)
     if not sample:
         return "NULL::TIMESTAMP"
+    text = _text(column)
+    # year first: one reading whatever the other values are; "2024/03/05" and "2024.03.05" become "2024-03-05"
+    iso_expr = f"TRY_CAST(regexp_replace({text}, '^(\\d{{4}})[/.](\\d{{1,2}})[/.]', '\\1-\\2-') AS TIMESTAMP)"
     iso = sum(bool(_ISO.match(v)) for v in sample)
     dmy = [m.group(1) for v in sample if (m := _DMY.match(v))]
-    if iso >= len(dmy):
+    if not dmy:
         report.detected["date_format"] = "ISO (year-month-day)"
-        return f"TRY_CAST(replace({quote(column)}, '/', '-') AS TIMESTAMP)"
+        return iso_expr
     sep = Counter(dmy).most_common(1)[0][0]
     order = _day_month_order(con, column, sep, options, report)
     first, second = ("%d", "%m") if order == "dayfirst" else ("%m", "%d")
-    dates = [f"{first}{sep}{second}{sep}{year}" for year in ("%Y", "%y")]
+    dates = [f"{first}{sep}{second}{sep}{year}" for year in ("%y", "%Y")]  # %Y would read "24" as year 24
     times = [" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", ""]
     formats = ", ".join(f"'{d}{t}'" for d in dates for t in times)
-    report.detected["date_format"] = f"{first}{sep}{second}{sep}%Y ({order})"
-    return f"try_strptime(trim({quote(column)}), [{formats}])"
+    report.detected["date_format"] = ("ISO and " if iso else "") + f"{first}{sep}{second}{sep}%Y ({order})"
+    # day/month values take the order decided from all of them; year-first values are read as ISO
+    return (
+        f"CASE WHEN regexp_matches({text}, '^\\d{{4}}[-/.]') THEN {iso_expr} ELSE try_strptime({text}, [{formats}]) END"
+    )
 
 
 def _day_month_order(
@@ -229,6 +256,7 @@ def _report_unparsed(
     canonical: pa.Table,
     mapping: ColumnMapping,
     checks: dict[str, str],
+    missing: dict[str, int],
     report: ValidationReport,
 ) -> None:
     """Count unreadable values from ``invalid_fields`` (no second parse); fetch examples only where some exist."""
@@ -242,19 +270,18 @@ def _report_unparsed(
     )
     for field, n_invalid in zip(fields, counts, strict=True):
         column = mapping.get(field)
-        n_empty = raw.table.column(column).null_count
-        n_values = raw.table.num_rows - n_empty
-        n_bad = n_invalid - (n_empty if field == "ts" else 0)  # an empty timestamp is invalid, not unreadable
+        n_values = raw.table.num_rows - missing[field]
+        n_bad = n_invalid
         rows: list[int] = []
         examples: list[str] = []
         if n_bad:
             col = quote(column)
             found = con.execute(
                 f"""SELECT source_row, CAST({col} AS VARCHAR) FROM raw
-                    WHERE {col} IS NOT NULL AND ({checks[field]}) IS NULL ORDER BY source_row LIMIT 10"""
+                    WHERE {_text(column)} IS NOT NULL AND ({checks[field]}) IS NULL ORDER BY source_row LIMIT 10"""
             ).fetchall()
             rows, examples = [r for r, _ in found], [v for _, v in found[:5]]
-        if n_values == 0 or n_values - n_bad < MIN_PARSED_SHARE * n_values:
+        if n_values == 0 or n_values - n_bad <= MIN_PARSED_SHARE * n_values:
             kind = "dates" if field == "ts" else "numbers"
             level, fix = "error", f"map {field} to the column that holds {kind}, or fix their format"
             message = f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})"
@@ -275,23 +302,42 @@ def _report_unparsed(
                 fix=fix,
             )
         )
-    if n_missing_ts := raw.table.column(mapping.get("ts")).null_count:
+
+
+_NOTES = {
+    "ts": "those rows are removed",
+    "quantity": "those rows are removed",
+    "unit_price": "those rows are removed",
+    "amount": "those rows are removed",
+    "order_id": "rows without an order id are kept, each as an order of its own (row-N)",
+    "product_id": "rows without a product are kept",
+    "description": "kept",
+}
+"""What happens to a row whose field is empty: the warning says it."""
+
+
+def _count_missing(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> dict[str, int]:
+    """Empty values (blank or a null token; blank only for the description) per mapped field of :data:`_NOTES`."""
+    fields = [f for f in _NOTES if mapping.get(f)]
+    text = {f: _optional_text(mapping.get(f)) if f in OPTIONAL else _text(mapping.get(f)) for f in fields}
+    counts = fetch_row(
+        con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE {text[f]} IS NULL)" for f in fields) + " FROM raw"
+    )
+    return dict(zip(fields, counts, strict=True))
+
+
+def _report_missing(mapping: ColumnMapping, missing: dict[str, int], report: ValidationReport) -> None:
+    both_prices = all(mapping.get(f) for f in ("unit_price", "amount"))
+    for field, n_missing in missing.items():
+        if not n_missing:
+            continue
+        note = _NOTES[field]
+        if both_prices and field in ("unit_price", "amount"):
+            note = "the other price column fills in where it has a value; else the rows are removed"
+        blank = "" if field in OPTIONAL else " (blank or a null token such as NULL, n/a, -)"
         report.warn(
-            "missing_ts",
-            f"{n_missing_ts} empty timestamp(s); those rows are removed",
-            column=mapping.get("ts"),
-            n_rows=n_missing_ts,
+            f"missing_{field}",
+            f"{n_missing} empty value(s){blank}; {note}",
+            column=mapping.get(field),
+            n_rows=n_missing,
         )
-
-
-def _report_missing(raw: RawTable, mapping: ColumnMapping, report: ValidationReport) -> None:
-    notes = {
-        "order_id": "rows without an order id are kept, each as an order of its own (row-N)",
-        "product_id": "rows without a product are kept",
-        "description": "kept",
-    }
-    for field, note in notes.items():
-        column = mapping.get(field)
-        n_null = raw.table.column(column).null_count if column else 0
-        if n_null:
-            report.warn(f"missing_{field}", f"{n_null} empty value(s); {note}", column=column, n_rows=n_null)

@@ -2,8 +2,10 @@
 
 CSV/TSV (optionally gzip-compressed) is parsed by pyarrow's multi-threaded reader with every column read
 as text, so nothing is guessed before the mapping says what a column means (customer ids keep leading
-zeros; numbers and dates are parsed later, column by column, with their own detection). Excel and
-Parquet are read by pandas/pyarrow.
+zeros; numbers and dates are parsed later, column by column, with their own detection). Only an empty
+cell is null here: tokens such as ``NULL`` or ``NA`` stay text, because whether they mean "no value" depends on
+the column (a missing customer id, but Namibia in a country column); see :data:`segmentation.ingest.parse.NULL_TOKENS`.
+Excel and Parquet are read by pandas/pyarrow.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from segmentation.errors import InputError
 log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 256 * 1024
+BLOCK_BYTES = 4 << 20
+MAX_BLOCK_BYTES = 256 << 20
+"""The longest line pyarrow is retried with when a line does not fit a block; longer lines are refused."""
 DELIMITERS = (",", ";", "\t", "|")
 ROW_COLUMN = "source_row"
 """Spreadsheet-style row number of each data line: the header is row 1, the first data line row 2."""
@@ -106,7 +111,9 @@ def _read_excel(path: Path, options: ReadOptions) -> RawTable:
     import pandas as pd
 
     try:
-        frame = pd.read_excel(path, sheet_name=options.sheet or 0, dtype=str, engine="openpyxl")
+        frame = pd.read_excel(
+            path, sheet_name=options.sheet or 0, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""]
+        )
     except Exception as exc:  # openpyxl raises many unrelated types for broken workbooks
         raise InputError(
             f"cannot read the Excel workbook: {exc}",
@@ -126,10 +133,12 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTable:
     encoding = options.encoding or _detect_encoding(head)
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     if not text.strip():
-        raise InputError("the file contains no text", where=path.name, fix="export the transactions again")
+        raise InputError("the file is empty", where=path.name, fix="export the transactions again")
+    # the sample may hold one field as long as itself; the csv module refuses fields over 128 KiB by default
+    csv.field_size_limit(max(csv.field_size_limit(), SNIFF_BYTES))
     delimiter = options.delimiter or _detect_delimiter(text)
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    names, warnings = _unique_names([h.strip() for h in header])
+    names, warnings = _unique_names([" ".join(h.split()) for h in header])
     if len(names) < 2:
         raise InputError(
             f"found only one column ({names[0]!r}) with delimiter {delimiter!r}",
@@ -149,13 +158,17 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTable:
     return RawTable(_with_row_numbers(table), path.name, fmt, warnings)
 
 
-def _parse_csv(path: Path, fmt: FileFormat, names: list[str], newlines_in_values: bool) -> pa.Table:
+def _parse_csv(
+    path: Path, fmt: FileFormat, names: list[str], newlines_in_values: bool, block_size: int | None = None
+) -> pa.Table:
+    block_size = block_size or BLOCK_BYTES
     read = pacsv.ReadOptions(
-        column_names=names, skip_rows=1, encoding=fmt.encoding, block_size=4 << 20, use_threads=True
+        column_names=names, skip_rows=1, encoding=fmt.encoding, block_size=block_size, use_threads=True
     )
     parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=newlines_in_values)
     convert = pacsv.ConvertOptions(
         column_types={n: pa.string() for n in names},
+        null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
@@ -164,10 +177,15 @@ def _parse_csv(path: Path, fmt: FileFormat, names: list[str], newlines_in_values
         return pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
         message = str(exc)
-        if "straddling" in message or "block" in message:
-            source = pa.input_stream(str(path), compression=fmt.compression)
-            read = pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=fmt.encoding, block_size=256 << 20)
-            return pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+        if "straddling" in message or "block" in message:  # a row longer than a block
+            if block_size < MAX_BLOCK_BYTES:
+                return _parse_csv(path, fmt, names, newlines_in_values, MAX_BLOCK_BYTES)
+            line, column = _long_field(path, fmt, names, MAX_BLOCK_BYTES)
+            raise InputError(
+                f"a field is longer than {MAX_BLOCK_BYTES:,} bytes",
+                where=f"{path.name}, row {line}, column {column!r}",
+                fix="shorten that field in the source file or remove the row",
+            ) from exc
         if "UTF8" in message or "utf-8" in message.lower():
             raise UnicodeDecodeError(fmt.encoding, b"", 0, 1, message) from exc
         raise InputError(
@@ -175,6 +193,35 @@ def _parse_csv(path: Path, fmt: FileFormat, names: list[str], newlines_in_values
             where=path.name,
             fix="check that every line has the same number of columns and quotes are balanced",
         ) from exc
+
+
+def _long_field(path: Path, fmt: FileFormat, names: list[str], limit: int) -> tuple[int, str]:
+    """Line number (header = 1) and column of the first field longer than ``limit`` bytes.
+
+    Streams the file once; quotes are not interpreted, so the answer guides the user rather than proves.
+    """
+    delimiter = fmt.delimiter.encode(fmt.encoding)
+    line, column, length = 1, 0, 0
+    opener = gzip.open if fmt.compression == "gzip" else open
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            for i, piece in enumerate(chunk.split(b"\n")):
+                if i:
+                    line, column, length = line + 1, 0, 0
+                if length + len(piece) <= limit:  # no field here can be too long: just move on
+                    if delimiter in piece:
+                        column += piece.count(delimiter)
+                        length = len(piece) - piece.rindex(delimiter) - 1
+                    else:
+                        length += len(piece)
+                    continue
+                for j, part in enumerate(piece.split(delimiter)):
+                    if j:
+                        column, length = column + 1, 0
+                    length += len(part)
+                    if length > limit:
+                        return line, names[column] if column < len(names) else f"column {column + 1}"
+    return line, "?"
 
 
 def _describe_arrow_error(message: str) -> str:

@@ -71,6 +71,16 @@ def main() -> None:
         "online_retail_ii_headers.csv": csv_text(
             ROWS, ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
         ).encode(),
+        "null_tokens.csv": csv_text(
+            [[*r[:6], " NULL " if not r[6] else r[6], "NA" if i == 2 else r[7]] for i, r in enumerate(ROWS)]
+        ).encode(),
+        "mixed_iso_dayfirst.csv": csv_text(
+            [
+                iso if i % 2 == 0 else dmy
+                for i, (iso, dmy) in enumerate(zip(ROWS, with_dates(lambda y, m, d: f"{d}/{m}/{y}"), strict=True))
+            ]
+        ).encode(),
+        "whitespace_only.csv": b"  \n\t\r\n   \n",
         "thousands_separators.csv": csv_text(
             [[*r[:5], '"1,234.50"' if i == 0 else r[5], *r[6:]] for i, r in enumerate(ROWS)]
         ).encode(),
