@@ -201,7 +201,3 @@ class Interactions:
     def rows(self, customers: pd.Index | list[str]) -> np.ndarray:
         """Row of each customer id, -1 for a customer without purchases here."""
         return self.customers.get_indexer(pd.Index(customers, dtype=str))
-
-    def customer_steps(self, row: int) -> sp.csr_matrix:
-        """The customer's order steps, oldest first (one binary row each)."""
-        return self.steps[self.step_ptr[row] : self.step_ptr[row + 1]]

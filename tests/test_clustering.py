@@ -90,10 +90,12 @@ def test_hierarchical_samples_large_inputs_and_says_so(blobs) -> None:
 
 
 def test_autoencoder_embeds_new_customers(blobs) -> None:
-    X, _ = blobs
+    X, y = blobs
     model = AutoencoderSegmenter(n_clusters=4, latent_dim=2, epochs=20).fit(X)
-    assert model.transform(X[:5]).shape == (5, 2)
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    np.testing.assert_allclose(model.transform(X[:5]), model.embedding_[:5], rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)  # new customers go where fitted ones went
+    assert adjusted_rand_score(y, model.labels_) > 0.9  # the code keeps the planted groups apart
+    assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
     assert model.device_ in ("cpu", "cuda")
 
 
@@ -123,8 +125,17 @@ def test_compare_methods_tables(blobs) -> None:
     assert nmi.shape == (2, 2)
 
 
-def test_projection_is_two_dimensional(blobs) -> None:
-    assert project_2d(blobs[0]).shape == (800, 2)
+def test_projection_keeps_the_two_directions_of_largest_spread(blobs) -> None:
+    X = blobs[0]
+    projected = project_2d(X)
+    assert projected.shape == (800, 2)
+    np.testing.assert_allclose(projected.mean(axis=0), 0.0, atol=1e-9)  # centred
+    variance = projected.var(axis=0)
+    assert variance[0] >= variance[1]
+    # no other unit direction spreads the data more than the first axis (checked against random ones)
+    directions = np.random.default_rng(0).normal(size=(200, X.shape[1]))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    assert ((X - X.mean(axis=0)) @ directions.T).var(axis=0).max() <= variance[0] + 1e-9
 
 
 def customer_features(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -188,9 +199,14 @@ def test_model_assigns_new_customers_and_round_trips(tmp_path) -> None:
 
 
 def test_gmm_model_exports_probability() -> None:
-    model = SegmentationModel("gmm", {"n_clusters": 2}, features=("recency_days", "monetary")).fit(customer_features())
-    assignments = model.fitted_assignments(customer_features())
-    assert assignments["probability"].between(0, 1).all()
+    features = customer_features()
+    model = SegmentationModel("gmm", {"n_clusters": 2}, features=("recency_days", "monetary")).fit(features)
+    assignments = model.fitted_assignments(features)
+    membership = model.segmenter_.predict_proba(model.matrix(features))
+    np.testing.assert_allclose(membership.sum(axis=1), 1.0)
+    # the exported probability is the membership of the segment the customer is in
+    np.testing.assert_allclose(assignments["probability"], membership[np.arange(len(features)), assignments["segment"]])
+    assert assignments["probability"].min() >= 0.5  # two segments: the assigned one is the likelier
 
 
 def test_bad_method_parameters_and_files_are_clear_errors(tmp_path) -> None:
