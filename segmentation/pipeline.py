@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.config import Config
-from segmentation.errors import ConfigError
+from segmentation.errors import ConfigError, InputError
 from segmentation.ingest import (
     CleaningReport,
     ColumnMapping,
@@ -39,6 +39,16 @@ class IngestResult:
 
     def to_pandas(self) -> pd.DataFrame:
         return self.transactions.to_pandas()
+
+    @property
+    def has_products(self) -> bool:
+        """Whether a product column is mapped: recommendations and the product-based features need one."""
+        return self.mapping.get("product_id") is not None
+
+    def require_products(self, fix: str) -> None:
+        """Refuse a step that needs products, in one line, when the file has none; ``fix`` says how to map one."""
+        if not self.has_products:
+            raise InputError(f"this file has no product column: recommendations need products ({fix})")
 
 
 def load_transactions(path: str | Path, config: Config | None = None, progress: Progress = no_progress) -> IngestResult:

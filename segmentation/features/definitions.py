@@ -265,6 +265,8 @@ CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name in ("cou
 NUMERIC: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name not in CATEGORICAL)
 TIME_OF_DAY: tuple[str, ...] = ("morning_share", "evening_share")
 """Features that need the time of day: left out (NULL) when every timestamp is at midnight (dates only)."""
+PRODUCT_BASED: tuple[str, ...] = ("basket_size", "distinct_products", "product_entropy", "repeat_product_share")
+"""Features that need products: left out (NaN) when the file has no product column (orders have no products)."""
 
 
 def features_markdown() -> str:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation.config import ReadOptions
-from segmentation.ingest.mapping import OPTIONAL, ColumnMapping
+from segmentation.ingest.mapping import FIELD_LABELS, OPTIONAL, ColumnMapping
 from segmentation.ingest.reader import ROW_COLUMN, RawTable
 from segmentation.ingest.validation import Issue, ValidationReport
 from segmentation.sql import fetch_row, literal, quote, to_arrow
@@ -64,7 +64,8 @@ def to_canonical(
     report.detected["decimal"] = decimal
     ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
     checks = {"ts": ts_expr}
-    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
+    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row;
+    # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
     customer = _text(mapping.get("customer_id"))
     column = mapping.get("customer_id")
     if not _is_text(raw, column) or _FLOAT_ID.search(" ".join(_sample(raw, column))):
@@ -72,7 +73,9 @@ def to_canonical(
     select = [
         f"{quote(ROW_COLUMN)} AS source_row",
         f"{customer} AS customer_id",
-        f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id",
+        f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
+        if mapping.get("order_id")
+        else f"strftime({ts_expr}, '%Y-%m-%d') || ' ' || {customer} AS order_id",
         f"{_text(mapping.get('product_id'))} AS product_id",
         f"{ts_expr} AS ts",
         *(f"{_optional_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
@@ -82,6 +85,8 @@ def to_canonical(
     for field in NUMERIC_FIELDS:
         column = mapping.get(field)
         expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
+        if field == "quantity" and not column:  # a line amount without a quantity: one unit, -1 for a refund
+            expr = f"CASE WHEN {_number_expr(raw, mapping.get('amount'), decimal)} < 0 THEN -1.0 ELSE 1.0 END"
         select.append(f"{expr} AS {field}_parsed")
         if column:
             checks[field] = expr
@@ -101,6 +106,7 @@ def to_canonical(
     missing = _count_missing(con, mapping)
     _report_unparsed(con, raw, table, mapping, checks, missing, report)
     _report_missing(mapping, missing, report)
+    _report_unmapped(mapping, report)
     con.close()  # releases DuckDB's buffers and its reference to the raw table now, not at garbage collection
     return table, report
 
@@ -283,11 +289,11 @@ def _report_unparsed(
             rows, examples = [r for r, _ in found], [v for _, v in found[:5]]
         if n_values == 0 or n_values - n_bad <= MIN_PARSED_SHARE * n_values:
             kind = "dates" if field == "ts" else "numbers"
-            level, fix = "error", f"map {field} to the column that holds {kind}, or fix their format"
+            level, fix = "error", f"map the {FIELD_LABELS[field]} to the column that holds {kind}, or fix their format"
             message = f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})"
         elif n_bad:
             level, fix = "warning", "correct them in the source file if they matter"
-            message = f"{n_bad} value(s) cannot be read as {field}; those rows are removed"
+            message = f"{n_bad} value(s) cannot be read as the {FIELD_LABELS[field]}; those rows are removed"
         else:
             continue
         report.add(
@@ -341,3 +347,23 @@ def _report_missing(mapping: ColumnMapping, missing: dict[str, int], report: Val
             column=mapping.get(field),
             n_rows=n_missing,
         )
+
+
+def _report_unmapped(mapping: ColumnMapping, report: ValidationReport) -> None:
+    """What an order is, and which steps are off, when the file has no order, product or quantity column."""
+    order = mapping.get("order_id")
+    report.detected["order_definition"] = f"column {order!r}" if order else "customer + purchase day"
+    if not order:
+        report.warn(
+            "no_order_column",
+            "no order id column: an order is a customer's purchases on one day",
+            fix="if the file has order or invoice numbers, map them with --map order_id=COLUMN",
+        )
+    if not mapping.get("product_id"):
+        report.warn(
+            "no_product_column",
+            "no product column: the product-based features are left empty (NaN) and recommendations are off",
+            fix="if the file has product codes, map them with --map product_id=COLUMN",
+        )
+    if not mapping.get("quantity"):
+        report.warn("no_quantity_column", "no quantity column: each line counts as one unit (-1 for a refund)")
