@@ -11,7 +11,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from segmentation.config import CleaningPolicy, Config, ReadOptions
 from segmentation.errors import SegmentationError
-from segmentation.ingest import FIELDS, OPTIONAL, REQUIRED, CleaningReport, ValidationReport
+from segmentation.ingest import FIELDS, REQUIRED, CleaningReport, ValidationReport
+from segmentation.ingest.mapping import missing_fields
 from segmentation.pipeline import IngestResult
 from ui import components, state
 from ui.components import Dataset
@@ -20,7 +21,6 @@ SAMPLE = "Use the sample data"
 UPLOAD = "Upload a file"
 FILE_TYPES = ["csv", "gz", "tsv", "txt", "xlsx", "parquet"]
 NOT_MAPPED = "—"
-PRICE_FIELDS = tuple(f for f in FIELDS if f not in REQUIRED + OPTIONAL)
 FIELD_LABELS = {
     "customer_id": "Customer ID",
     "order_id": "Order / invoice ID",
@@ -167,14 +167,18 @@ def choice(area: DeltaGenerator, label: str, options: dict[str, Any], current: A
 
 def mapping_editor(dataset: Dataset, columns: list[str], chosen: dict[str, str | None]) -> dict[str, str | None]:
     """One selectbox per field with the current column preselected; returns field -> column (None: unmapped)."""
-    complete = all(chosen.get(f) for f in REQUIRED) and any(chosen.get(f) for f in PRICE_FIELDS)
+    complete = not missing_fields(chosen)
     options = [NOT_MAPPED, *columns]
     mapping: dict[str, str | None] = {}
     with st.expander("Column mapping", expanded=not complete, icon=":material/swap_horiz:"):
-        st.caption("Which column of the file holds each field. \\* required; unit price or line amount (or both).")
+        st.caption(
+            "Which column of the file holds each field. \\* required, and a line amount or quantity and unit price. "
+            "Without an order ID an order is a customer's purchases on one day; without a product ID "
+            "recommendations are off."
+        )
         cells = st.columns(4)
         for i, field in enumerate(FIELDS):
-            required = field in REQUIRED or field in PRICE_FIELDS
+            required = field in REQUIRED
             current = chosen.get(field)
             with cells[i % 4]:
                 column = st.selectbox(
@@ -218,6 +222,8 @@ def format_line(detected: dict[str, Any]) -> str:
         parts.append(f"**Decimal separator** {SEPARATORS.get(detected['decimal'], detected['decimal'])}")
     if "date_format" in detected:
         parts.append(f"**Dates** {detected['date_format']}")
+    if "order_definition" in detected:
+        parts.append(f"**Orders** {detected['order_definition']}")
     return " · ".join(parts)
 
 

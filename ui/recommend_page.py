@@ -68,6 +68,9 @@ def render() -> None:
     if current is None:
         components.no_segmentation_yet("recommends products for each segment and each customer in it")
         return
+    if not components.load(current.dataset, current.config).has_products:
+        st.info("This file has no product column: recommendations need products (map one on the Data page).")
+        return
     try:
         model = segments_page.current_model(current)
         interactions(current.dataset, current.config)
