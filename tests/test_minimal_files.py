@@ -113,6 +113,7 @@ def test_cli_reports_the_order_definition(music, capsys) -> None:
     assert '"order_definition": "customer + purchase day"' in out and '"orders": 5' in out
 
 
+@pytest.mark.slow
 def test_online_retail_without_order_and_product_columns(online_retail_path) -> None:
     """The real file with InvoiceNo and StockCode left unmapped: frequency counts purchase days."""
     config = Config(mapping={"order_id": None, "product_id": None})
@@ -148,6 +149,7 @@ def test_app_loads_a_minimal_file_and_the_recommend_page_says_why_it_is_off() ->
     upload(at, "minimal.csv", minimal_file())
     assert_clean_run(at)
     assert any("**Orders** customer + purchase day" in c.value for c in at.caption)
+    assert [i.value for i in at.info] == ["This file has no product column, so there are no products to rank."]
     at.switch_page("ui/segments_page.py").run()
     assert_clean_run(at)
     at.switch_page("ui/recommend_page.py").run()

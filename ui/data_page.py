@@ -305,9 +305,12 @@ def show_overview(dataset: Dataset, config: Config) -> None:
     components.plot(fig, "Revenue by month", "Month", "Revenue")
     products, countries = st.columns(2)
     with products:
-        fig = px.bar(data.products, x="revenue", y="product", orientation="h")
-        fig.update_yaxes(autorange="reversed")
-        components.plot(fig, f"Top {len(data.products)} products by revenue", "Revenue", "", height=420)
+        if not k["products"]:
+            st.info("This file has no product column, so there are no products to rank.")
+        else:
+            fig = px.bar(data.products, x="revenue", y="product", orientation="h")
+            fig.update_yaxes(autorange="reversed")
+            components.plot(fig, f"Top {len(data.products)} products by revenue", "Revenue", "", height=420)
     with countries:
         fig = px.bar(data.countries, x="revenue", y="country", orientation="h", hover_data=["customers"])
         fig.update_yaxes(autorange="reversed")
