@@ -10,9 +10,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from segmentation.config import CleaningPolicy, Config, ReadOptions
-from segmentation.errors import SegmentationError
+from segmentation.errors import InputError, SegmentationError
 from segmentation.ingest import FIELDS, REQUIRED, CleaningReport, ValidationReport
 from segmentation.ingest.mapping import missing_fields
+from segmentation.limits import CLI_FIX, MAX_UPLOAD_MB, check_upload
 from segmentation.pipeline import IngestResult
 from ui import components, state
 from ui.components import Dataset
@@ -93,7 +94,10 @@ def uploaded_dataset() -> Dataset | None:
         "Transactions file",
         type=FILE_TYPES,
         key="upload",
-        help="One row per order line: CSV or TSV (optionally gzip-compressed), Excel .xlsx or Parquet.",
+        help=(
+            "One row per order line: CSV or TSV (optionally gzip-compressed), Excel .xlsx or Parquet, up to "
+            f"{MAX_UPLOAD_MB:,} MB once decompressed. For larger files, {CLI_FIX}."
+        ),
     )
     last = state.last_upload()
     if upload is None:
@@ -104,6 +108,11 @@ def uploaded_dataset() -> Dataset | None:
         return last[1]
     if last is not None and last[0] == upload.file_id:
         return last[1]
+    try:
+        check_upload(upload.name, upload)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
     dataset = components.save_upload(upload)
     state.remember_upload(upload.file_id, dataset)
     return dataset
