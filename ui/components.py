@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -26,12 +28,16 @@ if TYPE_CHECKING:
     from segmentation.clustering import SegmentationModel
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_transactions.csv.gz"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "segmentation-uploads"
+PRIVATE_DIR = Path(tempfile.mkdtemp(prefix="segmentation-app-"))
+"""This server's own temporary folder: created afresh, readable by its user only (0700), deleted when it exits."""
+atexit.register(shutil.rmtree, PRIVATE_DIR, ignore_errors=True)
+UPLOAD_DIR = PRIVATE_DIR / "uploads"
+"""Uploaded files, one folder per content hash, shared by the sessions that upload the same bytes."""
 CACHED_FILES = 4
 """How many loaded files (with their settings) stay in memory for all sessions together."""
 RUN_STORE = Path("segmentation_runs.duckdb")
 """The run store of the Export and History pages: a DuckDB file in the working directory the app was started in."""
-EXPORT_DIR = Path(tempfile.gettempdir()) / "segmentation-exports"
+EXPORT_DIR = PRIVATE_DIR / "exports"
 """Where each session writes its CRM export files (one folder per session) before they are downloaded."""
 
 

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import shutil
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -44,7 +43,7 @@ MIME = {
 PREVIEW_ROWS = 10
 EXPORTED_PRODUCTS = 3
 EAGER_BYTES = 8 * 1024**2  # files up to this size go with the page; larger ones are read when the button is clicked
-EXPORT_DIR = Path(tempfile.gettempdir()) / "segmentation-exports"  # one folder per session, before downloading
+EXPORT_DIR = components.EXPORT_DIR  # one folder per session, before downloading
 _FOLDER = "export_folder"
 
 

@@ -2,7 +2,9 @@
 
 The search maximises HDBSCAN's relative validity (a fast approximation of the density-based cluster
 validity index, DBCV) subject to a coverage constraint: a setting that leaves more than
-``1 - min_coverage`` of customers as noise scores below every setting that does not.
+``1 - min_coverage`` of customers as noise scores below every setting that does not. Above
+:data:`NOISE_WARNING_SHARE` noise the segmenter warns; ``assign_noise=True`` places noise customers in the
+segment of their nearest assigned neighbour instead.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import hdbscan
 import numpy as np
 import optuna
 from sklearn.metrics import pairwise_distances_argmin_min
+from sklearn.neighbors import KNeighborsClassifier
 
 from segmentation.clustering.base import NOISE, Segmenter
 
 log = logging.getLogger(__name__)
+
+NOISE_WARNING_SHARE = 0.10
+"""Above this share of customers left as noise, :meth:`HdbscanSegmenter.noise_warning` (shown by the CLI and the
+app) warns and suggests ``assign_noise``."""
 
 
 class HdbscanSegmenter(Segmenter):
@@ -28,7 +35,9 @@ class HdbscanSegmenter(Segmenter):
     ``predict`` on new customers uses ``hdbscan.approximate_predict``.
 
     ``labels_`` uses -1 for noise; ``noise_share_`` and ``probabilities_`` (HDBSCAN's membership strength)
-    are kept; ``trials_`` lists the search.
+    are kept; ``trials_`` lists the search. ``assign_noise=True`` gives every noise customer (fitted and in
+    ``predict``) the segment of the nearest customer HDBSCAN did assign, with membership strength 0:
+    then ``labels_`` has no -1, and ``hdbscan_noise_share_`` still says how many HDBSCAN itself left out.
     """
 
     def __init__(
@@ -40,6 +49,7 @@ class HdbscanSegmenter(Segmenter):
         min_segment_share: float = 0.01,
         tune_samples: int = 5_000,
         max_samples: int = 20_000,
+        assign_noise: bool = False,
         random_state: int = 0,
     ):
         self.min_cluster_size = min_cluster_size
@@ -49,6 +59,7 @@ class HdbscanSegmenter(Segmenter):
         self.min_segment_share = min_segment_share
         self.tune_samples = tune_samples
         self.max_samples = max_samples
+        self.assign_noise = assign_noise
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: object = None) -> HdbscanSegmenter:
@@ -72,8 +83,38 @@ class HdbscanSegmenter(Segmenter):
         self.labels_ = np.asarray(labels)
         self.probabilities_ = np.asarray(strengths)
         self.n_clusters_ = int(self.labels_.max() + 1)
+        self.hdbscan_noise_share_ = float(np.mean(self.labels_ == NOISE))
+        self.nearest_ = None
+        if self.assign_noise and self.n_clusters_ > 0:
+            fitted = X[rows]
+            kept = self.model_.labels_ != NOISE
+            self.nearest_ = KNeighborsClassifier(1).fit(fitted[kept], self.model_.labels_[kept])
+            self.labels_ = self._assign_noise(X, self.labels_)
         self.noise_share_ = float(np.mean(self.labels_ == NOISE))
+        log.info(
+            "hdbscan: %d segments, %.1f%% noise%s",
+            self.n_clusters_,
+            100 * self.hdbscan_noise_share_,
+            " (assigned to the nearest segment)" if self.nearest_ is not None else "",
+        )
         return self
+
+    def _assign_noise(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """``labels`` with each noise row given the segment of its nearest assigned fitted customer."""
+        noise = labels == NOISE
+        labels = labels.copy()
+        if noise.any():
+            labels[noise] = self.nearest_.predict(X[noise])
+        return labels
+
+    def noise_warning(self) -> str:
+        """A warning when more than :data:`NOISE_WARNING_SHARE` of customers are left unassigned; else ""."""
+        if self.noise_share_ <= NOISE_WARNING_SHARE:
+            return ""
+        return (
+            f"HDBSCAN left {self.noise_share_:.0%} of customers unassigned (noise, segment -1); "
+            "to place them in the nearest segment, pass assign_noise=True (segment cluster --assign-noise)"
+        )
 
     def _assign_rest(self, X: np.ndarray, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest segment centroid, or noise beyond the 95th percentile of that segment's own distances.
@@ -99,7 +140,7 @@ class HdbscanSegmenter(Segmenter):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         labels, _ = hdbscan.approximate_predict(self.model_, X)
-        return labels
+        return labels if self.nearest_ is None else self._assign_noise(X, labels)
 
     def _tune(self, X: np.ndarray) -> tuple[int, int]:
         rng = np.random.default_rng(self.random_state)

@@ -1,9 +1,10 @@
 """CSV writing that a spreadsheet cannot turn into code, and that a crash cannot leave half-written.
 
 - RFC 4180: comma separated, CRLF line ends, fields quoted when they hold a comma, quote or line break.
-- Formula injection (OWASP "CSV injection"): a free-text cell starting with ``=``, ``+``, ``-``, ``@``, tab or
-  CR is prefixed with a single quote, so Excel/Sheets show it as text. Typed columns (numbers, dates, E.164
-  phones) are validated instead, so ``-5.20`` stays a number.
+- Formula injection (OWASP "CSV injection"): a free-text cell starting with ``=``, ``+``, ``-``, ``@`` (or their
+  full-width forms ``＝＋－＠``), tab, CR or LF, also after leading spaces (some spreadsheets trim them), is
+  prefixed with a single quote, so Excel/Sheets show it as text. Typed columns (numbers, dates, E.164 phones)
+  are validated instead, so ``-5.20`` stays a number.
 - Atomic: rows go to a temporary file in the target folder, fsynced, then renamed over the target.
 """
 
@@ -24,14 +25,14 @@ import pandas as pd
 
 from segmentation.errors import InputError
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def neutralise(value: object) -> object:
     """The cell as text that no spreadsheet evaluates."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
         return "'" + value
     return value
 
