@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation.cli import main
@@ -49,6 +51,21 @@ def test_two_quantity_columns_with_different_values_are_refused_naming_both_posi
     assert main(["-q", "validate", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "columns 4 and 7 are both named 'Quantity'" in err[0]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet"])
+def test_repeated_headers_in_excel_and_parquet_are_refused_the_same_way(tmp_path, kind) -> None:
+    rows = with_column("Quantity", ["12", "1", "2"])
+    path = tmp_path / f"tx.{kind}"
+    if kind == "xlsx":
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(path, index=False)
+    else:
+        columns = [pa.array([row[i] for row in rows[1:]]) for i in range(len(rows[0]))]
+        pq.write_table(pa.Table.from_arrays(columns, names=rows[0]), path)
+    error = load_error(path)
+    assert "columns 4 and 7 are both named 'Quantity'" in str(error)
+    amounts = load_transactions(path, Config(mapping={"quantity": "Quantity.1"})).to_pandas()["amount"]
+    assert amounts.tolist() == [12 * 2.5, 1.5, 5.0]
 
 
 def test_choosing_one_of_the_copies_explicitly_uses_its_values(write_csv) -> None:

@@ -99,7 +99,7 @@ def _file_kind(path: Path) -> FileKind:
 
 def _read_parquet(path: Path) -> RawTable:
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # read_table refuses repeated column names
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"cannot read Parquet: {exc}", where=path.name) from exc
     names, warnings = _unique_names([str(c) for c in table.column_names])
