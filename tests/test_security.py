@@ -7,6 +7,7 @@ import ast
 import csv
 import stat
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(p for folder in ("segmentation", "recommenders", "ui", "bench") for p in (ROOT / folder).rglob("*.py"))
 SOURCES.append(ROOT / "app.py")
 TRAVERSALS = ["../../etc/x", "/etc/passwd", "..", ".", "", "a/../../b", "..\\..\\win.ini", "x\x00y", ".hidden"]
-FORMULAS = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", " =1+1", "\uff1d1+1", "\ncmd"]
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", " =1+1", "\uff1d1+1", "\ncmd"]
 
 
 def calls(path: Path) -> list[ast.Call]:
@@ -92,7 +93,7 @@ def test_segment_names_and_run_ids_never_become_paths(tmp_path) -> None:
         index=pd.Index(["c1", "c2", "c3"], name="customer_id"),
     )
     emails = pd.Series(["a@example.com", "b@example.com", "c@example.com"], index=assignments.index)
-    table = export_table(assignments, emails=emails, run_date="2024-01-01")
+    table = export_table(assignments, emails=emails, run_date=date(2024, 1, 1))
     for crm in SHAPES:
         export_segments(table, crm, out, run={"run_id": "../../etc/run"}, stem="segments")
     RunStore(tmp_path / "runs.duckdb").save("../../etc/run", {}, assignments, pd.DataFrame(index=[0, 1, 2]))
@@ -109,7 +110,9 @@ def test_formula_cells_are_neutralised_in_every_crm_file(tmp_path) -> None:
     assignments = pd.DataFrame({"segment": range(len(FORMULAS)), "segment_name": FORMULAS}, index=index)
     emails = pd.Series([f"u{i}@example.com" for i in range(len(FORMULAS))], index=index)
     for crm in SHAPES:
-        result = export_segments(export_table(assignments, emails=emails, run_date="2024-01-01"), crm, tmp_path / crm)
+        result = export_segments(
+            export_table(assignments, emails=emails, run_date=date(2024, 1, 1)), crm, tmp_path / crm
+        )
         for path in result.files:
             with open(path, newline="", encoding="utf-8") as fh:
                 cells = [cell for row in csv.reader(fh) for cell in row]
