@@ -1,17 +1,32 @@
-"""Shared fixtures: the corpus folder, the real Online Retail file, small transaction frames and AppTest downloads."""
+"""Shared fixtures: the corpus folder, the real Online Retail file, small transaction frames, AppTest downloads, and
+for the browser tests a ``streamlit run`` server, the system Chromium and a fresh page."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data"
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+SAMPLE = ROOT / "data" / "sample_transactions.csv.gz"
+"""The embedded sample, tracked in git: a missing one is a broken checkout, so tests fail instead of skipping."""
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    """The embedded sample file (``make sample`` writes it again)."""
+    if not SAMPLE.is_file():
+        pytest.fail(f"{SAMPLE} is missing: it is tracked in git (make sample regenerates it)")
+    return SAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +64,62 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
 
     monkeypatch.setattr(MediaFileManager, "add", add)
     yield files
+
+
+# --- browser tests --------------------------------------------------------------------------------------------------
+
+BROWSER_FIXTURES = {"app_url", "browser", "page"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the server or Chromium must carry the ``browser`` mark, or ``make test-fast`` would run it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("browser") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"mark these tests @pytest.mark.browser (they start a browser): {', '.join(unmarked)}")
+
+
+@pytest.fixture(scope="module")
+def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, stopped after the module's tests; its log is per module."""
+    from tests.browser_helpers import ARTIFACTS, serve
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(ARTIFACTS / f"streamlit-{request.module.__name__.rsplit('.', 1)[-1]}.log") as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """The system Chromium; Playwright never downloads a browser here."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import CHROMIUM, launch
+
+    if not CHROMIUM.is_file():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (Playwright must not download browsers)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page, tall enough that a screenshot shows a whole page; a screenshot is saved on failure."""
+    from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS
+
+    context = browser.new_context(viewport={"width": 1440, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before:
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}-failure.png", full_page=True)
+    context.close()
