@@ -1,4 +1,5 @@
-# `make run` launches the app on the embedded sample; `make test` runs the whole suite.
+# `make run` launches the app on the embedded sample; `make test` runs the whole suite (what CI runs);
+# `make test-fast` leaves out the browser tests and the slow ones, for quick feedback while developing.
 # Both create or reuse .venv. torch is installed first, pinned, so pip takes the local CPU wheel
 # instead of pulling a multi-GB CUDA build.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: run test lint chromium sample docs
+.PHONY: run test test-fast lint chromium sample docs
 
 run: $(STAMP)
 	$(BIN)/streamlit run app.py
@@ -16,6 +17,10 @@ run: $(STAMP)
 test: export OMP_NUM_THREADS := 1
 test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: export OMP_NUM_THREADS := 1
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
