@@ -286,6 +286,13 @@ def parameter_controls(method: str, selection: KSelection) -> Params:
                 2,
             )
             st.caption("Settings that leave more customers unassigned than this allows are rejected.")
+        with next(cells):
+            params["assign_noise"] = st.checkbox(
+                "Place unassigned customers in the nearest segment",
+                state.kept("seg_assign_noise", False),
+                **state.keeping("seg_assign_noise"),
+            )
+            st.caption("Each customer HDBSCAN leaves out joins the segment of the most similar customer it placed.")
     if method == "autoencoder":
         with next(cells):
             params["latent_dim"] = st.slider(
@@ -429,7 +436,11 @@ def stability(
     segmenter = fit(dataset, config, features, chosen, method, params).segmenter_
     fixed = dict(params)
     if method == "hdbscan":
-        fixed = {"min_cluster_size": segmenter.min_cluster_size_, "min_samples": segmenter.min_samples_}
+        fixed = {
+            "min_cluster_size": segmenter.min_cluster_size_,
+            "min_samples": segmenter.min_samples_,
+            "assign_noise": segmenter.assign_noise,
+        }
     elif method == "gmm":
         fixed = {"n_clusters": segmenter.n_clusters_, "covariance_type": segmenter.covariance_type_}
     X = matrix(dataset, config, features, chosen)
@@ -553,9 +564,22 @@ def show_segments(
     summary = f"{METHOD_LABELS[method]} on {len(chosen)} feature{'s' * (len(chosen) != 1)}"
     if method == "gmm" and dict(params)["n_clusters"] is None:
         summary += f"; BIC chose {n} segments with {segmenter.covariance_type_} covariance"
-    if method == "hdbscan":
+    if method == "hdbscan" and segmenter.assign_noise:
+        summary += (
+            f"; {segmenter.hdbscan_noise_share_:.1%} of customers fit no dense group and were placed in the nearest "
+            "segment"
+        )
+    elif method == "hdbscan":
         summary += f"; {segmenter.noise_share_:.1%} of customers fit no segment (*Unassigned*)"
     st.caption(summary + ".")
+    if method == "hdbscan" and segmenter.noise_warning():
+        unassigned = model.profiles_["revenue_share"].get(NOISE, 0.0)
+        st.warning(
+            f"{segmenter.noise_share_:.0%} of customers ({unassigned:.0%} of revenue) fit no segment and are "
+            "*Unassigned*. Tick **Place unassigned customers in the nearest segment** above to give each of them "
+            "the segment of the most similar customer.",
+            icon=":material/warning:",
+        )
     show_confidence(dataset, config, features, chosen, method, params, model, scores, fit_id)
 
     scatter, shares = st.columns([3, 2])
@@ -628,8 +652,9 @@ def show_confidence(
     if method == "hdbscan":
         cells[2].metric(
             "Unassigned (noise share)",
-            f"{segmenter.noise_share_:.1%}",
-            help="Customers HDBSCAN places in no dense group. They are kept as the *Unassigned* segment.",
+            f"{segmenter.hdbscan_noise_share_:.1%}",
+            help="Customers HDBSCAN places in no dense group. They are kept as the *Unassigned* segment, or placed "
+            "in the nearest segment when that option is ticked.",
             border=True,
         )
         cells[3].metric(
