@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
+from streamlit.testing.v1 import AppTest
 
 from segmentation.cli import main
 from segmentation.clustering import NOISE, FeaturePreprocessor, HdbscanSegmenter, choose_k
 from segmentation.clustering.density import NOISE_WARNING_SHARE
+from tests.test_app import ROOT, SAMPLE, assert_clean_run
+from tests.test_app_segments import metrics, open_segments, profiles
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
 
@@ -148,3 +151,24 @@ def test_cli_k_and_noise_options_misused_are_one_line_errors(features_file, tmp_
     assert main(["-q", "cluster", features_file, *argv, "--out", str(tmp_path / "s.parquet")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+# --- the Segments page ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
+def test_segments_page_warns_about_a_large_noise_share_and_places_noise_on_request() -> None:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    open_segments(app)
+    app.segmented_control(key="seg_method").set_value("hdbscan").run()
+    assert_clean_run(app)
+    noise = float(metrics(app)["Unassigned (noise share)"].rstrip("%"))
+    warned = any("fit no segment and are *Unassigned*" in w.value for w in app.warning)
+    assert warned == (noise > 100 * NOISE_WARNING_SHARE)
+    assert ("Unassigned" in profiles(app)) == (noise > 0)
+    app.checkbox(key="seg_assign_noise").check().run()
+    assert_clean_run(app)
+    assert "Unassigned" not in profiles(app)
+    assert float(metrics(app)["Unassigned (noise share)"].rstrip("%")) == noise  # HDBSCAN's own share, still shown
+    assert any("were placed in the nearest segment" in c.value for c in app.caption)
+    assert not any("fit no segment and are" in w.value for w in app.warning)
