@@ -21,6 +21,8 @@ from segmentation.export.shapes import SHAPES as CRM_SHAPES
 from segmentation.ingest.validation import ValidationFailed
 
 log = logging.getLogger("segmentation")
+AS_OF_COLUMN = "as_of"
+"""The column in which a CSV feature or segment table carries its as-of date (Parquet keeps it in ``attrs``)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,16 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     cluster = commands.add_parser("cluster", help="segment customers from a feature table")
     cluster.add_argument("features", type=Path, help="feature table from `segment features` (.parquet or .csv)")
     cluster.add_argument("--method", choices=list(METHOD_NAMES), default="kmeans")
-    cluster.add_argument(
-        "--k",
-        default="auto",
-        help="number of segments; 'auto' (default): the k `segment choose-k` recommends; 'bic' (gmm): by BIC",
-    )
-    cluster.add_argument(
-        "--assign-noise",
-        action="store_true",
-        help="hdbscan: place customers it leaves unassigned in the segment of their nearest assigned neighbour",
-    )
+    cluster.add_argument("--k", default="5", help="number of segments, or 'auto' (gmm: by BIC) (default 5)")
     cluster.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
     cluster.add_argument("--seed", type=int, default=0)
     cluster.add_argument("--out", type=Path, required=True, help="assignments (.parquet or .csv)")
@@ -95,11 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write segments as CRM-ready files with a manifest")
     export.add_argument("segments", type=Path, help="assignments from `segment cluster`")
     export.add_argument("--features", type=Path, help="feature table (adds RFM scores and key features)")
-    export.add_argument("--transactions", type=Path, help="the transactions file, to take emails from")
+    export.add_argument(
+        "--transactions", type=Path, help="the transactions file, to take emails from (read with the options below)"
+    )
+    _add_read_options(export)
     export.add_argument("--crm", choices=list(CRM_SHAPES), default="generic")
     export.add_argument("--only", help="comma-separated segment ids to export (default: all)")
     export.add_argument("--format", choices=["csv", "parquet"], default="csv")
     export.add_argument("--run-id", default="", help="a label stored in every row and in the manifest")
+    export.add_argument(
+        "--as-of", help="the segments' as-of date YYYY-MM-DD, if neither file records it (default: from the files)"
+    )
     export.add_argument("--out-dir", type=Path, required=True)
     export.set_defaults(run=_export)
 
@@ -145,6 +144,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_input_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument("file", type=Path, nargs=None if required else "?", help="CSV, CSV.gz, TSV, XLSX or Parquet")
+    _add_read_options(parser)
+
+
+def _add_read_options(parser: argparse.ArgumentParser) -> None:
+    """How to read a transactions file and map its columns: the same options for every command that reads one."""
     parser.add_argument("--config", type=Path, help="YAML config (read, mapping, cleaning, features sections)")
     parser.add_argument(
         "--map",
@@ -157,28 +161,14 @@ def _add_input_options(parser: argparse.ArgumentParser, required: bool = True) -
     parser.add_argument("--delimiter", help="column delimiter (default: detected); use '\\t' for tab")
     parser.add_argument("--decimal", choices=[".", ","], help="decimal separator (default: detected)")
     parser.add_argument("--date-order", choices=["auto", "dayfirst", "monthfirst"], help="day/month order")
+    parser.add_argument("--sheet", help="worksheet of an XLSX file: its name or 0-based position (default: the first)")
     parser.add_argument("--returns", choices=["net", "drop"], help="returns policy (default: net)")
 
 
-def _read_yaml(path: Path) -> Any:
-    """A YAML config as plain data (``yaml.safe_load``: no Python tags); a problem is a one-line error."""
+def _config(args: argparse.Namespace) -> Config:
     import yaml
 
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(
-            f"not valid YAML ({problem})",
-            where=where,
-            fix="write plain YAML: mappings, lists, text and numbers (tags such as !!python/object are refused)",
-        ) from None
-
-
-def _config(args: argparse.Namespace) -> Config:
-    raw: dict[str, Any] = _read_yaml(args.config) if args.config else {}
+    raw: dict[str, Any] = yaml.safe_load(args.config.read_text()) if args.config else {}
     raw = dict(raw or {})
     read = dict(raw.get("read", {}))
     delimiter = "\t" if args.delimiter == "\\t" else args.delimiter
@@ -187,6 +177,7 @@ def _config(args: argparse.Namespace) -> Config:
         ("delimiter", delimiter),
         ("decimal", args.decimal),
         ("date_order", args.date_order),
+        ("sheet", int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet),
     ):
         if value:
             read[key] = value
@@ -213,10 +204,17 @@ def _progress(fraction: float, message: str) -> None:
     log.info("[%3d%%] %s", round(fraction * 100), message)
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from segmentation.pipeline import load_transactions, transactions_summary
+def _load(args: argparse.Namespace, path: Path) -> Any:
+    """Read, map, validate and clean the transactions file ``path`` with the command's read options."""
+    from segmentation.pipeline import load_transactions
 
-    result = load_transactions(args.file, _config(args), _progress)
+    return load_transactions(path, _config(args), _progress)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from segmentation.pipeline import transactions_summary
+
+    result = _load(args, args.file)
     if args.affected:
         result.cleaning.affected.to_csv(args.affected, index=False)
     summary = transactions_summary(result.transactions)
@@ -248,16 +246,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _features(args: argparse.Namespace) -> int:
     from segmentation.features import compute_features, features_markdown, rfm_table
-    from segmentation.pipeline import load_transactions
 
     if args.docs:
         print(features_markdown(), end="")
         return 0
     if args.file is None or args.out is None:
         raise SegmentationError("features needs FILE and --out (or --docs)")
-    config = _config(args)
-    result = load_transactions(args.file, config, _progress)
+    result = _load(args, args.file)
     _progress(0.0, "computing features")
+    config = _config(args)
     features = compute_features(result.transactions, config.features)
     table = features.join(
         rfm_table(features, config.features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
@@ -269,11 +266,27 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _read_table(path: Path) -> Any:
+    """A table of :func:`_write_table`, with its as-of date (if it has one) back in ``attrs["as_of"]``."""
     import pandas as pd
 
     if not path.exists():
         raise SegmentationError(f"{path}: file not found")
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, index_col=0, dtype={0: str})
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    table = pd.read_csv(path, index_col=0, dtype={0: str})
+    if AS_OF_COLUMN not in table.columns:
+        return table
+    dates = table[AS_OF_COLUMN].dropna().astype(str).unique()
+    if len(dates) > 1:
+        raise InputError(
+            f"the {AS_OF_COLUMN} column holds {len(dates)} dates ({', '.join(sorted(dates)[:3])}...)",
+            where=f"{path}, column {AS_OF_COLUMN}",
+            fix="a table has one as-of date: write it again with `segment features` or `segment cluster`",
+        )
+    table = table.drop(columns=AS_OF_COLUMN)
+    if len(dates):
+        table.attrs["as_of"] = dates[0]
+    return table
 
 
 def _read_features(path: Path) -> Any:
@@ -281,6 +294,17 @@ def _read_features(path: Path) -> Any:
     if "recency_days" not in table.columns:
         raise SegmentationError(
             f"{path}: not a feature table (no recency_days column); make one with `segment features`"
+        )
+    return table
+
+
+def _read_segments(path: Path, *columns: str) -> Any:
+    """Assignments of `segment cluster`, with the ``columns`` the command needs (by default ``segment``)."""
+    table = _read_table(path)
+    missing = [c for c in columns or ("segment",) if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"no {' or '.join(missing)} column", where=str(path), fix="use the assignments of `segment cluster`"
         )
     return table
 
@@ -296,52 +320,39 @@ def _cluster(args: argparse.Namespace) -> int:
 
     features = _read_features(args.features)
     params: dict[str, Any] = {}
-    if args.assign_noise and args.method != "hdbscan":
-        raise SegmentationError("--assign-noise is for --method hdbscan (the only method that leaves noise)")
     if args.method == "hdbscan":
-        if args.k != "auto":
+        if args.k != "5":
             raise SegmentationError("hdbscan finds the number of segments itself; leave out --k")
-        params = {"assign_noise": args.assign_noise}
     elif args.k == "auto":
-        selection = _k_selection(features, args)
-        params = {"n_clusters": selection.recommended}
-        print(f"k = {selection.recommended} (--k auto, as `segment choose-k` recommends): {selection.reason}")
-    elif args.k == "bic":
         if args.method != "gmm":
-            raise SegmentationError("--k bic is for gmm; give a number, or auto")
+            raise SegmentationError("--k auto is for gmm; for other methods run `segment choose-k` first")
         params = {"n_clusters": None, "covariance_type": None}
     elif args.k.isdigit() and int(args.k) >= 2:
         params = {"n_clusters": int(args.k)}
     else:
-        raise SegmentationError(f"--k {args.k!r}: give a whole number of at least 2, auto, or bic (gmm)")
+        raise SegmentationError(f"--k {args.k!r}: give a whole number of at least 2, or auto")
     _progress(0.0, f"fitting {args.method} on {len(features):,} customers")
     model = SegmentationModel(args.method, params, _feature_choice(args), args.seed)
     model.fit(features, features.get("rfm_segment"))
-    _write_table(model.fitted_assignments(features), args.out)
+    assignments = model.fitted_assignments(features)
+    if model.as_of_:
+        assignments.attrs["as_of"] = model.as_of_
+    _write_table(assignments, args.out)
     if args.model:
         model.save(args.model)
     if args.profiles:
         model.profiles_.to_csv(args.profiles)
     print(model.profiles_[["name", "customers", "share", "revenue_share"]].to_string())
-    if args.method == "gmm" and params["n_clusters"] is None:
-        print(f"k = {model.segmenter_.n_clusters_} (--k bic: lowest BIC)")
-    if args.method == "hdbscan" and model.segmenter_.noise_warning():
-        unassigned = model.profiles_["revenue_share"].get(-1, 0.0)
-        print(f"warning: {model.segmenter_.noise_warning()} ({unassigned:.0%} of revenue)", file=sys.stderr)
     _progress(1.0, f"{model.segmenter_.n_clusters_} segments -> {args.out}")
     return 0
 
 
-def _k_selection(features: Any, args: argparse.Namespace, max_k: int = 10) -> Any:
-    """``choose_k`` on the chosen features, preprocessed as the segmenters see them (choose-k and cluster --k auto)."""
+def _choose_k(args: argparse.Namespace) -> int:
     from segmentation.clustering import FeaturePreprocessor, choose_k
 
+    features = _read_features(args.features)
     X = FeaturePreprocessor(_feature_choice(args)).fit_transform(features)
-    return choose_k(X, range(2, max_k + 1))
-
-
-def _choose_k(args: argparse.Namespace) -> int:
-    selection = _k_selection(_read_features(args.features), args, args.max_k)
+    selection = choose_k(X, range(2, args.max_k + 1))
     print(selection.table.to_string(index=False))
     print(f"recommended {selection.reason}")
     return 0
@@ -351,9 +362,7 @@ def _explain(args: argparse.Namespace) -> int:
     from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
 
     features = _read_features(args.features)
-    segments = _read_table(args.segments)
-    if "segment" not in segments.columns:
-        raise SegmentationError(f"{args.segments}: no segment column; make it with `segment cluster`")
+    segments = _read_segments(args.segments)
     missing = features.index.difference(segments.index)
     if len(missing):
         raise SegmentationError(f"{args.segments}: {len(missing)} customers of the feature table have no segment")
@@ -379,14 +388,14 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from segmentation.export import customer_emails, export_segments, export_table
-    from segmentation.pipeline import load_transactions
 
-    segments = _read_table(args.segments)
+    segments = _read_segments(args.segments, "segment", "segment_name")
     rfm = _read_features(args.features) if args.features else None
     emails = None
     if args.transactions:
-        emails = customer_emails(load_transactions(args.transactions, progress=_progress).to_pandas())
-    table = export_table(segments, rfm, emails, run_id=args.run_id)
+        transactions = _load(args, args.transactions)
+        emails = customer_emails(transactions.to_pandas()) if transactions.mapping.get("email") else None
+    table = export_table(segments, rfm, emails, run_id=args.run_id, run_date=_export_as_of(args, segments, rfm))
     only = [int(s) for s in args.only.split(",")] if args.only else None
     result = export_segments(table, args.crm, args.out_dir, only, {"segments_file": str(args.segments)}, args.format)
     for warning in result.warnings:
@@ -397,12 +406,40 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_as_of(args: argparse.Namespace, segments: Any, features: Any) -> str:
+    """The one as-of date of an export: what the segments and feature files record and ``--as-of`` must agree."""
+    known = {
+        str(path): table.attrs["as_of"]
+        for path, table in ((args.segments, segments), (args.features, features))
+        if table is not None and table.attrs.get("as_of")
+    }
+    if args.as_of:
+        known["--as-of"] = parse_date(args.as_of).isoformat()
+    if not known:
+        raise InputError(
+            "the as-of date of the segments is unknown (the file does not record it)",
+            where=str(args.segments),
+            fix="pass --features FILE (from `segment features`) or --as-of YYYY-MM-DD",
+        )
+    if len(set(known.values())) > 1:
+        raise InputError(
+            "the as-of dates disagree: " + ", ".join(f"{source} {day}" for source, day in known.items()),
+            fix="export segments with the features of the same snapshot",
+        )
+    return next(iter(known.values()))
+
+
 def _run(args: argparse.Namespace) -> int:
+    import yaml
+
     from segmentation.pipeline import run_pipeline
 
     if not args.config.exists():
         raise SegmentationError(f"{args.config}: config file not found")
-    raw = _read_yaml(args.config) or {}
+    try:
+        raw = yaml.safe_load(args.config.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SegmentationError(f"{args.config}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise SegmentationError(f"{args.config}: expected a mapping of sections at the top level")
     result = run_pipeline(Config.from_dict(raw), _progress)
@@ -415,7 +452,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _recommend_eval(args: argparse.Namespace) -> int:
     from recommenders.evaluate import evaluate_models, standard_models
-    from segmentation.pipeline import load_transactions
 
     cutoff = parse_date(args.cutoff)
     models = standard_models()
@@ -425,7 +461,7 @@ def _recommend_eval(args: argparse.Namespace) -> int:
             raise SegmentationError(f"--only: unknown model(s) {sorted(unknown)}; choose from {', '.join(models)}")
         models = {name: models[name] for name in args.only.split(",")}
     seeds = tuple(int(s) for s in args.seeds.split(","))
-    result = load_transactions(args.file, _config(args), _progress)
+    result = _load(args, args.file)
     result.require_products("map one with --map product_id=COLUMN")
     _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
     table = evaluate_models(
@@ -452,7 +488,6 @@ def _recommend(args: argparse.Namespace) -> int:
     from recommenders.data import Interactions
     from recommenders.evaluate import standard_models
     from recommenders.segments import customer_top_products, segment_top_products
-    from segmentation.pipeline import load_transactions
 
     models = standard_models()
     if args.model not in models:
@@ -461,11 +496,9 @@ def _recommend(args: argparse.Namespace) -> int:
         raise SegmentationError("--segment-out needs --segments (the assignments from `segment cluster`)")
     labels = None
     if args.segments:
-        segments = _read_table(args.segments)
-        if "segment" not in segments.columns:
-            raise SegmentationError(f"{args.segments}: no segment column; make it with `segment cluster`")
+        segments = _read_segments(args.segments)
         labels = segments["segment"]
-    result = load_transactions(args.file, _config(args), _progress)
+    result = _load(args, args.file)
     result.require_products("map one with --map product_id=COLUMN")
     interactions = Interactions.from_transactions(result.transactions)
     model = models[args.model].fit(interactions, lambda done, step: _progress(done, f"{args.model}: {step}"))
@@ -474,12 +507,34 @@ def _recommend(args: argparse.Namespace) -> int:
         lists = segment_top_products(model, labels, 2 * args.n, exclude_bought=args.new_only)
         if args.segment_out:
             lists.loc[lists["rank"] <= args.n].to_csv(args.segment_out, index=False)
-    customers = labels.index if labels is not None else interactions.customers
+    customers = interactions.customers
+    if labels is not None:
+        outside = customers.difference(labels.index.astype(str))
+        if len(outside):
+            warning = _outside_segments(outside, result.transactions, segments.attrs.get("as_of"))
+            print(f"warning: {warning}", file=sys.stderr)
+        customers = labels.index.astype(str).append(outside)
     recs = customer_top_products(model, customers, labels, args.n, args.min_orders, args.new_only, lists)
     recs.to_csv(args.out, index=False)
     cold = recs.loc[recs["source"] == "segment", "customer_id"].nunique()
     print(f"{recs['customer_id'].nunique():,} customers, {len(recs):,} recommendations ({cold:,} from segment lists)")
     return 0
+
+
+def _outside_segments(customers: Any, transactions: Any, as_of: str | None) -> str:
+    """How many customers of the transactions the segments file leaves out, why, and what they get instead."""
+    import pandas as pd
+
+    tx = transactions.select(["customer_id", "ts"]).to_pandas()
+    first = tx.groupby("customer_id")["ts"].min().reindex(customers)
+    if not as_of:
+        why = "the file does not record its as-of date"
+    else:
+        late = int((first >= pd.Timestamp(as_of)).sum())
+        why = f"first purchase on or after its as-of date {as_of}"
+        if late < len(customers):
+            why = f"{late:,} with a {why}, {len(customers) - late:,} before it: were the segments made from other data?"
+    return f"{len(customers):,} customers are not in the segments file ({why}): they get a personal list, no segment"
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -490,8 +545,10 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _write_table(table: Any, out: Path) -> None:
+    """Write a feature or segment table; its as-of date goes in the Parquet metadata, or a CSV column."""
     if out.suffix == ".csv":
-        table.to_csv(out)
+        as_of = table.attrs.get("as_of")
+        (table.assign(**{AS_OF_COLUMN: as_of}) if as_of else table).to_csv(out)
     elif out.suffix == ".parquet":
         table.to_parquet(out)
     else:

@@ -142,3 +142,121 @@ def test_recommend_writes_customer_and_segment_lists(tmp_path, capsys) -> None:
         == 2
     )
     assert "--segment-out needs --segments" in capsys.readouterr().err
+
+
+READ_OPTIONS = {"--config", "--map", "--encoding", "--delimiter", "--decimal", "--date-order", "--sheet", "--returns"}
+MAPPING = ["customer_id=who", "order_id=ticket", "ts=when", "product_id=what", "quantity=n", "unit_price=each"]
+
+
+def _options(command: str) -> set[str]:
+    from segmentation.cli import _parser
+
+    subparsers = next(a for a in _parser()._actions if a.dest == "==SUPPRESS==" and a.choices)
+    return {flag for action in subparsers.choices[command]._actions for flag in action.option_strings}
+
+
+@pytest.mark.parametrize("command", ["validate", "features", "export", "recommend", "recommend-eval"])
+def test_every_command_that_reads_transactions_takes_the_same_read_options(command) -> None:
+    assert _options(command) >= READ_OPTIONS
+
+
+@pytest.fixture
+def unmapped(write_csv):
+    """Semicolon-separated transactions whose headers no mapping rule knows: 4 customers, January to June 2011."""
+    rows = [["who", "ticket", "when", "what", "n", "each", "contact"]]
+    for month in range(1, 7):
+        for c in range(4):
+            for p in range(1 + (c + month) % 3):
+                rows.append(
+                    [
+                        f"c{c}",
+                        f"t{month}{c}",
+                        f"2011-{month:02d}-1{c} 10:00",
+                        f"p{p + c + 2 * month}",
+                        2,
+                        "1,5",
+                        f"c{c}@x.org",
+                    ]
+                )
+    return write_csv(rows, sep=";")
+
+
+def test_every_command_reads_a_file_through_the_same_mapping(unmapped, tmp_path, capsys) -> None:
+    mapping = [arg for field in ["email=contact", *MAPPING] for arg in ("--map", field)]
+    read = [*mapping, "--delimiter", ";", "--decimal", ","]
+    assert main(["-q", "validate", str(unmapped)]) == 2  # the headers need the mapping
+    assert main(["-q", "validate", str(unmapped), "--json", *read]) == 0
+    assert json.loads(capsys.readouterr().out)["customers"] == 4
+    features, segments = tmp_path / "f.csv", tmp_path / "s.csv"
+    assert main(["-q", "features", str(unmapped), *read, "--as-of", "2011-06-01", "--out", str(features)]) == 0
+    customers = pd.Index(["c0", "c1", "c2", "c3"], name="customer_id")
+    pd.DataFrame({"segment": [0, 1, 0, 1], "segment_name": ["A", "B", "A", "B"]}, index=customers).to_csv(segments)
+    export = ["-q", "export", str(segments), "--features", str(features), "--crm", "mailchimp"]
+    assert main([*export, "--out-dir", str(tmp_path / "x"), "--transactions", str(unmapped)]) == 2
+    assert "--map customer_id=COLUMN" in capsys.readouterr().err  # the transactions file needs its mapping
+    assert main([*export, "--out-dir", str(tmp_path / "x"), "--transactions", str(unmapped), *read[2:]]) == 2
+    assert "--map email=COLUMN" in capsys.readouterr().err  # mapped, but not the email column
+    assert main([*export, "--out-dir", str(tmp_path / "x"), "--transactions", str(unmapped), *read]) == 0
+    exported = pd.read_csv(tmp_path / "x" / "mailchimp_segments.csv")
+    assert sorted(exported["Email Address"]) == [f"c{c}@x.org" for c in range(4)]
+    recs = tmp_path / "r.csv"
+    assert main(["-q", "recommend", str(unmapped), *read, "--n", "2", "--out", str(recs)]) == 0
+    assert set(pd.read_csv(recs)["customer_id"]) == {"c0", "c1", "c2", "c3"}
+    evaluate = ["-q", "recommend-eval", str(unmapped), *read, "--cutoff", "2011-05-01", "--only", "popularity"]
+    assert main([*evaluate, "--seeds", "0"]) == 0
+    assert "popularity" in capsys.readouterr().out
+
+
+SAMPLE = CORPUS.parent.parent / "data" / "sample_transactions.csv.gz"
+AS_OF = "2023-09-01"
+
+
+@pytest.fixture(scope="module", params=[".csv", ".parquet"])
+def snapshot(request, tmp_path_factory) -> tuple:
+    """Features of the sample as of AS_OF and their k-means segments, written as CSV or Parquet."""
+    folder = tmp_path_factory.mktemp("snapshot")
+    features, segments = folder / f"features{request.param}", folder / f"segments{request.param}"
+    assert main(["-q", "features", str(SAMPLE), "--as-of", AS_OF, "--out", str(features)]) == 0
+    assert main(["-q", "cluster", str(features), "--k", "4", "--out", str(segments)]) == 0
+    return features, segments
+
+
+def test_exports_are_dated_by_the_as_of_date_of_the_segments(snapshot, tmp_path, capsys) -> None:
+    features, segments = snapshot
+    for i, extra in enumerate([["--features", str(features)], [], ["--as-of", AS_OF]]):
+        assert (
+            main(["-q", "export", str(segments), "--crm", "hubspot", "--out-dir", str(tmp_path / str(i)), *extra]) == 0
+        )
+        exported = pd.read_csv(tmp_path / str(i) / "hubspot_segments.csv")
+        assert set(exported["Segmentation Date"]) == {AS_OF}
+        assert json.loads((tmp_path / str(i) / "hubspot_segments.manifest.json").read_text())["as_of"] == AS_OF
+    capsys.readouterr()
+    assert main(["-q", "export", str(segments), "--as-of", "2023-10-01", "--out-dir", str(tmp_path / "x")]) == 2
+    assert "as-of dates disagree" in capsys.readouterr().err
+
+
+def test_an_export_of_segments_without_an_as_of_date_asks_for_one(tmp_path, capsys) -> None:
+    segments = tmp_path / "segments.csv"
+    pd.DataFrame({"segment": [0, 1], "segment_name": ["A", "B"]}, index=pd.Index(["c1", "c2"])).to_csv(segments)
+    assert main(["-q", "export", str(segments), "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "as-of date" in err and "--as-of YYYY-MM-DD" in err
+    assert main(["-q", "export", str(segments), "--as-of", "2011-09-01", "--out-dir", str(tmp_path)]) == 0
+    assert set(pd.read_csv(tmp_path / "generic_segments.csv")["run_date"]) == {"2011-09-01"}
+
+
+def test_recommend_gives_customers_missing_from_the_segments_a_list_and_says_why(snapshot, tmp_path, capsys) -> None:
+    _, segments = snapshot
+    out = tmp_path / "recs.csv"
+    assert main(["-q", "recommend", str(SAMPLE), "--segments", str(segments), "--n", "3", "--out", str(out)]) == 0
+    truth = pd.read_csv(CORPUS.parent.parent / "data" / "sample_truth.csv", dtype={"customer_id": str})
+    late = truth.loc[truth["first_order"] >= AS_OF, "customer_id"]
+    recs = pd.read_csv(out, dtype={"customer_id": str})
+    segmented = pd.read_parquet(segments) if segments.suffix == ".parquet" else pd.read_csv(segments, index_col=0)
+    assert set(recs["customer_id"]) == set(segmented.index) | set(late)  # everyone gets a list
+    outside = recs.loc[recs["segment"].isna(), "customer_id"].unique()
+    assert set(outside) == set(late) and (recs.loc[recs["segment"].isna(), "source"] == "personal").all()
+    assert (
+        f"warning: {len(late):,} customers are not in the segments file (first purchase on or after its as-of "
+        f"date {AS_OF}): they get a personal list, no segment" in capsys.readouterr().err
+    )

@@ -117,7 +117,24 @@ def test_manifest_describes_the_export(tmp_path) -> None:
     manifest = json.loads(result.manifest.read_text())
     assert manifest["rows"] == 4 and manifest["segments"] == [0, 2]
     assert manifest["run"] == {"method": "kmeans", "k": 3}
+    assert manifest["as_of"] == "2024-03-01"
     assert manifest["files"][0]["rows"] == 4 and len(manifest["files"][0]["sha256"]) == 64
+
+
+def test_segmentation_date_is_the_as_of_date_of_the_features(tmp_path) -> None:
+    frame = table()
+    assignments = frame.set_index("customer_id")[["segment", "segment_name"]]
+    rfm = frame.set_index("customer_id")[["rfm_segment", "r_score", "f_score", "m_score", "recency_days"]]
+    rfm = rfm.assign(frequency=1, monetary=1.0)
+    rfm.attrs["as_of"] = "2011-09-01"
+    assert set(export_table(assignments, rfm)["run_date"]) == {"2011-09-01"}  # not today's date
+    assignments.attrs["as_of"] = "2011-09-01"
+    exported = export_segments(export_table(assignments), "hubspot", tmp_path)
+    assert {row[-1] for row in read(exported.files[0])[1:]} == {"2011-09-01"}
+    assert json.loads(exported.manifest.read_text())["as_of"] == "2011-09-01"
+    assignments.attrs.clear()
+    with pytest.raises(ConfigError, match="as-of date"):
+        export_table(assignments)
 
 
 def test_round_trip_generic_csv_and_parquet(tmp_path) -> None:

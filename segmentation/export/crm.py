@@ -37,13 +37,21 @@ def export_table(
     emails: pd.Series | None = None,
     recommendations: pd.Series | None = None,
     run_id: str = "",
-    run_date: date | None = None,
+    run_date: date | str | None = None,
 ) -> pd.DataFrame:
     """The columns every shape draws from, one row per customer (index ``customer_id``).
 
     ``assignments`` has ``segment``, ``segment_name`` and optionally ``probability``; ``rfm`` the RFM table;
-    ``recommendations`` a list of product ids per customer.
+    ``recommendations`` a list of product ids per customer. ``run_date`` ("Segmentation Date") is the as-of
+    date of the features, the day recency counts from; by default ``attrs["as_of"]`` of ``rfm`` or
+    ``assignments``. Without one it is an error: the export date would disagree with "Days Since Last Order".
     """
+    as_of = run_date or (rfm.attrs.get("as_of") if rfm is not None else None) or assignments.attrs.get("as_of")
+    if not as_of:
+        raise ConfigError(
+            "the as-of date of the segmentation is unknown; pass run_date (the features' as-of date) or tables "
+            "whose attrs carry it"
+        )
     table = assignments[[c for c in ("segment", "segment_name", "probability") if c in assignments]].copy()
     if rfm is not None:
         table = table.join(
@@ -55,7 +63,7 @@ def export_table(
         table["top_products"] = recommendations.reindex(table.index)
     table = table.round({"probability": 4, "recency_days": 1, "monetary": 2})
     table["run_id"] = run_id
-    table["run_date"] = (run_date or date.today()).isoformat()
+    table["run_date"] = pd.Timestamp(as_of).date().isoformat()
     table.index.name = "customer_id"
     return table.reset_index()
 
@@ -79,6 +87,7 @@ def export_segments(
     if crm not in SHAPES:
         raise ConfigError(f"unknown CRM {crm!r}; choose one of {', '.join(SHAPES)}")
     shape = SHAPES[crm]
+    as_of = sorted(table["run_date"].unique()) if "run_date" in table else []  # one date from export_table
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if segments is not None:
@@ -103,6 +112,7 @@ def export_segments(
             "crm": crm,
             "rules": shape.source,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "as_of": ", ".join(as_of) or None,
             "rows": len(frame),
             "segments": sorted(int(s) for s in table["segment"].unique()),
             "columns": list(frame.columns),
@@ -123,7 +133,10 @@ def _shape(table: pd.DataFrame, shape: CrmShape) -> tuple[pd.DataFrame, list[str
         if not has_email:
             raise InputError(
                 f"{shape.name} imports need an email address per contact and no email column is mapped",
-                fix="map the email column on the Data page (or --map email=COLUMN), or export for another CRM",
+                fix=(
+                    "map the email column on the Data page (command line: --transactions FILE, with "
+                    "--map email=COLUMN if it is not detected), or export for another CRM"
+                ),
             )
         missing = table["email"].isna()
         if missing.any():
