@@ -150,7 +150,7 @@ def test_order_id_from_the_date_column_keeps_the_date_column_as_order_date(write
     assert '"orders": 3' in capsys.readouterr().out
 
 
-def test_with_changes_no_longer_takes_the_column_from_another_field() -> None:
+def test_with_changes_keeps_other_fields_on_the_same_column() -> None:
     mapping = ColumnMapping({"customer_id": "who", "ts": "when"})
     changed = mapping.with_changes({"order_id": "when", "customer_id": None})
     assert changed.columns == {"ts": "when", "order_id": "when"}

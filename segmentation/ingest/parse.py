@@ -75,7 +75,7 @@ def to_canonical(
         f"{customer} AS customer_id",
         f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
         if mapping.get("order_id")
-        else f"strftime({ts_expr}, '%Y-%m-%d') || ' ' || {customer} AS order_id",
+        else "NULL::VARCHAR AS order_id",
         f"{_text(mapping.get('product_id'))} AS product_id",
         f"{ts_expr} AS ts",
         *(f"{_optional_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
@@ -85,19 +85,20 @@ def to_canonical(
     for field in NUMERIC_FIELDS:
         column = mapping.get(field)
         expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
-        if field == "quantity" and not column:  # a line amount without a quantity: one unit, -1 for a refund
-            expr = f"CASE WHEN {_number_expr(raw, mapping.get('amount'), decimal)} < 0 THEN -1.0 ELSE 1.0 END"
         select.append(f"{expr} AS {field}_parsed")
         if column:
             checks[field] = expr
             select.append(f"{_text(column)} AS {field}_text")
             unparsed.append(f"CASE WHEN {field}_text IS NOT NULL AND {field}_parsed IS NULL THEN '{field}' END")
+    # a line amount without a quantity column: one unit, -1 for a refund
+    quantity = "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
     sql = f"""
         WITH parsed AS (SELECT {", ".join(select)} FROM raw)
-        SELECT source_row, customer_id, order_id, ts, product_id,
-               quantity_parsed AS quantity,
-               coalesce(unit_price_parsed, amount_parsed / nullif(quantity_parsed, 0)) AS unit_price,
-               coalesce(amount_parsed, quantity_parsed * unit_price_parsed) AS amount,
+        SELECT source_row, customer_id,
+               coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id, ts, product_id,
+               {quantity} AS quantity,
+               coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price,
+               coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount,
                {", ".join(OPTIONAL)},
                nullif(concat_ws(',', {", ".join(unparsed)}), '') AS invalid_fields
         FROM parsed
