@@ -271,3 +271,25 @@ def test_blank_files_are_empty(tmp_path, capsys, content) -> None:
     code, _, err = validate(capsys, path)
     assert code == 2
     assert err.startswith("error: tx.csv: the file is empty") and err.count("\n") == 1
+
+
+# --- found by tests/test_ingest_properties.py ------------------------------------------------------------------------
+
+
+def test_a_quoted_header_with_a_line_break_is_one_header_row(tmp_path) -> None:
+    rows = transactions()
+    rows[0] = ['"Invoice\nNo"', *HEADER[1:6], '"Customer\r\nID"', "Country"]
+    result = load_transactions(write(tmp_path, rows))
+    assert result.cleaning.rows_kept == N_ROWS
+    assert result.mapping.get("order_id") == "Invoice No" and result.mapping.get("customer_id") == "Customer ID"
+    assert result.to_pandas()["source_row"].min() == 2
+
+
+def test_quoted_line_breaks_past_the_sniffed_sample_are_read(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 16)  # many blocks, so some end inside a quoted line break
+    rows = transactions()
+    for i, row in enumerate(rows[1:]):
+        row[2] = ('"two\n' if i >= 150 else "") + "y" * 2_000 + ('"' if i >= 150 else "")  # 300 KB without quotes
+    tx = load_transactions(write(tmp_path, rows)).to_pandas()
+    assert len(tx) == N_ROWS
+    assert (tx["description"].str.startswith("two\ny")).sum() == N_ROWS - 150

@@ -16,6 +16,7 @@ import gzip
 import io
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -137,7 +138,9 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTable:
     # the sample may hold one field as long as itself; the csv module refuses fields over 128 KiB by default
     csv.field_size_limit(max(csv.field_size_limit(), SNIFF_BYTES))
     delimiter = options.delimiter or _detect_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    lines = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(lines)
+    layout = {"header_lines": lines.line_num, "quoted_newlines": '"' in text}  # a quoted header may span lines
     names, warnings = _unique_names([" ".join(h.split()) for h in header])
     if len(names) < 2:
         raise InputError(
@@ -147,25 +150,33 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTable:
         )
     fmt = FileFormat("csv", encoding, delimiter, compression)
     try:
-        table = _parse_csv(path, fmt, names, newlines_in_values='"' in text)
+        table = _parse_csv(path, fmt, names, **layout)
     except UnicodeDecodeError as exc:
         if options.encoding:
             raise InputError(f"not valid {encoding}: {exc}", where=path.name, fix="give the right --encoding") from exc
         fmt = FileFormat("csv", "cp1252", delimiter, compression)
         warnings.append(f"{path.name}: text is not valid {encoding} beyond the first bytes; read as cp1252")
-        table = _parse_csv(path, fmt, names, newlines_in_values='"' in text)
+        table = _parse_csv(path, fmt, names, **layout)
     log.info("read %s: %d rows, format %s", path.name, table.num_rows, fmt)
     return RawTable(_with_row_numbers(table), path.name, fmt, warnings)
 
 
 def _parse_csv(
-    path: Path, fmt: FileFormat, names: list[str], newlines_in_values: bool, block_size: int | None = None
+    path: Path,
+    fmt: FileFormat,
+    names: list[str],
+    *,
+    header_lines: int = 1,
+    quoted_newlines: bool = False,
+    block_size: int | None = None,
 ) -> pa.Table:
+    """Every column as text. Line breaks inside quotes cost speed, so they are allowed only where the sample
+    has quotes, or on a retry when a quoted line break past the sample splits a row."""
     block_size = block_size or BLOCK_BYTES
     read = pacsv.ReadOptions(
-        column_names=names, skip_rows=1, encoding=fmt.encoding, block_size=block_size, use_threads=True
+        column_names=names, skip_rows=header_lines, encoding=fmt.encoding, block_size=block_size, use_threads=True
     )
-    parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=newlines_in_values)
+    parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=quoted_newlines)
     convert = pacsv.ConvertOptions(
         column_types={n: pa.string() for n in names},
         null_values=[""],
@@ -177,9 +188,18 @@ def _parse_csv(
         return pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
         message = str(exc)
+        retry = partial(
+            _parse_csv,
+            path,
+            fmt,
+            names,
+            header_lines=header_lines,
+            quoted_newlines=quoted_newlines,
+            block_size=block_size,
+        )
         if "straddling" in message or "block" in message:  # a row longer than a block
             if block_size < MAX_BLOCK_BYTES:
-                return _parse_csv(path, fmt, names, newlines_in_values, MAX_BLOCK_BYTES)
+                return retry(block_size=MAX_BLOCK_BYTES)
             line, column = _long_field(path, fmt, names, MAX_BLOCK_BYTES)
             raise InputError(
                 f"a field is longer than {MAX_BLOCK_BYTES:,} bytes",
@@ -188,6 +208,8 @@ def _parse_csv(
             ) from exc
         if "UTF8" in message or "utf-8" in message.lower():
             raise UnicodeDecodeError(fmt.encoding, b"", 0, 1, message) from exc
+        if message.startswith("CSV parse error") and not quoted_newlines:
+            return retry(quoted_newlines=True)
         raise InputError(
             f"malformed CSV: {_describe_arrow_error(message)}",
             where=path.name,
