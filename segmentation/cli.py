@@ -63,7 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     cluster = commands.add_parser("cluster", help="segment customers from a feature table")
     cluster.add_argument("features", type=Path, help="feature table from `segment features` (.parquet or .csv)")
     cluster.add_argument("--method", choices=list(METHOD_NAMES), default="kmeans")
-    cluster.add_argument("--k", default="5", help="number of segments, or 'auto' (gmm: by BIC) (default 5)")
+    cluster.add_argument(
+        "--k",
+        default="auto",
+        help="number of segments; 'auto' (default): the k `segment choose-k` recommends; 'bic' (gmm): by BIC",
+    )
+    cluster.add_argument(
+        "--assign-noise",
+        action="store_true",
+        help="hdbscan: place customers it leaves unassigned in the segment of their nearest assigned neighbour",
+    )
     cluster.add_argument("--use", help="comma-separated feature columns (default: the standard set)")
     cluster.add_argument("--seed", type=int, default=0)
     cluster.add_argument("--out", type=Path, required=True, help="assignments (.parquet or .csv)")
@@ -320,17 +329,24 @@ def _cluster(args: argparse.Namespace) -> int:
 
     features = _read_features(args.features)
     params: dict[str, Any] = {}
+    if args.assign_noise and args.method != "hdbscan":
+        raise SegmentationError("--assign-noise is for --method hdbscan (the only method that leaves noise)")
     if args.method == "hdbscan":
-        if args.k != "5":
+        if args.k != "auto":
             raise SegmentationError("hdbscan finds the number of segments itself; leave out --k")
+        params = {"assign_noise": args.assign_noise}
     elif args.k == "auto":
+        selection = _k_selection(features, args)
+        params = {"n_clusters": selection.recommended}
+        print(f"k = {selection.recommended} (--k auto, as `segment choose-k` recommends): {selection.reason}")
+    elif args.k == "bic":
         if args.method != "gmm":
-            raise SegmentationError("--k auto is for gmm; for other methods run `segment choose-k` first")
+            raise SegmentationError("--k bic is for gmm; give a number, or auto")
         params = {"n_clusters": None, "covariance_type": None}
     elif args.k.isdigit() and int(args.k) >= 2:
         params = {"n_clusters": int(args.k)}
     else:
-        raise SegmentationError(f"--k {args.k!r}: give a whole number of at least 2, or auto")
+        raise SegmentationError(f"--k {args.k!r}: give a whole number of at least 2, auto, or bic (gmm)")
     _progress(0.0, f"fitting {args.method} on {len(features):,} customers")
     model = SegmentationModel(args.method, params, _feature_choice(args), args.seed)
     model.fit(features, features.get("rfm_segment"))
@@ -343,16 +359,25 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.profiles:
         model.profiles_.to_csv(args.profiles)
     print(model.profiles_[["name", "customers", "share", "revenue_share"]].to_string())
+    if args.method == "gmm" and params["n_clusters"] is None:
+        print(f"k = {model.segmenter_.n_clusters_} (--k bic: lowest BIC)")
+    if args.method == "hdbscan" and model.segmenter_.noise_warning():
+        unassigned = model.profiles_["revenue_share"].get(-1, 0.0)
+        print(f"warning: {model.segmenter_.noise_warning()} ({unassigned:.0%} of revenue)", file=sys.stderr)
     _progress(1.0, f"{model.segmenter_.n_clusters_} segments -> {args.out}")
     return 0
 
 
-def _choose_k(args: argparse.Namespace) -> int:
+def _k_selection(features: Any, args: argparse.Namespace, max_k: int = 10) -> Any:
+    """``choose_k`` on the chosen features, preprocessed as the segmenters see them (choose-k and cluster --k auto)."""
     from segmentation.clustering import FeaturePreprocessor, choose_k
 
-    features = _read_features(args.features)
     X = FeaturePreprocessor(_feature_choice(args)).fit_transform(features)
-    selection = choose_k(X, range(2, args.max_k + 1))
+    return choose_k(X, range(2, max_k + 1))
+
+
+def _choose_k(args: argparse.Namespace) -> int:
+    selection = _k_selection(_read_features(args.features), args, args.max_k)
     print(selection.table.to_string(index=False))
     print(f"recommended {selection.reason}")
     return 0
