@@ -58,7 +58,8 @@ def render() -> None:
         f"{len(names)} segments, set on the Segments page."
     )
     try:
-        train_both(current)
+        if not train_both(current):
+            return
         results = {kind: explanation(current, kind) for kind in MODELS}
     except SegmentationError as exc:
         components.show_error(exc)
@@ -139,12 +140,25 @@ def ranking(current: state.Segmentation) -> pd.DataFrame:
     return rank_features(X.select_dtypes("number"), labels_of(current))
 
 
-def train_both(current: state.Segmentation) -> None:
-    """Train both surrogates once per segmentation, with a step-by-step status; later runs hit the cache."""
+def train_both(current: state.Segmentation) -> bool:
+    """Train both surrogates once per segmentation, with a step-by-step status and a Cancel button; later runs hit
+    the cache. False when the analyst cancelled the training (the page then offers to start it again)."""
     trained_id = f"explain_{current.fit_id}"
+    run_id = f"{trained_id}_run"
     if state.requested(trained_id):
-        return
-    with st.status("Training the surrogate models…", expanded=True) as status:
+        return True
+    if state.cancelled(run_id) and not state.asked(
+        run_id,
+        "Explain the segments",
+        icon=":material/play_arrow:",
+        help="Trains the LightGBM and CatBoost surrogates and computes their SHAP values.",
+        key="explain_again",
+    ):
+        return False
+    with (
+        state.cancellable(run_id, "explain_cancel"),
+        st.status("Training the surrogate models…", expanded=True) as status,
+    ):
         for i, kind in enumerate(MODELS, 1):
             status.write(
                 f"{MODEL_LABELS[kind]} ({i} of {len(MODELS)}): 3-fold cross-validation, final fit, SHAP values on "
@@ -153,6 +167,7 @@ def train_both(current: state.Segmentation) -> None:
             explanation(current, kind)
         status.update(label="Trained both surrogate models", state="complete", expanded=False)
     state.request(trained_id)
+    return True
 
 
 # --- fidelity -----------------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ MAX_N = 20
 HOLDOUT_DAYS = 90
 CHURN_DAYS = 90
 PICKER_OPTIONS = 20_000
+TRAINED = "recommend_trained"  # session key of the last model trained to the end: a cancelled training goes back to it
 PRODUCT_COLUMNS = {
     "rank": st.column_config.NumberColumn("Rank", width="small"),
     "product_id": "Product",
@@ -88,7 +89,7 @@ def render() -> None:
         f"({METHOD_LABELS[current.method]}, {len(order)} segments)."
     )
     name, settings = controls()
-    recommender = fitted(current.dataset, current.config, name)
+    recommender = trained(current, name)
     labels = segment_ids(current)
     lists = segment_lists(current, name, settings.exclude_bought)
     by_segment, by_customer, churn, evaluation = st.tabs(
@@ -164,6 +165,20 @@ def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
         )
     finally:
         slot.empty()
+
+
+def trained(current: state.Segmentation, name: str) -> Recommender:
+    """``fitted`` with a Cancel button while it trains; cancelling goes back to the model trained before."""
+    previous = st.session_state.get(TRAINED, DEFAULT_MODEL)
+
+    def undo() -> None:
+        state.restore("recommend_model", previous)
+        st.toast(f"Training {MODEL_LABELS[name]} cancelled; back to {MODEL_LABELS[previous]}.")
+
+    with state.cancellable(f"train_{name}_{current.dataset.digest}", "cancel_training", on_cancel=undo):
+        recommender = fitted(current.dataset, current.config, name)
+    st.session_state[TRAINED] = name
+    return recommender
 
 
 def segment_ids(current: state.Segmentation) -> pd.Series:
@@ -394,7 +409,8 @@ def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[
         key="estimate_churn",
     ):
         return
-    risk = churn_risk(dataset, config).reindex(labels.index)
+    with state.cancellable(run_id, "cancel_churn"):
+        risk = churn_risk(dataset, config).reindex(labels.index)
     by_segment = risk.groupby(labels.to_numpy())
     st.dataframe(
         pd.DataFrame(
@@ -454,7 +470,8 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
     ):
         return
     try:
-        table = evaluation(dataset, config, cutoff)
+        with state.cancellable(run_id, "cancel_evaluation"):
+            table = evaluation(dataset, config, cutoff)
     except ValueError as exc:
         st.error(f"The models cannot be evaluated at {cutoff}: {exc}. Choose another cutoff.")
         return

@@ -915,7 +915,10 @@ def show_comparison(dataset: Dataset, config: Config, features: FeatureConfig, c
     ):
         return
     if not state.requested(compare_id + "_done"):
-        with st.status("Comparing the five methods…", expanded=True) as status:
+        with (
+            state.cancellable(compare_id, "seg_compare_cancel"),
+            st.status("Comparing the five methods…", expanded=True) as status,
+        ):
             for i, method in enumerate(METHODS, 1):
                 status.write(f"Fitting {METHOD_LABELS[method]} ({i} of {len(METHODS)})…")
                 fit(dataset, config, features, chosen, method, default_params(method, k))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,6 +56,12 @@ def keep(key: str) -> None:
     st.session_state.setdefault(_KEPT, {})[key] = st.session_state[key]
 
 
+def restore(key: str, value: Any) -> None:
+    """From a callback: widget ``key`` shows ``value`` again on the next run (e.g. to undo a cancelled choice)."""
+    st.session_state.setdefault(_KEPT, {})[key] = value
+    st.session_state[key] = value  # a callback runs before the widget, so this sets what the browser shows too
+
+
 def keeping(key: str) -> dict[str, Any]:
     """Widget keyword arguments: ``key`` plus the callback that keeps its value across pages."""
     return {"key": key, "on_change": keep, "args": (key,)}
@@ -61,6 +69,7 @@ def keeping(key: str) -> dict[str, Any]:
 
 _SEGMENT_NAMES = "segment_names"
 _REQUESTED = "requested_runs"
+_CANCELLED = "cancelled_runs"
 
 
 def segment_names(fit_id: str) -> dict[int, str]:
@@ -86,14 +95,51 @@ def requested(run_id: str) -> bool:
 def request(run_id: str) -> None:
     """``on_click`` callback: remember that the analyst asked for ``run_id``; the result itself stays cached."""
     st.session_state.setdefault(_REQUESTED, set()).add(run_id)
+    st.session_state.get(_CANCELLED, set()).discard(run_id)
+
+
+def cancel(run_id: str) -> None:
+    """``on_click`` callback of a Cancel button: forget the request for ``run_id`` and note that it was cancelled."""
+    st.session_state.get(_REQUESTED, set()).discard(run_id)
+    st.session_state.setdefault(_CANCELLED, set()).add(run_id)
+
+
+def cancelled(run_id: str) -> bool:
+    """Whether the analyst cancelled ``run_id`` since last asking for it."""
+    return run_id in st.session_state.get(_CANCELLED, set())
 
 
 def asked(run_id: str, label: str, icon: str, help: str, key: str) -> bool:
-    """Whether the analyst asked for the optional computation ``run_id``; if not yet, a button to ask for it."""
+    """Whether the analyst asked for the optional computation ``run_id``; if not yet, a button to ask for it (with a
+    note when the last request was cancelled)."""
     if requested(run_id):
         return True
+    if cancelled(run_id):
+        st.warning("Cancelled: nothing was computed. Ask again to start from the beginning.", icon=":material/cancel:")
     st.button(label, key=key, icon=icon, on_click=request, args=(run_id,), help=help)
     return False
+
+
+@contextmanager
+def cancellable(run_id: str, key: str, on_cancel: Callable[[], None] | None = None) -> Iterator[None]:
+    """A Cancel button shown while the block computes ``run_id``.
+
+    Pressing it reruns the script: Streamlit stops the running one at its next element call (a progress update),
+    so the block ends there, the cached function it was in stores nothing, and :func:`cancel` (then
+    ``on_cancel``, if given) runs before the rerun draws the page. Results computed before stay cached.
+    """
+
+    def pressed() -> None:
+        cancel(run_id)
+        if on_cancel is not None:
+            on_cancel()
+
+    slot = st.empty()
+    slot.button("Cancel", key=key, icon=":material/stop_circle:", on_click=pressed, help="Stop this computation.")
+    try:
+        yield
+    finally:
+        slot.empty()
 
 
 _SEGMENTATION = "segmentation"

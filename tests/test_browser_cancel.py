@@ -1,0 +1,72 @@
+"""Cancel in a real Chromium: a long computation stops soon after Cancel is pressed, the page says it was cancelled,
+shows no partial result and stays usable; what was computed before is still there."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_helpers import TIMEOUT_MS, open_page, segmented, settled, shot
+from tests.test_app import SAMPLE
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated"),
+]
+TALL = {"width": 1440, "height": 4200}
+CANCEL_WITHIN_S = 30
+"""From pressing Cancel to the page saying so; the progress updates (each model, epoch or iteration) are the only
+points where Streamlit can stop the run, so this bounds the longest step between two of them."""
+
+
+def test_cancelling_the_evaluation_stops_it_and_keeps_the_page_usable(page: Page, app_url: str) -> None:
+    page.set_viewport_size(TALL)
+    segmented(page, app_url)
+    open_page(page, "Recommend", page.get_by_text("Top products per segment"))
+    lists_before = page.get_by_text("Top products per segment")
+
+    page.get_by_role("tab", name="How good is each model?").click()
+    page.get_by_role("button", name="Evaluate all models").click()
+    cancel = page.get_by_role("button", name="Cancel")
+    expect(cancel).to_be_visible(timeout=TIMEOUT_MS)
+    # mid-way: the progress bar has moved on to a model's own epochs or iterations
+    expect(page.get_by_text(re.compile(r"Evaluating: .+: "))).to_be_visible(timeout=TIMEOUT_MS)
+    pressed = time.monotonic()
+    cancel.click()
+    expect(page.get_by_text(re.compile(r"^Cancelled"))).to_be_visible(timeout=CANCEL_WITHIN_S * 1000)
+    settled(page, page.get_by_role("button", name="Evaluate all models"), timeout=CANCEL_WITHIN_S * 1000)
+    elapsed = time.monotonic() - pressed
+    assert elapsed < CANCEL_WITHIN_S, f"the evaluation stopped {elapsed:.0f} s after Cancel"
+    expect(page.get_by_text(re.compile(r"Best by NDCG@10"))).to_have_count(0)
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^Evaluating"))).to_have_count(0)
+    shot(page, "cancel-01-evaluation-cancelled")
+
+    # still usable, and the lists computed before the evaluation are still shown
+    page.get_by_role("tab", name="By segment").click()
+    settled(page, lists_before, page.get_by_text("Recommended to"))
+    page.get_by_role("tab", name="By customer").click()
+    settled(page, page.get_by_text("Top products for one customer"))
+
+
+def test_cancelling_a_training_goes_back_to_the_model_trained_before(page: Page, app_url: str) -> None:
+    page.set_viewport_size(TALL)
+    segmented(page, app_url)
+    open_page(page, "Recommend", page.get_by_text("Top products per segment"))
+    page.get_by_role("radio", name="GRU sequence").click()
+    cancel = page.get_by_role("button", name="Cancel")
+    expect(page.get_by_text(re.compile(r"Training GRU sequence: epoch"))).to_be_visible(timeout=TIMEOUT_MS)
+    pressed = time.monotonic()
+    cancel.click()
+    expect(page.get_by_text("Training GRU sequence cancelled; back to Buy again.")).to_be_visible(
+        timeout=CANCEL_WITHIN_S * 1000
+    )
+    settled(page, page.get_by_text("each customer's own repeat purchases"), timeout=CANCEL_WITHIN_S * 1000)
+    assert time.monotonic() - pressed < CANCEL_WITHIN_S
+    expect(page.get_by_role("radio", name="Buy again")).to_be_checked()
+    expect(page.get_by_test_id("stDownloadButton").filter(has_text="All segment lists")).to_be_visible()
+    shot(page, "cancel-02-training-cancelled")
