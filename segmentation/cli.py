@@ -174,10 +174,25 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--returns", choices=["net", "drop"], help="returns policy (default: net)")
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _read_yaml(path: Path) -> Any:
+    """A YAML config as plain data (``yaml.safe_load``: no Python tags); a problem is a one-line error."""
     import yaml
 
-    raw: dict[str, Any] = yaml.safe_load(args.config.read_text()) if args.config else {}
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            f"not valid YAML ({problem})",
+            where=where,
+            fix="write plain YAML: mappings, lists, text and numbers (tags such as !!python/object are refused)",
+        ) from None
+
+
+def _config(args: argparse.Namespace) -> Config:
+    raw: dict[str, Any] = _read_yaml(args.config) if args.config else {}
     raw = dict(raw or {})
     read = dict(raw.get("read", {}))
     delimiter = "\t" if args.delimiter == "\\t" else args.delimiter
@@ -455,16 +470,11 @@ def _export_as_of(args: argparse.Namespace, segments: Any, features: Any) -> str
 
 
 def _run(args: argparse.Namespace) -> int:
-    import yaml
-
     from segmentation.pipeline import run_pipeline
 
     if not args.config.exists():
         raise SegmentationError(f"{args.config}: config file not found")
-    try:
-        raw = yaml.safe_load(args.config.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SegmentationError(f"{args.config}: not valid YAML ({exc})") from None
+    raw = _read_yaml(args.config) or {}
     if not isinstance(raw, dict):
         raise SegmentationError(f"{args.config}: expected a mapping of sections at the top level")
     result = run_pipeline(Config.from_dict(raw), _progress)
