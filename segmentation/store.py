@@ -3,8 +3,10 @@
 A run holds its data fingerprint, the whole config (mapping, cleaning policy, features, method and
 parameters), the assignments, the profiles and names, and the fitted model. Each write is one transaction on a
 short-lived connection; a writer that finds the file locked by another process retries with backoff, so
-concurrent writers wait for each other instead of failing or corrupting the file. A file that is not a
-DuckDB database, or was written by another schema version, is a clear error and is never overwritten.
+concurrent writers wait for each other instead of failing or corrupting the file. A writer killed in the middle
+of a save, even with SIGKILL, leaves every committed run intact and nothing of the run it was writing: the next
+open recovers from DuckDB's write-ahead log (tests/test_store_crash.py). A file that is not a DuckDB database,
+or was written by another schema version, is a clear error and is never overwritten.
 """
 
 from __future__ import annotations
