@@ -93,6 +93,8 @@ def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n: int = 10, recall_a
     owner = np.repeat(np.arange(len(top)), np.diff(truth.indptr))
     width = truth.shape[1]
     hits = np.isin(np.arange(len(top))[:, None] * width + top, owner * width + truth.indices)
+    # a catalogue smaller than the list: the missing places are misses
+    hits = np.pad(hits, ((0, 0), (0, max(0, max(n, recall_at) - hits.shape[1]))))
     first = hits[:, :n]
     discount = 1.0 / np.log2(np.arange(2, n + 2))
     ideal = np.cumsum(discount)[np.minimum(sizes, n).astype(int) - 1]

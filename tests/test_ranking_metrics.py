@@ -27,3 +27,12 @@ def test_customers_without_relevant_products_are_left_out() -> None:
     truth = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 0, 0]]))
     top = np.array([[1, 0, 2], [0, 1, 2]])
     assert ranking_metrics(top, truth, n=2, recall_at=2)["ndcg@2"] == pytest.approx(1 / np.log2(3))
+
+
+def test_a_catalogue_smaller_than_the_list_counts_the_missing_places_as_misses() -> None:
+    truth = sp.csr_matrix(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]))
+    top = np.array([[1, 0, 2], [2, 1, 0]])  # every product ranked: three places of the ten asked
+    metrics = ranking_metrics(top, truth, n=10, recall_at=20)
+    assert metrics["hr@10"] == 1.0 and metrics["recall@20"] == 1.0
+    assert metrics["ndcg@10"] == pytest.approx(1.0)  # the best any list could do with these products
+    assert metrics["map@10"] == pytest.approx(1.0)
