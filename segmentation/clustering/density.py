@@ -63,6 +63,7 @@ class HdbscanSegmenter(Segmenter):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: object = None) -> HdbscanSegmenter:
+        X = self._fit_input(X)
         rng = np.random.default_rng(self.random_state)
         self.sampled_ = len(X) > self.max_samples
         rows = np.sort(rng.choice(len(X), self.max_samples, replace=False)) if self.sampled_ else np.arange(len(X))
@@ -139,6 +140,7 @@ class HdbscanSegmenter(Segmenter):
         return np.where(inside, segments[nearest], NOISE), strength
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self._predict_input(X)
         labels, _ = hdbscan.approximate_predict(self.model_, X)
         return labels if self.nearest_ is None else self._assign_noise(X, labels)
 
