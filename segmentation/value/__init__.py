@@ -1,0 +1,28 @@
+"""Customer value and churn: BG/NBD + Gamma-Gamma lifetime value, its backtest, and churn models.
+
+The names load lazily (see :mod:`segmentation.lazy`): pymc, pytensor, scikit-learn and LightGBM are imported by
+the functions that fit, so ``import segmentation.value`` stays light.
+"""
+
+from segmentation.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "summary": ("orders", "period_totals", "rfm_summary"),
+        "clv": ("BetaGeo", "CustomerValue", "GammaGamma", "customer_value"),
+        "backtest": ("BacktestResult", "backtest", "calibration_table"),
+        "churn": (
+            "ChurnClassifier",
+            "ChurnData",
+            "churn_data",
+            "churn_evaluation_table",
+            "churn_labels",
+            "churn_metrics",
+            "churn_scores",
+            "top_decile_lift",
+        ),
+        "plotting": ("calibration_chart",),
+        "simulate": ("simulate_bgnbd", "simulate_spend", "simulate_transactions"),
+    },
+)
