@@ -45,7 +45,14 @@ def test_summary_by_hand() -> None:
             "customer_id": ["007", "007", "007", "007", "042", "042"],
             "order_id": ["A", "A", "B", "C", "D", "E"],
             "ts": pd.to_datetime(
-                ["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-11 10:00", "2024-01-21 10:00", "2024-01-05 00:00", "2024-02-05 00:00"]
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-01 10:05",
+                    "2024-01-11 10:00",
+                    "2024-01-21 10:00",
+                    "2024-01-05 00:00",
+                    "2024-02-05 00:00",
+                ]
             ),
             "amount": [10.0, 5.0, 30.0, 50.0, 20.0, 99.0],
             "quantity": [1, 1, 1, 1, 1, 1],
@@ -71,7 +78,7 @@ def test_summary_ignores_returns_and_refuses_missing_columns() -> None:
         }
     )
     assert rfm_summary(tx, "2024-02-01").loc["1", "frequency"] == 1
-    with pytest.raises(InputError, match="missing column.*amount"):
+    with pytest.raises(InputError, match=r"missing column.*amount"):
         rfm_summary(tx.drop(columns="amount"), "2024-02-01")
     with pytest.raises(InputError, match="no order before"):
         rfm_summary(tx, "2023-01-01")

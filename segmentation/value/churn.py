@@ -137,7 +137,8 @@ class ChurnClassifier:
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """(customers, 2): P(stays), P(churns)."""
-        return self.estimator_.predict_proba(self._inputs(features))
+        inputs = self._inputs(features)  # first: it says "not fitted" before estimator_ is needed
+        return self.estimator_.predict_proba(inputs)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         return self.predict_proba(features)[:, 1] >= 0.5
@@ -221,8 +222,7 @@ def churn_evaluation_table(
     now, scores = churn_scores(transactions, cutoff, horizon_days, random_state)
     churned = churn_labels(transactions, cutoff, horizon_days, now.features.index).to_numpy()
     rows = [
-        {"model": name, **churn_metrics(churned, score, probability)}
-        for name, (score, probability) in scores.items()
+        {"model": name, **churn_metrics(churned, score, probability)} for name, (score, probability) in scores.items()
     ]
     table = pd.DataFrame(rows)
     table["churn_rate"] = float(churned.mean())

@@ -16,7 +16,9 @@ def calibration_chart(calibration: pd.DataFrame, holdout_days: float | None = No
     figure = go.Figure(
         [
             go.Bar(name="actual", x=x, y=calibration["actual_orders"], customdata=calibration["customers"]),
-            go.Bar(name="BG/NBD predicted", x=x, y=calibration["predicted_orders"], customdata=calibration["customers"]),
+            go.Bar(
+                name="BG/NBD predicted", x=x, y=calibration["predicted_orders"], customdata=calibration["customers"]
+            ),
         ]
     )
     figure.update_traces(hovertemplate="%{y:.2f} orders per customer (%{customdata} customers)")
