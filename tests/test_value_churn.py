@@ -10,9 +10,11 @@ import pytest
 from segmentation.errors import InputError, ModelError, NotFittedError
 from segmentation.value import (
     ChurnClassifier,
+    churn_contributions,
     churn_data,
     churn_evaluation_table,
     churn_metrics,
+    churn_reasons,
     churn_scores,
     simulate_transactions,
     top_decile_lift,
@@ -88,3 +90,28 @@ def test_classifier_refuses_what_it_cannot_do(transactions: pd.DataFrame) -> Non
         ChurnClassifier("rfm_logistic").fit(data.features, np.ones(len(data.features), dtype=bool))
     with pytest.raises(InputError, match="unknown churn model"):
         ChurnClassifier("forest").fit(data.features, data.churned)  # type: ignore[arg-type]
+
+
+def test_reasons_name_the_feature_that_drives_churn() -> None:
+    rng = np.random.default_rng(0)
+    n = 1200
+    features = pd.DataFrame(
+        {
+            "recency_days": rng.uniform(0, 300, n),
+            "frequency": rng.integers(1, 10, n),
+            "monetary": rng.gamma(2, 100, n),
+            "noise": rng.normal(size=n),
+        },
+        index=pd.Index([f"{i:05d}" for i in range(n)], name="customer_id"),
+    )
+    churned = rng.random(n) < 1 / (1 + np.exp(-(features["recency_days"] - 150) / 20))  # recency alone decides
+    model = ChurnClassifier().fit(features, churned)
+    contributions = churn_contributions(model, features)
+    raw = model.booster_.predict(features, raw_score=True)
+    np.testing.assert_allclose(contributions.sum(axis=1) + contributions.attrs["base"], raw, rtol=1e-6, atol=1e-6)
+    reasons = churn_reasons(model, features)
+    at_risk = reasons[reasons["churn_probability"] > 0.8]
+    assert len(at_risk) > 100
+    assert (at_risk["reasons"].str[0] == "recency_days").all()
+    assert at_risk["sentence"].str.match(r"recency_days = \d+ days").all()
+    assert not reasons.loc[reasons["churn_probability"] < 0.2, "reasons"].str[0].eq("recency_days").any()

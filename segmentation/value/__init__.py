@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "top_decile_lift",
         ),
         "plotting": ("calibration_chart",),
+        "reasons": ("churn_contributions", "churn_reasons"),
         "simulate": ("simulate_bgnbd", "simulate_spend", "simulate_transactions"),
     },
 )
