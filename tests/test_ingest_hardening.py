@@ -95,8 +95,17 @@ def test_a_field_longer_than_the_largest_block_is_refused_naming_row_and_column(
     with pytest.raises(InputError) as info:
         load_transactions(write(tmp_path, rows))
     message = str(info.value)
-    assert "row 5, column 'Description'" in message and "longer than 131,072 bytes" in message
+    assert "row 5, column 'Description': a field is longer than 131,072 bytes" in message
     assert "Fix:" in message and "\n" not in message
+
+
+def test_a_row_longer_than_the_largest_block_is_refused_naming_the_row(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 16)
+    monkeypatch.setattr(reader, "MAX_BLOCK_BYTES", 1 << 17)
+    rows = transactions()
+    rows[6][1] = rows[6][2] = rows[6][7] = '"' + "z" * 100_000 + '"'  # no field over the limit, the row is
+    with pytest.raises(InputError, match=r"tx.csv, row 7: a row is longer than 131,072 bytes"):
+        load_transactions(write(tmp_path, rows))
 
 
 # --- 2. null tokens in the fields the pipeline needs ------------------------------------------------------------

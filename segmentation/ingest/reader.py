@@ -202,9 +202,9 @@ def _parse_csv(
                 return retry(block_size=MAX_BLOCK_BYTES)
             line, column = _long_field(path, fmt, names, MAX_BLOCK_BYTES)
             raise InputError(
-                f"a field is longer than {MAX_BLOCK_BYTES:,} bytes",
-                where=f"{path.name}, row {line}, column {column!r}",
-                fix="shorten that field in the source file or remove the row",
+                f"a {'field' if column else 'row'} is longer than {MAX_BLOCK_BYTES:,} bytes",
+                where=f"{path.name}, row {line}" + (f", column {column!r}" if column else ""),
+                fix="shorten the long text in that row of the source file, or remove the row",
             ) from exc
         if "UTF8" in message or "utf-8" in message.lower():
             raise UnicodeDecodeError(fmt.encoding, b"", 0, 1, message) from exc
@@ -217,19 +217,23 @@ def _parse_csv(
         ) from exc
 
 
-def _long_field(path: Path, fmt: FileFormat, names: list[str], limit: int) -> tuple[int, str]:
-    """Line number (header = 1) and column of the first field longer than ``limit`` bytes.
+def _long_field(path: Path, fmt: FileFormat, names: list[str], limit: int) -> tuple[int, str | None]:
+    """Line number (header = 1) and column of the first field longer than ``limit`` bytes; without such a field,
+    the first line longer than that and ``None``.
 
     Streams the file once; quotes are not interpreted, so the answer guides the user rather than proves.
     """
     delimiter = fmt.delimiter.encode(fmt.encoding)
-    line, column, length = 1, 0, 0
+    line, column, length, line_length, long_line = 1, 0, 0, 0, 0
     opener = gzip.open if fmt.compression == "gzip" else open
     with opener(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             for i, piece in enumerate(chunk.split(b"\n")):
                 if i:
-                    line, column, length = line + 1, 0, 0
+                    line, column, length, line_length = line + 1, 0, 0, 0
+                line_length += len(piece)
+                if line_length > limit and not long_line:
+                    long_line = line
                 if length + len(piece) <= limit:  # no field here can be too long: just move on
                     if delimiter in piece:
                         column += piece.count(delimiter)
@@ -243,7 +247,7 @@ def _long_field(path: Path, fmt: FileFormat, names: list[str], limit: int) -> tu
                     length += len(part)
                     if length > limit:
                         return line, names[column] if column < len(names) else f"column {column + 1}"
-    return line, "?"
+    return long_line or line, None
 
 
 def _describe_arrow_error(message: str) -> str:
