@@ -351,9 +351,7 @@ def _cluster(args: argparse.Namespace) -> int:
             raise SegmentationError("hdbscan finds the number of segments itself; leave out --k")
         params = {"assign_noise": args.assign_noise}
     elif args.k == "auto":
-        selection = _k_selection(features, args)
-        params = {"n_clusters": selection.recommended}
-        print(f"k = {selection.recommended} (--k auto, as `segment choose-k` recommends): {selection.reason}")
+        params = {"n_clusters": "auto"}
     elif args.k == "bic":
         if args.method != "gmm":
             raise SegmentationError("--k bic is for gmm; give a number, or auto")
@@ -373,6 +371,11 @@ def _cluster(args: argparse.Namespace) -> int:
         model.save(args.model)
     if args.profiles:
         model.profiles_.to_csv(args.profiles)
+    if model.k_selection_ is not None:
+        print(
+            f"k = {model.k_selection_.recommended} (--k auto, as `segment choose-k` recommends): "
+            f"{model.k_selection_.reason}"
+        )
     print(model.profiles_[["name", "customers", "share", "revenue_share"]].to_string())
     if args.method == "gmm" and params["n_clusters"] is None:
         print(f"k = {model.segmenter_.n_clusters_} (--k bic: lowest BIC)")
@@ -383,16 +386,11 @@ def _cluster(args: argparse.Namespace) -> int:
     return 0
 
 
-def _k_selection(features: Any, args: argparse.Namespace, max_k: int = 10) -> Any:
-    """``choose_k`` on the chosen features, preprocessed as the segmenters see them (choose-k and cluster --k auto)."""
+def _choose_k(args: argparse.Namespace) -> int:
     from segmentation.clustering import FeaturePreprocessor, choose_k
 
-    X = FeaturePreprocessor(_feature_choice(args)).fit_transform(features)
-    return choose_k(X, range(2, max_k + 1))
-
-
-def _choose_k(args: argparse.Namespace) -> int:
-    selection = _k_selection(_read_features(args.features), args, args.max_k)
+    X = FeaturePreprocessor(_feature_choice(args)).fit_transform(_read_features(args.features))
+    selection = choose_k(X, range(2, args.max_k + 1))
     print(selection.table.to_string(index=False))
     print(f"recommended {selection.reason}")
     return 0

@@ -75,7 +75,8 @@ class ClusteringConfig:
     """Which segmenter, with which parameters, on which features (None: the default feature set)."""
 
     method: str = "kmeans"
-    params: dict[str, Any] = field(default_factory=lambda: {"n_clusters": 5})
+    params: dict[str, Any] = field(default_factory=lambda: {"n_clusters": "auto"})
+    """``n_clusters: auto`` (the default) takes the k that ``segment choose-k`` recommends."""
     features: tuple[str, ...] | None = None
     random_state: int = 0
 

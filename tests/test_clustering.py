@@ -228,3 +228,17 @@ def test_hdbscan_fits_large_inputs_on_a_sample_and_assigns_the_rest() -> None:
     assigned = model.labels_ != NOISE
     assert assigned.mean() > 0.8
     assert adjusted_rand_score(y[assigned], model.labels_[assigned]) > 0.9
+
+
+def test_auto_k_is_the_recommended_k_for_methods_that_take_one(blobs) -> None:
+    X, y = blobs
+    # the planted blobs as five positive customer features (profiles and names read these columns)
+    names = ["recency_days", "frequency", "monetary", "tenure_days", "return_rate"]
+    features = pd.DataFrame(X - X.min(axis=0) + 1.0, columns=names)
+    columns = tuple(features.columns)
+    model = SegmentationModel("kmeans", {"n_clusters": "auto"}, features=columns).fit(features)
+    assert model.k_selection_.recommended == 4 == model.segmenter_.n_clusters_
+    assert adjusted_rand_score(y, model.labels_) > 0.95
+    assert model.params == {"n_clusters": "auto"}  # what was asked stays, so a saved run says so
+    density = SegmentationModel("hdbscan", {"n_clusters": "auto", "n_trials": 4}, features=columns).fit(features)
+    assert density.k_selection_ is None and density.segmenter_.n_clusters_ >= 2

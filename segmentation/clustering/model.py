@@ -17,6 +17,7 @@ from segmentation.clustering.gmm import GmmSegmenter
 from segmentation.clustering.hierarchical import HierarchicalSegmenter
 from segmentation.clustering.kmeans import KMeansSegmenter
 from segmentation.clustering.preprocess import DEFAULT_FEATURES, FeaturePreprocessor
+from segmentation.clustering.selection import KSelection, choose_k
 from segmentation.errors import ConfigError, InputError
 from segmentation.profiles import name_segments, segment_profiles
 
@@ -28,6 +29,8 @@ METHODS: dict[str, type[Segmenter]] = {
     "autoencoder": AutoencoderSegmenter,
 }
 FORMAT_VERSION = 1
+AUTO = "auto"
+"""``n_clusters`` value that asks for the recommended number of segments (the default of the CLI and of runs)."""
 
 
 def make_segmenter(method: str, **params: Any) -> Segmenter:
@@ -53,11 +56,21 @@ class SegmentationModel:
     names_: dict[int, str] = field(default_factory=dict)
     profiles_: pd.DataFrame | None = None
     as_of_: str | None = None
+    k_selection_: KSelection | None = None
+    """The scores behind the number of segments when ``params`` asked for ``n_clusters="auto"``."""
 
     def fit(self, features: pd.DataFrame, rfm_segment: pd.Series | None = None) -> SegmentationModel:
+        """Preprocess, segment, profile and name. ``n_clusters="auto"`` takes the k :func:`choose_k` recommends
+        for the methods that take a k (HDBSCAN finds its own and ignores it)."""
         self.preprocessor_ = FeaturePreprocessor(self.features).fit(features)
         X = self.preprocessor_.transform(features)
-        self.segmenter_ = make_segmenter(self.method, random_state=self.random_state, **self.params).fit(X)
+        params = dict(self.params)
+        if params.get("n_clusters") == AUTO:
+            params.pop("n_clusters")
+            if "n_clusters" in METHODS.get(self.method, KMeansSegmenter)().get_params():
+                self.k_selection_ = choose_k(X, random_state=self.random_state)
+                params["n_clusters"] = self.k_selection_.recommended
+        self.segmenter_ = make_segmenter(self.method, random_state=self.random_state, **params).fit(X)
         self.profiles_ = segment_profiles(features, self.segmenter_.labels_, rfm_segment)
         self.names_ = name_segments(self.profiles_)
         self.profiles_.insert(0, "name", pd.Series(self.names_))
