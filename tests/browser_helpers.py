@@ -130,10 +130,10 @@ def title(tab: Page, text: str) -> Locator:
     return tab.locator("text.gtitle", has_text=text)
 
 
-def open_page(tab: Page, name: str, *expected: Locator) -> None:
+def open_page(tab: Page, name: str, *expected: Locator, timeout: int = TIMEOUT_MS) -> None:
     """Open page ``name`` from the sidebar and wait until it shows its heading and ``expected``."""
     tab.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
-    settled(tab, tab.get_by_role("heading", name=name, exact=True), *expected)
+    settled(tab, tab.get_by_role("heading", name=name, exact=True), *expected, timeout=timeout)
 
 
 def segmented(tab: Page, url: str) -> None:

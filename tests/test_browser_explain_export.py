@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_helpers import chart, open_page, segmented, settled, shot
+from tests.browser_helpers import TRAINING_MS, chart, open_page, segmented, settled, shot
 from tests.test_app import SAMPLE
 
 pytestmark = [
@@ -27,7 +27,8 @@ def test_explain_a_customer(page: Page, app_url: str) -> None:
     segmented(page, app_url)
     started = time.perf_counter()
     importance = chart(page, "Feature importance per segment").locator("g.barlayer")
-    open_page(page, "Explain", page.get_by_text("How faithful are the surrogates?"), importance)
+    faithful = page.get_by_text("How faithful are the surrogates?")
+    open_page(page, "Explain", faithful, importance, timeout=TRAINING_MS)  # it trains both surrogates
     first_render = time.perf_counter() - started
     settled(page, page.get_by_text("Drivers", exact=True))
     shot(page, "explain-01-segments-and-importance")
