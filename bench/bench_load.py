@@ -21,7 +21,8 @@ per-session. After the analysts close their contexts, the script waits for Strea
 ``server.disconnectedSessionTTL``, 120 s by default in Streamlit, then one short visit, see ``drop_sessions``) and then for the RSS to come back within ``--tolerance`` of idle, at most ``--settle``
 seconds. It prints the steps' times, the checks, the RSS timeline and the per-cache memory Streamlit reports,
 and PASS/FAIL; the figures go to ``bench/out/bench_load.json``. Everything is bounded: at most
-``MAX_ANALYSTS`` sessions, ``--timeout`` seconds per step and the server is stopped at the end.
+``MAX_ANALYSTS`` sessions, ``--timeout`` seconds per step and the server is stopped at the end. The exit status
+is non-zero when a target fails.
 """
 
 from __future__ import annotations
