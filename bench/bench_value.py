@@ -14,10 +14,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from common import ONLINE_RETAIL, OUT
 
-PARQUET = OUT / "online_retail_clean.parquet"
+PARQUET = Path(tempfile.gettempdir()) / "online_retail_clean.parquet"
+"""The clean transactions, cached outside the repository (the data set is never copied into it)."""
 FIT = """
 import time, pyarrow.parquet as pq
 from segmentation.value import rfm_summary, BetaGeo, GammaGamma

@@ -82,6 +82,8 @@ def test_summary_ignores_returns_and_refuses_missing_columns() -> None:
         rfm_summary(tx.drop(columns="amount"), "2024-02-01")
     with pytest.raises(InputError, match="no order before"):
         rfm_summary(tx, "2023-01-01")
+    with pytest.raises(InputError, match="'first of May' is not a date"):
+        rfm_summary(tx, "first of May")
 
 
 def _bgnbd_log_likelihood(summary: pd.DataFrame, r: float, alpha: float, a: float, b: float) -> float:

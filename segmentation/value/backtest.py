@@ -15,7 +15,7 @@ from scipy.stats import spearmanr
 
 from segmentation.errors import InputError
 from segmentation.value.clv import CustomerValue
-from segmentation.value.summary import orders, period_totals, rfm_summary
+from segmentation.value.summary import orders, period_totals, rfm_summary, to_timestamp
 
 CALIBRATION_BUCKETS = 8
 """Customers grouped by calibration repeat orders 0, 1, ..., 6 and 7+ (the chart of Fader, Hardie and Lee)."""
@@ -68,7 +68,7 @@ def backtest(
     ``metrics`` has one row per (target, model): MAE and Spearman per customer, and the aggregate error of the
     total, for holdout orders and revenue, the models against the naive baseline.
     """
-    cutoff = pd.Timestamp(cutoff)
+    cutoff = to_timestamp(cutoff)
     end = cutoff + pd.Timedelta(days=holdout_days)
     table = orders(transactions)
     if table.empty or table["ts"].max() < end - pd.Timedelta(days=7):

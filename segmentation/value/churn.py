@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.errors import InputError, ModelError, NotFittedError
-from segmentation.value.summary import orders, rfm_summary
+from segmentation.value.summary import orders, rfm_summary, to_timestamp
 
 RFM_COLUMNS = ("recency_days", "frequency", "monetary")
 """The three inputs of the RFM logistic baseline, each log1p-scaled."""
@@ -34,10 +34,7 @@ class ChurnData:
 
 
 def _day(value: str | pd.Timestamp) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(value).normalize()
-    except (TypeError, ValueError) as error:
-        raise InputError(f"{value!r} is not a date", fix="give a date like 2011-06-01") from error
+    return to_timestamp(value).normalize()
 
 
 def churn_data(

@@ -42,7 +42,8 @@ def orders(transactions: pa.Table | pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
 
 
-def _as_of(value: str | pd.Timestamp | object) -> pd.Timestamp:
+def to_timestamp(value: str | pd.Timestamp | object) -> pd.Timestamp:
+    """``value`` as a timestamp, or an InputError saying what a date looks like."""
     try:
         return pd.Timestamp(value)
     except (TypeError, ValueError) as error:
@@ -56,7 +57,7 @@ def rfm_summary(transactions: pa.Table | pd.DataFrame, as_of: str | pd.Timestamp
     first order to ``as_of``; monetary_value: mean value of the repeat orders (0 without one), as Fader, Hardie and
     Lee define it (the first order is left out because it is often unlike the later ones).
     """
-    as_of = _as_of(as_of)
+    as_of = to_timestamp(as_of)
     table = orders(transactions)
     table = table.loc[table["ts"] < as_of]
     if table.empty:
@@ -85,6 +86,6 @@ def period_totals(
 ) -> pd.DataFrame:
     """Orders and revenue per customer in [start, end), indexed by customer_id (customers with an order only)."""
     table = orders(transactions)
-    table = table.loc[(table["ts"] >= _as_of(start)) & (table["ts"] < _as_of(end))]
+    table = table.loc[(table["ts"] >= to_timestamp(start)) & (table["ts"] < to_timestamp(end))]
     grouped = table.groupby("customer_id", sort=True)["amount"]
     return pd.DataFrame({"orders": grouped.size(), "revenue": grouped.sum()}).rename_axis("customer_id")
