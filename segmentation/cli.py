@@ -240,7 +240,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     result = _load(args, args.file)
     if args.affected:
-        result.cleaning.affected.to_csv(args.affected, index=False)
+        args.affected.write_text(result.cleaning.affected_csv(), encoding="utf-8", newline="")
     summary = transactions_summary(result.transactions)
     if args.json:
         payload = {

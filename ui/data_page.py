@@ -272,7 +272,7 @@ def show_cleaning(report: CleaningReport, changed: int, name: str) -> None:
     )
     st.download_button(
         "Download the affected rows (CSV)",
-        data=lambda: report.affected.to_csv(index=False),
+        data=report.affected_csv,
         file_name=f"{name.split('.')[0]}_cleaning_affected_rows.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import re
@@ -81,19 +82,34 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path, text_columns: Iterable[str]) -> int:
     """Write ``frame`` (no index) to ``path`` atomically, neutralising ``text_columns``; returns bytes written."""
-    text_columns = set(text_columns)
     path = Path(path)
     with atomic_file(path) as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow([neutralise(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow(
-                [
-                    "" if _missing(v) else neutralise(v) if col in text_columns else v
-                    for col, v in zip(frame.columns, row, strict=True)
-                ]
-            )
+        write_rows(frame, fh, text_columns)
     return path.stat().st_size
+
+
+def csv_text(frame: pd.DataFrame, text_columns: Iterable[str] | None = None) -> str:
+    """``frame`` (no index) as RFC 4180 text for a download; ``text_columns`` (default: every non-numeric
+    column) are neutralised."""
+    if text_columns is None:
+        text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    buffer = io.StringIO()
+    write_rows(frame, buffer, text_columns)
+    return buffer.getvalue()
+
+
+def write_rows(frame: pd.DataFrame, fh: TextIO, text_columns: Iterable[str]) -> None:
+    """Header and rows of ``frame`` to ``fh``: CRLF line ends, a field with a line break (CR or LF) quoted."""
+    text_columns = set(text_columns)
+    writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(
+            [
+                "" if _missing(v) else neutralise(v) if col in text_columns else v
+                for col, v in zip(frame.columns, row, strict=True)
+            ]
+        )
 
 
 def write_json_atomic(payload: dict[str, Any], path: Path) -> None:

@@ -46,6 +46,13 @@ class CleaningReport:
         """:attr:`affected_rows` as pandas (converted on use: large files remove millions of rows)."""
         return self.affected_rows.to_pandas()
 
+    def affected_csv(self) -> str:
+        """:attr:`affected` as CSV text that reads back row for row (line breaks inside values quoted) and that a
+        spreadsheet cannot run (text cells starting like a formula neutralised)."""
+        from segmentation.export.safe_csv import csv_text
+
+        return csv_text(self.affected)
+
     @property
     def rows_removed(self) -> int:
         return self.rows_in - self.rows_kept
