@@ -64,9 +64,6 @@ def render() -> None:
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    except ValueError as exc:  # the classifiers report impossible inputs (e.g. one segment only) this way
-        st.error(f"The surrogate models could not be trained on this segmentation: {exc}")
-        return
 
     show_fidelity(results, order, names, len(table))
     kind = st.segmented_control(

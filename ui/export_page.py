@@ -98,7 +98,7 @@ def recommendations(current: state.Segmentation) -> tuple[pd.Series | None, dict
     )
     try:
         products = recommend_page.products_per_customer(current, name, EXPORTED_PRODUCTS, min_orders, exclude_bought)
-    except ValueError as exc:  # no purchase lines to learn from
+    except SegmentationError as exc:  # e.g. no purchase lines to learn from
         st.warning(f"No products can be recommended: {exc}.", icon=":material/warning:")
         return None, None
     settings = {"model": name, "products": EXPORTED_PRODUCTS, "min_orders": min_orders, "new_only": exclude_bought}

@@ -75,11 +75,8 @@ def render() -> None:
     try:
         model = segments_page.current_model(current)
         interactions(current.dataset, current.config)
-    except SegmentationError as exc:
+    except SegmentationError as exc:  # e.g. no purchase lines at all (only returns)
         components.show_error(exc)
-        return
-    except ValueError as exc:  # no purchase lines at all (e.g. only returns)
-        st.error(f"There is nothing to recommend from: {exc}.")
         return
     order = segments_page.ordered_segments(model)
     names = segments_page.display_names(model, order)
@@ -472,7 +469,7 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
     try:
         with state.cancellable(run_id, "cancel_evaluation"):
             table = evaluation(dataset, config, cutoff)
-    except ValueError as exc:
+    except SegmentationError as exc:
         st.error(f"The models cannot be evaluated at {cutoff}: {exc}. Choose another cutoff.")
         return
     shown = table[list(SHOWN_METRICS)].rename(columns=SHOWN_METRICS, index=MODEL_LABELS)

@@ -156,9 +156,6 @@ def render() -> None:
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    except ValueError as exc:  # scikit-learn and the preprocessor report impossible inputs this way
-        st.error(f"The segmentation could not be computed with these settings: {exc}")
-        return
     if len(used) < len(chosen):
         left_out = ", ".join(label(f) for f in chosen if f not in used)
         st.caption(f"Left out as constant or near-duplicates of another chosen feature: {left_out}.")
