@@ -8,10 +8,11 @@ class SegmentationError(Exception):
     """Base class for every error the library raises on purpose."""
 
 
-class InputError(SegmentationError):
+class InputError(SegmentationError, ValueError):
     """The input file or its content cannot be used as given.
 
-    ``where`` names the file, column and rows; ``fix`` tells the user what to do.
+    ``where`` names the file, column and rows; ``fix`` tells the user what to do. Also a ``ValueError`` (a value
+    of the right type that cannot be used), so code written for scikit-learn-style estimators catches it too.
     """
 
     def __init__(self, problem: str, *, where: str = "", fix: str = "") -> None:

@@ -35,11 +35,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def _fit_input(self, X: np.ndarray, min_samples: int = 2) -> np.ndarray:
         """``X`` checked (2-D, finite, dense, enough rows for the segments asked) as float64; sets
         ``n_features_in_``."""
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=min_samples)
+        X = validate_data(self, X, dtype=np.float64)
         k = getattr(self, "n_clusters", None)
-        if k is not None and len(X) < k:
+        n = len(X)
+        if n < max(min_samples, k if isinstance(k, int) else 0):
             raise InputError(
-                f"{len(X)} customers cannot form {k} segments",
+                f"{n} customer(s) ({n} sample{'' if n == 1 else 's'}) cannot form {k or 'any'} segments",
                 fix="choose fewer segments or use more customers",
             )
         return X
