@@ -109,15 +109,20 @@ def settled(tab: Page, *expected: Locator, timeout: int = TIMEOUT_MS) -> None:
     error = tab.get_by_test_id("stException")
     for locator in expected:
         expect(locator.or_(error).first).to_be_visible(timeout=timeout)
-        if error.count():
-            raise AssertionError(f"the app raised: {error.first.inner_text()}")
+        _no_exception(error)
     expect(tab.locator(IDLE)).to_have_count(1, timeout=timeout)
     expect(tab.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
     expect(tab.get_by_test_id("stSpinner")).to_have_count(0, timeout=timeout)
     expect(tab.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0, timeout=timeout)
     for locator in expected:
         expect(locator.first).to_be_visible()
-    expect(error).to_have_count(0)
+    _no_exception(error)
+
+
+def _no_exception(error: Locator) -> None:
+    """Fail at once, with its text, if the app shows an exception."""
+    if error.count():
+        raise AssertionError(f"the app raised: {error.first.inner_text()}")
 
 
 def chart(tab: Page, title: str) -> Locator:
