@@ -13,9 +13,8 @@ import pandas as pd
 import pyarrow as pa
 from scipy.stats import spearmanr
 
-from segmentation.errors import InputError
 from segmentation.value.clv import CustomerValue
-from segmentation.value.summary import orders, period_totals, rfm_summary, to_timestamp
+from segmentation.value.summary import orders, period_totals, require_history, rfm_summary, to_timestamp
 
 CALIBRATION_BUCKETS = 8
 """Customers grouped by calibration repeat orders 0, 1, ..., 6 and 7+ (the chart of Fader, Hardie and Lee)."""
@@ -71,12 +70,9 @@ def backtest(
     cutoff = to_timestamp(cutoff)
     end = cutoff + pd.Timedelta(days=holdout_days)
     table = orders(transactions)
-    if table.empty or table["ts"].max() < end - pd.Timedelta(days=7):
-        raise InputError(
-            f"the data must run to {end:%Y-%m-%d} (cutoff + {holdout_days:g} days) for the holdout",
-            where="transactions",
-            fix="choose an earlier cutoff or a shorter holdout",
-        )
+    require_history(
+        table, end, f"(cutoff + {holdout_days:g} days) for the holdout", "choose an earlier cutoff or a shorter holdout"
+    )
     summary = rfm_summary(table, cutoff)
     model = CustomerValue(horizon_days=holdout_days, discount_rate=0.0, step_days=holdout_days).fit(summary)
     predicted = model.predict(summary)

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.errors import InputError, ModelError, NotFittedError
-from segmentation.value.summary import orders, rfm_summary, to_timestamp
+from segmentation.value.summary import orders, require_history, rfm_summary, to_timestamp
 
 RFM_COLUMNS = ("recency_days", "frequency", "monetary")
 """The three inputs of the RFM logistic baseline, each log1p-scaled."""
@@ -62,12 +62,9 @@ def churn_labels(
     as_of = _day(as_of)
     end = as_of + pd.Timedelta(days=horizon_days)
     table = orders(transactions)
-    if table.empty or table["ts"].max() < end - pd.Timedelta(days=7):
-        raise InputError(
-            f"the data must run to {end:%Y-%m-%d} (as-of + {horizon_days:g} days) to label churn",
-            where="transactions",
-            fix="choose an earlier date or a shorter horizon",
-        )
+    require_history(
+        table, end, f"(as-of + {horizon_days:g} days) to label churn", "choose an earlier date or a shorter horizon"
+    )
     buyers = table.loc[(table["ts"] >= as_of) & (table["ts"] < end), "customer_id"].unique()
     return pd.Series(~customers.isin(buyers), index=customers, name="churned")
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.errors import InputError, ModelError, NotFittedError
-from segmentation.value.summary import rfm_summary
+from segmentation.value.summary import require_columns, rfm_summary
 
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS = ("p", "q", "v")
@@ -28,13 +28,9 @@ def _check_is_fitted(model: object) -> None:
 
 def _frame(summary: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """``summary``'s ``columns`` with a ``customer_id`` column, as pymc-marketing wants them."""
-    missing = [c for c in columns if c not in summary.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}",
-            where="customer summary",
-            fix="build it with segmentation.value.rfm_summary(transactions, as_of)",
-        )
+    require_columns(
+        summary, columns, "customer summary", "build it with segmentation.value.rfm_summary(transactions, as_of)"
+    )
     frame = summary[list(columns)].astype(float).reset_index(drop=True)
     bad = ~np.isfinite(frame.to_numpy()).all(axis=1) | (frame.to_numpy() < 0).any(axis=1)
     if bad.any():

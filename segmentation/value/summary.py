@@ -16,16 +16,28 @@ _NEEDED = ("customer_id", "ts", "amount")
 _DAY = pd.Timedelta(days=1)
 
 
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], where: str, fix: str) -> None:
+    """Refuse ``frame`` in one line when any of ``columns`` is missing."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", where=where, fix=fix)
+
+
+def require_history(table: pd.DataFrame, end: pd.Timestamp, purpose: str, fix: str) -> None:
+    """Refuse ``orders`` that stop more than a week before ``end``: a holdout or a label window would be cut short."""
+    if table.empty or table["ts"].max() < end - pd.Timedelta(days=7):
+        raise InputError(f"the data must run to {end:%Y-%m-%d} {purpose}", where="transactions", fix=fix)
+
+
 def orders(transactions: pa.Table | pd.DataFrame) -> pd.DataFrame:
     """One row per order: customer_id, order_id, ts (its first line), amount (its sale lines), sorted by time."""
     frame = transactions.to_pandas() if isinstance(transactions, pa.Table) else transactions
-    missing = [c for c in _NEEDED if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}",
-            where="transactions",
-            fix="pass the clean transactions of segmentation.pipeline.load_transactions(path).transactions",
-        )
+    require_columns(
+        frame,
+        _NEEDED,
+        "transactions",
+        "pass the clean transactions of segmentation.pipeline.load_transactions(path).transactions",
+    )
     frame = frame[[*_NEEDED, *(c for c in ("order_id", "is_return", "quantity") if c in frame.columns)]]
     sale = pd.Series(True, index=frame.index)
     if "is_return" in frame.columns:
