@@ -13,17 +13,26 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data"
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
-SAMPLE = ROOT / "data" / "sample_transactions.csv.gz"
-"""The embedded sample, tracked in git: a missing one is a broken checkout, so tests fail instead of skipping."""
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The whole app, headless (AppTest), not yet run."""
+    from tests.app_helpers import new_app
+
+    return new_app()
 
 
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     """The embedded sample file (``make sample`` writes it again)."""
+    from tests.app_helpers import SAMPLE
+
     if not SAMPLE.is_file():
         pytest.fail(f"{SAMPLE} is missing: it is tracked in git (make sample regenerates it)")
     return SAMPLE

@@ -3,71 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 
-import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample_transactions.csv.gz"
-HEADER = "order_id,order_date,customer_id,sku,product_name,category,quantity,unit_price,country,channel,email"
-CLEAN_ROWS = [
-    "1001,2024-01-05 10:00,C001,SKU1,Mug,Kitchen,2,5.00,United Kingdom,web,a@example.com",
-    "1002,2024-01-20 11:30,C002,SKU2,Plate,Kitchen,1,3.50,France,store,b@example.com",
-    "1003,2024-02-02 09:15,C003,SKU3,Lamp,Lighting,1,20.00,United Kingdom,app,c@example.com",
-    "1004,2024-02-14 16:00,C001,SKU3,Lamp,Lighting,1,20.00,United Kingdom,web,a@example.com",
-    "1005,2024-03-01 12:00,C004,SKU4,Candle,Home,6,2.25,Germany,web,d@example.com",
-    "1006,2024-03-09 13:45,C005,SKU1,Mug,Kitchen,3,5.00,United Kingdom,store,e@example.com",
-    "1007,2024-03-20 10:10,C002,SKU4,Candle,Home,2,2.25,France,store,b@example.com",
-    "1008,2024-04-02 17:05,C006,SKU2,Plate,Kitchen,4,3.50,United Kingdom,app,f@example.com",
-]
+from tests.app_helpers import (
+    CLEAN_ROWS,
+    CUSTOMERS,
+    HEADER,
+    assert_clean_run,
+    csv_bytes,
+    frame,
+    metrics,
+    plotly_titles,
+    upload,
+)
+
 PLANTED = {
     "missing_customer_id": "1009,2024-04-03 10:00,,SKU1,Mug,Kitchen,1,5.00,United Kingdom,web,",
     "return_netted": "C1010,2024-04-05 09:00,C001,SKU1,Mug,Kitchen,-1,5.00,United Kingdom,web,a@example.com",
     "exact_duplicate": CLEAN_ROWS[2],
     "non_product_code": "1011,2024-04-06 11:00,C003,POST,Postage,,1,15.00,United Kingdom,app,c@example.com",
 }
-CUSTOMERS = 6
 
 
-def csv_bytes(rows: list[str], header: str = HEADER) -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode()
-
-
-def plotly_titles(at: AppTest) -> list[str]:
-    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
-
-
-def frame(at: AppTest, column: str) -> pd.DataFrame:
-    """The first table shown that has ``column`` (plain tables carry no key)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    """Metric label -> shown value (the cleaning tab's values win over the overview's for equal labels)."""
-    return {m.label: m.value for m in at.metric}
-
-
-@pytest.fixture
-def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-
-
-def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.run()
-    at.radio(key="source").set_value("Upload a file").run()
-    at.file_uploader(key="upload").set_value((name, content, "text/csv"))
-    return at.run()
-
-
-def assert_clean_run(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-@pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
 def test_sample_shows_cleaning_report_and_kpis(app: AppTest) -> None:
     app.run()
     assert_clean_run(app)
@@ -79,7 +37,6 @@ def test_sample_shows_cleaning_report_and_kpis(app: AppTest) -> None:
     assert "Rows removed or changed, by reason" in plotly_titles(app)
 
 
-@pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
 def test_sample_customers_page_shows_rfm_segments(app: AppTest) -> None:
     app.run()
     app.switch_page("ui/customers_page.py").run()

@@ -10,24 +10,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import segmentation.explain
 from segmentation.clustering import SegmentationModel
-from tests.test_app import ROOT, SAMPLE, assert_clean_run, plotly_titles
-
-SEGMENTS = "ui/segments_page.py"
-EXPLAIN = "ui/explain_page.py"
-EXPORT = "ui/export_page.py"
-HISTORY = "ui/history_page.py"
-needs_sample = pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
-
-
-@pytest.fixture
-def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+from tests.app_helpers import (
+    EXPLAIN,
+    EXPORT,
+    HISTORY,
+    assert_clean_run,
+    chart,
+    frame,
+    plotly_titles,
+    segmented,
+)
 
 
 class StrictSurrogate(segmentation.explain.SegmentSurrogate):
@@ -52,26 +49,6 @@ def fits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return fitted
 
 
-def segmented(at: AppTest) -> AppTest:
-    """Load the sample and show the Segments page once: the other pages use the segmentation it showed."""
-    at.run()
-    at.switch_page(SEGMENTS).run()
-    assert_clean_run(at)
-    return at
-
-
-def chart(at: AppTest, title: str) -> dict[str, Any]:
-    return next(
-        spec
-        for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-        if spec["layout"]["title"]["text"].startswith(title)
-    )
-
-
-def frame(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def rows_of(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8"))))
 
@@ -86,7 +63,6 @@ def test_pages_without_a_segmentation_link_to_segments(app: AppTest) -> None:
         assert "Go to the Segments page" in [link.value for link in app.page_link]
 
 
-@needs_sample
 def test_explain_fidelity_drivers_waterfall_and_model_switch(app: AppTest) -> None:
     segmented(app).switch_page(EXPLAIN).run()
     assert_clean_run(app)
@@ -123,7 +99,6 @@ def test_explain_fidelity_drivers_waterfall_and_model_switch(app: AppTest) -> No
     assert axis.startswith("CatBoost score")
 
 
-@needs_sample
 def test_low_fidelity_is_a_prominent_warning(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(segmentation.explain, "SegmentSurrogate", StrictSurrogate)
     segmented(app)
@@ -138,7 +113,6 @@ def test_low_fidelity_is_a_prominent_warning(app: AppTest, monkeypatch: pytest.M
     assert list(frame(app, "CatBoost").index[:2]) == ["Accuracy", "Macro-F1"]  # the table is still shown
 
 
-@needs_sample
 def test_export_mailchimp_preview_download_and_klaviyo_without_segments(
     app: AppTest, downloads: dict[str, bytes]
 ) -> None:
@@ -164,7 +138,6 @@ def test_export_mailchimp_preview_download_and_klaviyo_without_segments(
     assert not [b for b in app.download_button if "klaviyo" in b.label]
 
 
-@needs_sample
 def test_saved_run_shows_on_history_with_sankey_sizes_and_movers(
     app: AppTest, downloads: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fits: list[str]
 ) -> None:

@@ -14,16 +14,13 @@ import recommenders.evaluate
 from recommenders.reasons import BOUGHT_AGAIN
 from recommenders.segments import COLD_START
 from recommenders.sequence.model import SequenceRecommender
-from tests.test_app import ROOT, SAMPLE, assert_clean_run
-from tests.test_app_explain_export import EXPORT, frame, segmented
-
-RECOMMEND = "ui/recommend_page.py"
-pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
+from tests.app_helpers import EXPORT, RECOMMEND, assert_clean_run, frame, new_app, segmented
 
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    """The app on the Recommend page, after the sample was segmented."""
+    at = new_app()
     segmented(at).switch_page(RECOMMEND).run()
     assert_clean_run(at)
     return at

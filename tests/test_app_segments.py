@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,45 +11,26 @@ from streamlit.testing.v1 import AppTest
 
 import segmentation.clustering
 import ui.components
-from tests.test_app import CLEAN_ROWS, ROOT, SAMPLE, assert_clean_run, csv_bytes, plotly_titles, upload
+from tests.app_helpers import (
+    CLEAN_ROWS,
+    SEGMENTS,
+    assert_clean_run,
+    chart,
+    csv_bytes,
+    metrics,
+    open_segments,
+    plotly_titles,
+    profiles,
+    upload,
+)
 
-PAGE = "ui/segments_page.py"
 SCATTER = "Customers on a map of the chosen features"
-needs_sample = pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
-
-
-@pytest.fixture
-def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-
-
-def open_segments(at: AppTest) -> AppTest:
-    at.run()  # the Data page loads the sample
-    return at.switch_page(PAGE).run()
-
-
-def profiles(at: AppTest) -> list[str]:
-    """The segment names shown on the profile cards (each card has one rename box holding its name)."""
-    return [box.value for box in at.text_input if str(box.key).startswith("segname_")]
-
-
-def chart(at: AppTest, title: str) -> dict[str, Any]:
-    return next(
-        spec
-        for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-        if spec["layout"]["title"]["text"] == title
-    )
 
 
 def scatter_segments(at: AppTest) -> list[str]:
     return [trace["name"] for trace in chart(at, SCATTER)["data"]]
 
 
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-@needs_sample
 def test_profiles_follow_k(app: AppTest) -> None:
     open_segments(app)
     assert_clean_run(app)
@@ -76,7 +56,6 @@ def test_profiles_follow_k(app: AppTest) -> None:
     assert len(profiles(app)) == int(recommended.label.split()[1]) == app.slider(key="seg_k").value
 
 
-@needs_sample
 def test_hdbscan_shows_noise_share(app: AppTest) -> None:
     open_segments(app)
     app.segmented_control(key="seg_method").set_value("hdbscan").run()
@@ -88,7 +67,6 @@ def test_hdbscan_shows_noise_share(app: AppTest) -> None:
         assert "Unassigned" in profiles(app)
 
 
-@needs_sample
 def test_gmm_shows_membership_probabilities(app: AppTest) -> None:
     open_segments(app)
     app.segmented_control(key="seg_method").set_value("gmm").run()
@@ -103,7 +81,6 @@ def test_gmm_shows_membership_probabilities(app: AppTest) -> None:
     assert 2 <= len(profiles(app)) <= 8
 
 
-@needs_sample
 def test_renaming_a_segment_shows_the_new_name_everywhere(app: AppTest) -> None:
     open_segments(app)
     app.slider(key="seg_k").set_value(4).run()
@@ -122,7 +99,6 @@ def test_renaming_a_segment_shows_the_new_name_everywhere(app: AppTest) -> None:
     assert "Weekend treasure hunters" in profiles(app)
 
 
-@needs_sample
 def test_empty_feature_selection_is_a_clear_message(app: AppTest) -> None:
     open_segments(app)
     app.multiselect(key="seg_features").set_value([]).run()
@@ -131,7 +107,6 @@ def test_empty_feature_selection_is_a_clear_message(app: AppTest) -> None:
     assert not app.get("plotly_chart")
 
 
-@needs_sample
 def test_a_single_feature_still_segments_and_maps(app: AppTest) -> None:
     open_segments(app)
     app.multiselect(key="seg_features").set_value(["monetary"]).run()
@@ -140,7 +115,6 @@ def test_a_single_feature_still_segments_and_maps(app: AppTest) -> None:
     assert chart(app, SCATTER)["layout"]["xaxis"]["title"]["text"] == "Net revenue (scaled)"
 
 
-@needs_sample
 def test_stability_and_method_comparison_on_request(app: AppTest) -> None:
     open_segments(app)
     app.slider(key="seg_k").set_value(4).run()
@@ -184,7 +158,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counter
 
 
-@needs_sample
 def test_changing_k_or_method_reuses_features_matrix_and_k_table(app: AppTest, calls: Counter[str]) -> None:
     open_segments(app)
     before = calls.copy()
@@ -207,7 +180,7 @@ def test_changing_k_or_method_reuses_features_matrix_and_k_table(app: AppTest, c
 
 def test_too_few_customers_is_a_clear_message(app: AppTest) -> None:
     upload(app, "shop.csv", csv_bytes(CLEAN_ROWS))
-    app.switch_page(PAGE).run()
+    app.switch_page(SEGMENTS).run()
     assert not app.exception
     assert any("at least 20 customers" in i.value for i in app.info)
 
@@ -215,7 +188,7 @@ def test_too_few_customers_is_a_clear_message(app: AppTest) -> None:
 def test_without_data_links_back(app: AppTest) -> None:
     app.run()
     app.radio(key="source").set_value("Upload a file").run()
-    app.switch_page(PAGE).run()
+    app.switch_page(SEGMENTS).run()
     assert not app.exception
     assert any("No data is loaded" in i.value for i in app.info)
     assert app.get("page_link")

@@ -9,12 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser_helpers import TRAINING_MS, open_page, segmented, settled, shot
-from tests.test_app import SAMPLE
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated"),
 ]
 TALL = {"width": 1440, "height": 4200}  # the page scrolls inside its own container: a tall window shows it all
 

@@ -15,7 +15,7 @@ from segmentation.config import FeatureConfig
 from segmentation.features import compute_features
 from segmentation.features.definitions import TIME_OF_DAY
 from segmentation.pipeline import load_transactions
-from tests.test_features import AS_OF, random_transactions
+from tests.frames import AS_OF, random_transactions
 
 
 def at_midnight(tx: pd.DataFrame) -> pd.DataFrame:

@@ -13,64 +13,7 @@ import pytest
 from segmentation.config import FeatureConfig
 from segmentation.features import FEATURES, compute_features, features_markdown
 from segmentation.features.sql import feature_sql
-
-AS_OF = date(2024, 1, 1)
-
-
-def random_transactions(seed: int = 0, n_customers: int = 60) -> pd.DataFrame:
-    """Clean canonical transactions: orders of 1-4 lines, some returns, two countries, a category."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for c in range(n_customers):
-        for o in range(rng.integers(1, 8)):
-            ts = pd.Timestamp("2023-01-01") + pd.Timedelta(minutes=int(rng.integers(0, 420 * 24 * 60)))
-            for _ in range(rng.integers(1, 5)):
-                qty = int(rng.integers(1, 10))
-                price = float(rng.choice([1.25, 2.5, 9.99]))
-                rows.append(
-                    (
-                        f"c{c:03d}",
-                        f"o{c}-{o}",
-                        ts,
-                        f"p{rng.integers(0, 12)}",
-                        qty,
-                        price,
-                        False,
-                        f"cat{rng.integers(0, 3)}",
-                        rng.choice(["UK", "FR"], p=[0.7, 0.3]),
-                    )
-                )
-            if rng.random() < 0.2:
-                rows.append(
-                    (
-                        f"c{c:03d}",
-                        f"Co{c}-{o}",
-                        ts + pd.Timedelta(days=3),
-                        rows[-1][3],
-                        -1,
-                        rows[-1][5],
-                        True,
-                        rows[-1][7],
-                        rows[-1][8],
-                    )
-                )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "customer_id",
-            "order_id",
-            "ts",
-            "product_id",
-            "quantity",
-            "unit_price",
-            "is_return",
-            "category",
-            "country",
-        ],
-    )
-    frame["amount"] = frame["quantity"] * frame["unit_price"]
-    frame["channel"] = None
-    return frame
+from tests.frames import AS_OF, random_transactions
 
 
 def pandas_features(tx: pd.DataFrame, as_of: date, half_life: float = 90.0, window: float = 90.0) -> pd.DataFrame:

@@ -9,13 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
-from streamlit.testing.v1 import AppTest
 
 from segmentation.cli import main
 from segmentation.clustering import NOISE, FeaturePreprocessor, HdbscanSegmenter, choose_k
 from segmentation.clustering.density import NOISE_WARNING_SHARE
-from tests.test_app import ROOT, SAMPLE, assert_clean_run
-from tests.test_app_segments import metrics, open_segments, profiles
+from tests.app_helpers import assert_clean_run, metrics, new_app, open_segments, profiles
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
 
@@ -156,9 +154,8 @@ def test_cli_k_and_noise_options_misused_are_one_line_errors(features_file, tmp_
 # --- the Segments page ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLE.is_file(), reason="data/sample_transactions.csv.gz has not been generated")
 def test_segments_page_warns_about_a_large_noise_share_and_places_noise_on_request() -> None:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    app = new_app()
     open_segments(app)
     app.segmented_control(key="seg_method").set_value("hdbscan").run()
     assert_clean_run(app)

@@ -10,15 +10,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from segmentation.cli import main
 from segmentation.config import Config
 from segmentation.ingest import ValidationFailed
 from segmentation.ingest.mapping import FIELD_LABELS, FIELDS, ColumnMapping, infer_mapping
 from segmentation.pipeline import load_transactions
-from tests.test_app import CLEAN_ROWS, CUSTOMERS, ROOT, assert_clean_run, csv_bytes, metrics, upload
-from tests.test_app import HEADER as APP_HEADER
+from tests.app_helpers import CLEAN_ROWS, CUSTOMERS, assert_clean_run, csv_bytes, metrics, new_app, upload
+from tests.app_helpers import HEADER as APP_HEADER
 
 HEADER = ["InvoiceNo", "StockCode", "CustomerID", "Quantity", "InvoiceDate", "UnitPrice"]
 ROWS = [
@@ -226,7 +225,7 @@ def test_unparseable_column_names_the_label(write_csv) -> None:
 def test_app_names_both_columns_and_the_mapping_editor_chooses_one() -> None:
     rows = [f"{row},{int(row.split(',')[6]) + 1}" for row in CLEAN_ROWS]  # a second quantity, one unit more
     content = csv_bytes(rows, f"{APP_HEADER},quantity")
-    at = upload(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), "two_quantities.csv", content)
+    at = upload(new_app(), "two_quantities.csv", content)
     assert not at.exception
     assert any("columns 7 and 12 are both named 'quantity'" in e.value for e in at.error)
     at.selectbox(key=f"map_{hashlib.sha256(content).hexdigest()[:16]}_quantity").set_value("quantity.1").run()

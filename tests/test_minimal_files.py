@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from segmentation.cli import main
 from segmentation.config import Config, FeatureConfig
@@ -14,7 +13,7 @@ from segmentation.features import compute_features
 from segmentation.features.definitions import PRODUCT_BASED
 from segmentation.ingest import ValidationFailed
 from segmentation.pipeline import load_transactions
-from tests.test_app import ROOT, assert_clean_run, upload
+from tests.app_helpers import assert_clean_run, new_app, upload
 
 NO_PRODUCTS = "this file has no product column: recommendations need products (map one with --map product_id=COLUMN)"
 
@@ -145,7 +144,7 @@ def minimal_file(customers: int = 60, seed: int = 0) -> bytes:
 
 
 def test_app_loads_a_minimal_file_and_the_recommend_page_says_why_it_is_off() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = new_app()
     upload(at, "minimal.csv", minimal_file())
     assert_clean_run(at)
     assert any("**Orders** customer + purchase day" in c.value for c in at.caption)

@@ -12,7 +12,6 @@ from recommenders.sequence.batches import CHURN_DRAWS, churn_samples, windows
 from recommenders.sequence.model import SequenceRecommender
 from segmentation.errors import InputError, ModelError
 from segmentation.pipeline import load_transactions
-from tests.test_app import SAMPLE
 
 
 def test_churn_questions_are_labelled_from_what_happened_next() -> None:
@@ -32,10 +31,8 @@ def test_churn_questions_are_labelled_from_what_happened_next() -> None:
 
 
 @pytest.fixture(scope="module")
-def sample() -> pd.DataFrame:
-    if not SAMPLE.is_file():
-        pytest.skip("data/sample_transactions.csv.gz has not been generated")
-    return load_transactions(SAMPLE).to_pandas()
+def sample(sample_path) -> pd.DataFrame:
+    return load_transactions(sample_path).to_pandas()
 
 
 def test_churn_probabilities_embeddings_and_artifact(sample: pd.DataFrame, tmp_path) -> None:
