@@ -19,10 +19,10 @@ class InputError(SegmentationError, ValueError):
         self.problem = problem
         self.where = where
         self.fix = fix
-        parts = [f"{where}: {problem}" if where else problem]
-        if fix:
-            parts.append(f"Fix: {fix}")
-        super().__init__(" ".join(parts))
+        text = f"{where}: {problem}" if where else problem
+        if fix:  # one sentence each, as the validation report writes them
+            text = f"{text.rstrip('.')}. Fix: {fix}"
+        super().__init__(text)
 
 
 class ConfigError(SegmentationError):
