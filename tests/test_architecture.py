@@ -1,7 +1,11 @@
-"""The libraries never know about the UI."""
+"""The libraries never know about the UI, and their packages import one way."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_libraries_do_not_import_streamlit() -> None:
@@ -11,3 +15,58 @@ def test_libraries_do_not_import_streamlit() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _imports() -> dict[str, set[str]]:
+    """Unit -> the units it imports anywhere in its code (module level or inside functions). A unit is a
+    top-level module or subpackage: ``segmentation.clustering``, ``recommenders.sequence``, ``segmentation.cli``."""
+
+    def unit(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    graph: dict[str, set[str]] = {}
+    for package in ("segmentation", "recommenders"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            here = unit(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    if name.split(".")[0] in ("segmentation", "recommenders") and unit(name) != here:
+                        graph.setdefault(here, set()).add(unit(name))
+    return graph
+
+
+def test_recommenders_use_only_the_shared_base_of_segmentation() -> None:
+    """The error hierarchy and the progress callback are shared; nothing else of segmentation (CLI, pipeline,
+    features, the app's steps) is known to the recommenders."""
+    graph = _imports()
+    used = {target for source, targets in graph.items() if source.startswith("recommenders") for target in targets}
+    assert {t for t in used if t.startswith("segmentation")} <= {"segmentation.errors", "segmentation.progress"}
+
+
+def test_the_libraries_import_one_way() -> None:
+    """No unit reaches itself again through its imports (profiles once sat beside clustering and in a circle with it);
+    inside segmentation only the `segment` command, an entry point like the app, uses the recommenders."""
+    graph = _imports()
+    for start in graph:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            unit = todo.pop()
+            assert unit != start, f"{start} imports itself back through {sorted(seen)}"
+            if unit not in seen:
+                seen.add(unit)
+                todo.extend(graph.get(unit, ()))
+    users = {
+        s
+        for s, targets in graph.items()
+        if s.startswith("segmentation")
+        for t in targets
+        if t.startswith("recommenders")
+    }
+    assert users <= {"segmentation.cli"}

@@ -23,8 +23,8 @@ from segmentation.clustering import (
     make_segmenter,
     project_2d,
 )
+from segmentation.clustering.profiles import name_segments, segment_profiles
 from segmentation.errors import ConfigError, InputError
-from segmentation.profiles import name_segments, segment_profiles
 
 FAST = {
     "kmeans": {"n_clusters": 4},

@@ -14,9 +14,16 @@ import pandas as pd
 import pytest
 
 from segmentation.clustering import SegmentationModel
+from segmentation.clustering.profiles import (
+    ADJECTIVES,
+    NOUNS,
+    PLAIN_NOUN,
+    name_contradictions,
+    name_segments,
+    segment_profiles,
+)
 from segmentation.features import compute_features, rfm_table
 from segmentation.pipeline import load_transactions
-from segmentation.profiles import ADJECTIVES, NOUNS, PLAIN_NOUN, name_contradictions, name_segments, segment_profiles
 from segmentation.synthetic import SyntheticSpec, write_sample
 
 WORDS = re.compile(

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from segmentation.clustering import SegmentationModel
+from segmentation.clustering.profiles import name_contradictions
 from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
 from segmentation.features import compute_features, rfm_table
 from segmentation.pipeline import load_transactions
-from segmentation.profiles import name_contradictions
 
 pytestmark = pytest.mark.slow
 

@@ -30,10 +30,10 @@ from segmentation.clustering import (
     make_segmenter,
     project_2d,
 )
+from segmentation.clustering.profiles import top_values
 from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
 from segmentation.features import FEATURES, NUMERIC
-from segmentation.profiles import top_values
 from ui import components, state
 from ui.components import Dataset
 

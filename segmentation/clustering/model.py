@@ -17,9 +17,9 @@ from segmentation.clustering.gmm import GmmSegmenter
 from segmentation.clustering.hierarchical import HierarchicalSegmenter
 from segmentation.clustering.kmeans import KMeansSegmenter
 from segmentation.clustering.preprocess import DEFAULT_FEATURES, FeaturePreprocessor
+from segmentation.clustering.profiles import name_segments, segment_profiles
 from segmentation.clustering.selection import KSelection, choose_k
 from segmentation.errors import ConfigError, InputError
-from segmentation.profiles import name_segments, segment_profiles
 
 METHODS: dict[str, type[Segmenter]] = {
     "kmeans": KMeansSegmenter,
