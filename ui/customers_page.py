@@ -10,7 +10,7 @@ import streamlit as st
 
 from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
-from segmentation.features import FEATURES, RFM_SEGMENT_RULES
+from segmentation.features import FEATURES, RFM_SEGMENT_RULES, feature_label
 from ui import components, state
 from ui.components import Dataset
 
@@ -34,14 +34,19 @@ NUMBER_FORMATS = {"days": "%,d", "orders": "%,d", "currency": "%,.2f"}
 TABLE_COLUMNS = {
     "rfm_segment": "Segment",
     "rfm_code": "RFM code",
-    "recency_days": "Recency (days)",
-    "frequency": "Orders",
-    "monetary": "Net revenue",
-    "avg_order_value": "Average order",
-    "decayed_spend": "Recent-weighted spend",
-    "tenure_days": "Tenure (days)",
-    "country": "Country",
-    "channel": "Channel",
+    **{
+        f: feature_label(f)
+        for f in (
+            "recency_days",
+            "frequency",
+            "monetary",
+            "avg_order_value",
+            "decayed_spend",
+            "tenure_days",
+            "country",
+            "channel",
+        )
+    },
 }
 
 

@@ -23,8 +23,9 @@ from segmentation.explain import (
     surrogate_inputs,
 )
 from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
+from segmentation.features import feature_label
 from ui import components, segments_page, state
-from ui.segments_page import METHOD_LABELS, escape, label, number, traits
+from ui.segments_page import METHOD_LABELS, escape, number, traits
 
 MODEL_LABELS = {"lightgbm": "LightGBM", "catboost": "CatBoost"}
 SAMPLE_SIZE = 2_000
@@ -218,7 +219,7 @@ def percent(value: float) -> str:
 
 def driver_text(row: pd.Series) -> str:
     """One driver in words: '**Orders**: at least 19', '**Country**: United Kingdom'."""
-    name = f"**{escape(label(row['feature']))}**"
+    name = f"**{escape(feature_label(row['feature']))}**"
     if row["direction"] == "category":
         value = str(row["phrase"]).split(" = ", 1)[-1]
         return f"{name}: {escape(value)}"
@@ -281,7 +282,7 @@ def show_importance(expl: Explanation, order: list[int], names: dict[int, str], 
             [
                 go.Bar(
                     x=top[segment],
-                    y=[label(f) for f in top.index],
+                    y=[feature_label(f) for f in top.index],
                     orientation="h",
                     name=names[segment],
                     marker_color=colors[segment],
@@ -332,7 +333,7 @@ def show_strip(expl: Explanation, importance: pd.DataFrame, segment: int, name: 
                 "x": expl.values[rows, j, s],
                 "y": position + rng.uniform(-0.3, 0.3, len(rows)),
                 "customer": ids,
-                "feature": label(feature),
+                "feature": feature_label(feature),
             }
         )
         if pd.api.types.is_numeric_dtype(values):
@@ -384,7 +385,9 @@ def show_strip(expl: Explanation, importance: pd.DataFrame, segment: int, name: 
             )
         )
     fig.add_vline(x=0, line_color="#94a3b8", line_width=1)
-    fig.update_yaxes(tickvals=list(range(len(features))), ticktext=[label(f) for f in features], autorange="reversed")
+    fig.update_yaxes(
+        tickvals=list(range(len(features))), ticktext=[feature_label(f) for f in features], autorange="reversed"
+    )
     components.plot(fig, "How each feature pushes customers into the segment", "SHAP value (log-odds)", "", height=470)
     st.caption(
         f"Each dot is one of {len(rows):,} sampled customers: right of the line the feature pushes them towards "
@@ -449,7 +452,7 @@ def show_customer(
         top = frame.head(TOP_FEATURES)
         shown = pd.DataFrame(
             {
-                "feature": top["feature"].map(label),
+                "feature": top["feature"].map(feature_label),
                 "value": [value_text(f, v) for f, v in zip(top["feature"], top["value"], strict=True)],
                 "shap": top["shap"],
             }
@@ -477,7 +480,7 @@ def waterfall(frame: pd.DataFrame, base: float, segment_name: str, kind: str) ->
     """Plotly waterfall from the surrogate's base value, feature by feature, to this customer's score."""
     top = frame.head(TOP_FEATURES)
     rest = frame.iloc[TOP_FEATURES:]
-    steps = [f"{label(f)} = {value_text(f, v)}" for f, v in zip(top["feature"], top["value"], strict=True)]
+    steps = [f"{feature_label(f)} = {value_text(f, v)}" for f, v in zip(top["feature"], top["value"], strict=True)]
     pushes = top["shap"].tolist()
     if len(rest):
         steps.append(f"{len(rest)} other features")
@@ -544,7 +547,7 @@ def show_agreement(results: dict[str, tuple[dict[str, Any], Explanation, pd.Data
             "segment": [names[s] for s in present],
             "rho": [agreement[s] for s in present],
             **{
-                kind: [", ".join(label(f) for f in imp[s].nlargest(3).index) for s in present]
+                kind: [", ".join(feature_label(f) for f in imp[s].nlargest(3).index) for s in present]
                 for kind, imp in zip(MODELS, importances, strict=True)
             },
         }
@@ -580,7 +583,7 @@ def show_ranking(current: state.Segmentation, model: SegmentationModel, table: p
     ranked = ranking(current)
     shown = pd.DataFrame(
         {
-            "feature": [label(f) for f in ranked.index],
+            "feature": [feature_label(f) for f in ranked.index],
             "used": [f in model.features for f in ranked.index],
             "gain": ranked["gain"].to_numpy(),
             "rfe_rank": ranked["rfe_rank"].to_numpy(),

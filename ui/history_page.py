@@ -13,6 +13,7 @@ from plotly.colors import hex_to_rgb, unlabel_rgb
 
 from segmentation.errors import SegmentationError
 from segmentation.export import export_table
+from segmentation.features import feature_label
 from segmentation.migration import (
     GONE,
     NEW,
@@ -24,7 +25,7 @@ from segmentation.migration import (
 )
 from segmentation.store import RunStore, run_id_for
 from ui import components, export_page, segments_page, state
-from ui.segments_page import METHOD_LABELS, NOISE_COLOR, TRAITS, escape, label
+from ui.segments_page import METHOD_LABELS, NOISE_COLOR, TRAITS, escape
 
 MONTHS_BACK = 4
 OUTSIDE_COLOR = "#d4d4d8"
@@ -359,7 +360,9 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
         "share": st.column_config.NumberColumn("Share of customers", format="percent"),
         "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent"),
     }
-    config |= {f"median_{f}": st.column_config.NumberColumn(f"{label(f)} (median)", format="%,.1f") for f in medians}
+    config |= {
+        f"median_{f}": st.column_config.NumberColumn(f"{feature_label(f)} (median)", format="%,.1f") for f in medians
+    }
     st.dataframe(shown.sort_values("customers", ascending=False), hide_index=True, column_config=config)
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(

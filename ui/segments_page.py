@@ -33,7 +33,7 @@ from segmentation.clustering import (
 from segmentation.clustering.profiles import top_values
 from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
-from segmentation.features import FEATURES, NUMERIC
+from segmentation.features import FEATURES, NUMERIC, feature_label
 from ui import components, state
 from ui.components import Dataset
 
@@ -60,35 +60,6 @@ METHOD_NOTES = {
 }
 LINKAGES = {"ward": "Ward", "average": "Average", "complete": "Complete", "single": "Single"}
 DEFAULT_PARAMS = {"linkage": "ward", "n_trials": 20, "min_coverage": 0.6, "latent_dim": 3, "epochs": 40}
-FEATURE_LABELS = {
-    "recency_days": "Recency (days)",
-    "frequency": "Orders",
-    "monetary": "Net revenue",
-    "gross_revenue": "Gross revenue",
-    "returned_value": "Returned value",
-    "tenure_days": "Tenure (days)",
-    "avg_order_value": "Average order value",
-    "basket_size": "Products per order",
-    "items_per_order": "Units per order",
-    "distinct_products": "Distinct products",
-    "product_entropy": "Product variety",
-    "category_entropy": "Category variety",
-    "repeat_product_share": "Repeat product share",
-    "interpurchase_mean_days": "Days between orders",
-    "interpurchase_std_days": "Days between orders (spread)",
-    "decayed_spend": "Recent-weighted spend",
-    "decayed_frequency": "Recent-weighted orders",
-    "spend_last_window": "Spend, last window",
-    "spend_previous_window": "Spend, previous window",
-    "weekend_share": "Weekend orders",
-    "morning_share": "Morning orders",
-    "evening_share": "Evening orders",
-    "q4_share": "Q4 orders",
-    "return_rate": "Return rate",
-    "spend_trend": "Spend trend",
-    "orders_per_month": "Orders per month",
-    "spend_per_month": "Spend per month",
-}
 # profile feature -> (words when the segment is above the typical customer, below it, the value in a sentence)
 TRAITS: dict[str, tuple[str, str, str]] = {
     "recency_days": ("Last bought long ago", "Bought recently", "last purchase {} days ago"),
@@ -157,7 +128,7 @@ def render() -> None:
         components.show_error(exc)
         return
     if len(used) < len(chosen):
-        left_out = ", ".join(label(f) for f in chosen if f not in used)
+        left_out = ", ".join(feature_label(f) for f in chosen if f not in used)
         st.caption(f"Left out as constant or near-duplicates of another chosen feature: {left_out}.")
 
     show_k_selection(selection, method, model)
@@ -186,20 +157,16 @@ def feature_settings(dataset: Dataset, config: Config) -> FeatureConfig:
     )
 
 
-def label(feature: str) -> str:
-    return FEATURE_LABELS.get(feature, feature.replace("_", " ").capitalize())
-
-
 def feature_and_method_controls() -> tuple[tuple[str, ...], str]:
     descriptions = {f.name: f.description for f in FEATURES}
     help_text = "What each feature measures:\n\n" + "\n".join(
-        f"- **{label(name)}**: {descriptions[name]}" for name in NUMERIC
+        f"- **{feature_label(name)}**: {descriptions[name]}" for name in NUMERIC
     )
     chosen = st.multiselect(
         "Features to segment on",
         list(NUMERIC),
         [f for f in state.kept("seg_features", list(DEFAULT_FEATURES)) if f in NUMERIC],
-        format_func=label,
+        format_func=feature_label,
         placeholder="Choose features",
         help=help_text,
         **state.keeping("seg_features"),
@@ -690,7 +657,7 @@ def show_scatter(
             f"Second principal component ({explained[1]:.0%})",
         )
     else:
-        axes = f"{label(used[0])} (scaled)", "Random spread"
+        axes = f"{feature_label(used[0])} (scaled)", "Random spread"
     frame = pd.DataFrame(
         {
             "x": points[:, 0],

@@ -8,7 +8,7 @@ from segmentation.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "definitions": ("CATEGORICAL", "FEATURES", "NUMERIC", "FeatureDef", "features_markdown"),
+        "definitions": ("CATEGORICAL", "FEATURES", "NUMERIC", "FeatureDef", "feature_label", "features_markdown"),
         "engine": ("compute_features", "default_as_of"),
         "rfm": ("RFM_SEGMENT_RULES", "RfmSegmentRule", "rfm_scores", "rfm_segments", "rfm_table"),
     },

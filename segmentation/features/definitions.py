@@ -17,7 +17,7 @@ dialect words in braces (``{weekday}``, ``{weekend}``, ``{struct}``) that :mod:`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 Source = Literal["lines", "orders", "products", "categories", "countries", "channels", "derived"]
@@ -32,6 +32,9 @@ class FeatureDef:
     group: Group
     description: str
     unit: str = ""
+    _: KW_ONLY
+    label: str
+    """What the app, charts and exports call the feature: a few plain words."""
 
 
 PURCHASE = "NOT is_return"
@@ -46,9 +49,18 @@ FEATURES: tuple[FeatureDef, ...] = (
         "rfm",
         "Days from the last purchase to the as-of date.",
         "days",
+        label="Recency (days)",
     ),
-    FeatureDef("frequency", "orders", "count(*)", "rfm", "Distinct purchase orders.", "orders"),
-    FeatureDef("monetary", "lines", "sum(amount)", "rfm", "Net revenue: purchases minus netted returns.", "currency"),
+    FeatureDef("frequency", "orders", "count(*)", "rfm", "Distinct purchase orders.", "orders", label="Orders"),
+    FeatureDef(
+        "monetary",
+        "lines",
+        "sum(amount)",
+        "rfm",
+        "Net revenue: purchases minus netted returns.",
+        "currency",
+        label="Net revenue",
+    ),
     FeatureDef(
         "gross_revenue",
         "lines",
@@ -56,6 +68,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Revenue of purchases before returns.",
         "currency",
+        label="Gross revenue",
     ),
     FeatureDef(
         "returned_value",
@@ -64,6 +77,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Value of returned lines (positive).",
         "currency",
+        label="Returned value",
     ),
     FeatureDef(
         "tenure_days",
@@ -72,6 +86,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Days from the first purchase to the as-of date.",
         "days",
+        label="Tenure (days)",
     ),
     FeatureDef(
         "avg_order_value",
@@ -80,6 +95,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Mean revenue of a purchase order.",
         "currency",
+        label="Average order value",
     ),
     FeatureDef(
         "basket_size",
@@ -88,6 +104,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Mean number of distinct products in a purchase order.",
         "products",
+        label="Products per order",
     ),
     FeatureDef(
         "items_per_order",
@@ -96,6 +113,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Mean number of units in a purchase order.",
         "units",
+        label="Units per order",
     ),
     FeatureDef(
         "distinct_products",
@@ -104,6 +122,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Distinct products ever bought.",
         "products",
+        label="Distinct products",
     ),
     FeatureDef(
         "product_entropy",
@@ -113,6 +132,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "Shannon entropy (nats) of the customer's purchase lines over products: 0 = always the same "
         "product, higher = more varied.",
         "nats",
+        label="Product variety",
     ),
     FeatureDef(
         "category_entropy",
@@ -121,6 +141,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "behavioural",
         "Shannon entropy (nats) of purchase lines over product categories; NULL without a category column.",
         "nats",
+        label="Category variety",
     ),
     FeatureDef(
         "repeat_product_share",
@@ -129,6 +150,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "behavioural",
         "Share of the distinct products bought in two or more orders.",
         "share",
+        label="Repeat product share",
     ),
     FeatureDef(
         "interpurchase_mean_days",
@@ -137,6 +159,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "behavioural",
         "Mean days between consecutive purchase orders; NULL with one order.",
         "days",
+        label="Days between orders",
     ),
     FeatureDef(
         "interpurchase_std_days",
@@ -145,6 +168,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "behavioural",
         "Sample standard deviation of the days between orders; NULL with fewer than three orders.",
         "days",
+        label="Days between orders (spread)",
     ),
     FeatureDef(
         "decayed_spend",
@@ -153,6 +177,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "time-decayed",
         "Net revenue with each line weighted 0.5^(age / half-life): recent spend counts more.",
         "currency",
+        label="Recent-weighted spend",
     ),
     FeatureDef(
         "decayed_frequency",
@@ -161,6 +186,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "time-decayed",
         "Purchase orders weighted 0.5^(age / half-life).",
         "orders",
+        label="Recent-weighted orders",
     ),
     FeatureDef(
         "spend_last_window",
@@ -169,6 +195,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "time-decayed",
         "Purchase revenue in the last trend window (default 90 days).",
         "currency",
+        label="Spend, last window",
     ),
     FeatureDef(
         "spend_previous_window",
@@ -177,6 +204,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "time-decayed",
         "Purchase revenue in the trend window before that.",
         "currency",
+        label="Spend, previous window",
     ),
     FeatureDef(
         "weekend_share",
@@ -185,6 +213,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "context",
         "Share of purchase orders placed on Saturday or Sunday.",
         "share",
+        label="Weekend orders",
     ),
     FeatureDef(
         "morning_share",
@@ -194,6 +223,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "Share of purchase orders placed before noon; NULL when the timestamps carry no time of day "
         "(all 00:00:00: a file of dates only).",
         "share",
+        label="Morning orders",
     ),
     FeatureDef(
         "evening_share",
@@ -202,6 +232,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "context",
         "Share of purchase orders placed from 18:00; NULL when the timestamps carry no time of day.",
         "share",
+        label="Evening orders",
     ),
     FeatureDef(
         "q4_share",
@@ -210,6 +241,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "context",
         "Share of purchase orders placed in October to December (seasonality).",
         "share",
+        label="Q4 orders",
     ),
     FeatureDef(
         "country",
@@ -218,6 +250,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "context",
         "The customer's most frequent country over their lines (a tie: alphabetically first).",
         "",
+        label="Country",
     ),
     FeatureDef(
         "channel",
@@ -226,6 +259,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "context",
         "The customer's most frequent sales channel (a tie: alphabetically first); NULL without a channel column.",
         "",
+        label="Channel",
     ),
     FeatureDef(
         "return_rate",
@@ -234,6 +268,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "statistical",
         "Returned value as a share of gross revenue.",
         "share",
+        label="Return rate",
     ),
     FeatureDef(
         "spend_trend",
@@ -242,6 +277,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "time-decayed",
         "Recent vs previous window spend, from -1 (stopped) to +1 (new); NULL when both are zero.",
         "ratio",
+        label="Spend trend",
     ),
     FeatureDef(
         "orders_per_month",
@@ -250,6 +286,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "cross",
         "Purchase orders per 30 days of tenure (tenure floored at 30 days).",
         "orders/month",
+        label="Orders per month",
     ),
     FeatureDef(
         "spend_per_month",
@@ -258,6 +295,7 @@ FEATURES: tuple[FeatureDef, ...] = (
         "cross",
         "Gross revenue per 30 days of tenure (tenure floored at 30 days).",
         "currency/month",
+        label="Spend per month",
     ),
 )
 
@@ -267,6 +305,14 @@ TIME_OF_DAY: tuple[str, ...] = ("morning_share", "evening_share")
 """Features that need the time of day: left out (NULL) when every timestamp is at midnight (dates only)."""
 PRODUCT_BASED: tuple[str, ...] = ("basket_size", "distinct_products", "product_entropy", "repeat_product_share")
 """Features that need products: left out (NaN) when the file has no product column (orders have no products)."""
+
+
+LABELS: dict[str, str] = {f.name: f.label for f in FEATURES}
+
+
+def feature_label(name: str) -> str:
+    """The feature's plain label; a column that is no feature (e.g. an RFM score) gets its name in words."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def features_markdown() -> str:
