@@ -41,15 +41,15 @@ def run_content(index: int) -> tuple[pd.DataFrame, pd.DataFrame, bytes]:
 
 
 def writer(path: str, log: str, first: int) -> None:
-    """Save runs ``first``, ``first + 1``, ... forever, logging 'start i' before and 'done i' after each save."""
+    """Save runs ``first``, ``first + 1``, ... forever, logging 'start i t' before and 'done i t' after each save."""
     store = RunStore(path)
     with open(log, "a") as out:
         for index in range(first, first + 1000):
             assignments, profiles, blob = run_content(index)
-            out.write(f"start {index}\n")
+            out.write(f"start {index} {time.monotonic()}\n")
             out.flush()
             store.save(f"run{index}", {"index": index}, assignments, profiles, blob)
-            out.write(f"done {index}\n")
+            out.write(f"done {index} {time.monotonic()}\n")
             out.flush()
 
 
@@ -67,6 +67,18 @@ def check_run(store: RunStore, index: int) -> None:
     assert run.info["n_customers"] == CUSTOMERS
 
 
+def wait_for(log: Path, lines_before: int, proc: subprocess.Popen, ready) -> list[str]:
+    """The writer's new log lines once ``ready(lines)`` holds; fails if the writer dies or stalls for 120 s."""
+    deadline = time.monotonic() + 120
+    while True:
+        lines = log.read_text().splitlines()[lines_before:] if log.exists() else []
+        if lines and ready(lines):
+            return lines
+        assert proc.poll() is None, "the writer died before the kill"
+        assert time.monotonic() < deadline, "the writer made no progress within 120 s"
+        time.sleep(0.005)
+
+
 @pytest.mark.slow
 def test_killing_the_writer_mid_save_leaves_committed_runs_intact(tmp_path: Path) -> None:
     path, log = tmp_path / "runs.duckdb", tmp_path / "writer.log"
@@ -78,12 +90,13 @@ def test_killing_the_writer_mid_save_leaves_committed_runs_intact(tmp_path: Path
         lines_before = len(log.read_text().splitlines()) if log.exists() else 0
         code = f"from tests.test_store_crash import writer; writer({str(path)!r}, {str(log)!r}, {first})"
         proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        deadline = time.monotonic() + 120
-        while not (log.exists() and len(log.read_text().splitlines()) > lines_before):  # imports done, first save began
-            assert proc.poll() is None, "the writer died before saving anything"
-            assert time.monotonic() < deadline, "the writer did not start saving within 120 s"
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.05, 3.0))
+        # Let one save finish to learn how long a save takes on this machine, then kill at a random point inside a
+        # later save (a fixed sleep landed between saves too often on a loaded machine).
+        lines = wait_for(log, lines_before, proc, lambda new: any(line.startswith("done") for line in new))
+        start, done = (next(line for line in lines if line.startswith(kind)) for kind in ("start", "done"))
+        duration = float(done.split()[2]) - float(start.split()[2])
+        wait_for(log, lines_before, proc, lambda new: new[-1].startswith("start") and new[-1] != start)
+        time.sleep(rng.uniform(0.05, 0.8) * duration)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         lines = log.read_text().splitlines()[lines_before:]
