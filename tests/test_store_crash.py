@@ -95,7 +95,7 @@ def test_killing_the_writer_mid_save_leaves_committed_runs_intact(tmp_path: Path
         lines = wait_for(log, lines_before, proc, lambda new: any(line.startswith("done") for line in new))
         start, done = (next(line for line in lines if line.startswith(kind)) for kind in ("start", "done"))
         duration = float(done.split()[2]) - float(start.split()[2])
-        wait_for(log, lines_before, proc, lambda new, first=start: new[-1].startswith("start") and new[-1] != first)
+        wait_for(log, lines_before, proc, lambda new, seen=start: new[-1].startswith("start") and new[-1] != seen)
         time.sleep(rng.uniform(0.05, 0.8) * duration)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
