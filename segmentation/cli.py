@@ -148,6 +148,17 @@ def _parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list the runs saved in a run store")
     runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
     runs.set_defaults(run=_runs)
+
+    erase = commands.add_parser(
+        "erase", help="remove customers from every saved run and CRM export (right to be forgotten); report it"
+    )
+    erase.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
+    erase.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
+    erase.add_argument(
+        "--exports", type=Path, help="an export folder to clean too (the export folders of saved runs always are)"
+    )
+    erase.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    erase.set_defaults(run=_erase)
     return parser
 
 
@@ -574,6 +585,18 @@ def _runs(args: argparse.Namespace) -> int:
     from segmentation.store import RunStore
 
     print(RunStore(args.store).runs().to_string(index=False))
+    return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from segmentation.privacy.erasure import erase_customers
+    from segmentation.store import RunStore
+
+    if not args.store.exists() and args.exports is None:
+        raise SegmentationError(f"{args.store}: no run store here and no --exports folder; nothing to erase")
+    store = RunStore(args.store) if args.store.exists() else None
+    report = erase_customers(store, args.customer_ids, args.exports)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
     return 0
 
 

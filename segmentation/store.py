@@ -7,12 +7,17 @@ concurrent writers wait for each other instead of failing or corrupting the file
 of a save, even with SIGKILL, leaves every committed run intact and nothing of the run it was writing: the next
 open recovers from DuckDB's write-ahead log (tests/test_store_crash.py). A file that is not a DuckDB database,
 or was written by another schema version, is a clear error and is never overwritten.
+
+Privacy (docs/privacy.md): with a pseudonym key (``SEGMENT_PSEUDONYM_KEY``) every customer id is saved as its
+keyed hash; :meth:`RunStore.erase` removes customers from every run and rewrites the file, so their rows are not
+left behind in freed database blocks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import random
 import time
@@ -27,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from segmentation.errors import SegmentationError
+from segmentation.privacy.pseudonym import Pseudonymizer
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -48,6 +54,19 @@ class StoreError(SegmentationError):
 
 
 @dataclass
+class StoreErasure:
+    """What :meth:`RunStore.erase` removed."""
+
+    rows: dict[str, int]
+    """Run id -> assignment rows removed."""
+    models: list[str]
+    """Runs whose fitted model was removed: it keeps per-customer training rows (labels, for HDBSCAN the scaled
+    features), which cannot be taken out of a fitted model; fit the segmentation again to assign new customers."""
+    other_key: list[str]
+    """Runs saved with pseudonyms of another key (or when this store has no key): not searched for raw ids."""
+
+
+@dataclass
 class SavedRun:
     run_id: str
     info: dict[str, Any]
@@ -66,11 +85,21 @@ def file_fingerprint(path: str | Path) -> str:
 
 
 class RunStore:
-    """Runs saved in the DuckDB file ``path`` (created on first save)."""
+    """Runs saved in the DuckDB file ``path`` (created on first save).
 
-    def __init__(self, path: str | Path = "segmentation_runs.duckdb", lock_timeout: float = 60.0) -> None:
+    ``pseudonymizer`` (by default the one of ``SEGMENT_PSEUDONYM_KEY``, if set) replaces every customer id by its
+    keyed hash before it is saved.
+    """
+
+    def __init__(
+        self,
+        path: str | Path = "segmentation_runs.duckdb",
+        lock_timeout: float = 60.0,
+        pseudonymizer: Pseudonymizer | None = None,
+    ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.pseudonymizer = pseudonymizer or Pseudonymizer.from_env()
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -134,6 +163,8 @@ class RunStore:
         if "probability" not in table:
             table["probability"] = None
         table = table[["customer_id", "segment", "segment_name", "probability"]].assign(run_id=run_id)
+        if self.pseudonymizer is not None:
+            table["customer_id"] = self.pseudonymizer.pseudonymize(table["customer_id"].astype(str))
         prof = pd.DataFrame(
             {
                 "run_id": run_id,
@@ -173,6 +204,9 @@ class RunStore:
                 con.execute("INSERT INTO profiles SELECT run_id, segment, name, profile FROM new_profiles")
                 if model is not None:
                     con.execute("INSERT INTO artifacts VALUES (?, 'model', ?)", [run_id, pickle.dumps(model)])
+                if self.pseudonymizer is not None:
+                    key_id = self.pseudonymizer.key_id.encode()
+                    con.execute("INSERT INTO artifacts VALUES (?, 'pseudonym_key_id', ?)", [run_id, key_id])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -212,12 +246,79 @@ class RunStore:
                 "SELECT segment, name, profile FROM profiles WHERE run_id = ? ORDER BY segment", [run_id]
             ).fetchall()
             blob = con.execute("SELECT content FROM artifacts WHERE run_id = ? AND name = 'model'", [run_id]).fetchall()
+            key = con.execute(
+                "SELECT content FROM artifacts WHERE run_id = ? AND name = 'pseudonym_key_id'", [run_id]
+            ).fetchall()
         profiles = pd.DataFrame([{"segment": s, "name": n, **json.loads(p)} for s, n, p in rows]).set_index("segment")
         record = info.iloc[0].to_dict()
         record["config"] = json.loads(record["config"])
+        record["pseudonym_key_id"] = bytes(key[0][0]).decode() if key else None
         if assignments["probability"].isna().all():
             assignments = assignments.drop(columns="probability")
         return SavedRun(run_id, record, assignments, profiles, pickle.loads(blob[0][0]) if blob else None)
+
+    def export_dirs(self) -> list[Path]:
+        """The export folders (``export.out_dir``) of the saved runs' configs, for erasure to search."""
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as con:
+            configs = [json.loads(c) for (c,) in con.execute("SELECT config FROM runs").fetchall()]
+        found = {(c.get("export") or {}).get("out_dir") for c in configs if isinstance(c, dict)}
+        return [Path(d) for d in sorted(d for d in found if d)]
+
+    def erase(self, customer_ids: list[str]) -> StoreErasure:
+        """Remove these customers (raw ids, and their pseudonyms when the store has a key) from every run.
+
+        Their assignment rows go, with the fitted model of each run they were in (see
+        :attr:`StoreErasure.models`); the counts in ``runs`` follow. The file is then rewritten, because a
+        database only marks deleted rows and their bytes would otherwise stay in the file.
+        """
+        if not self.path.exists():
+            raise StoreError(f"{self.path}: no run store here; nothing to erase (check --store)")
+        ids = [str(c) for c in customer_ids]
+        candidates = ids + (self.pseudonymizer.pseudonymize(ids) if self.pseudonymizer else [])
+        own_key = self.pseudonymizer.key_id if self.pseudonymizer else None
+        with self._connect(write=True) as con:
+            keys = con.execute("SELECT run_id, content FROM artifacts WHERE name = 'pseudonym_key_id'").fetchall()
+            other_key = sorted(run for run, key in keys if bytes(key).decode() != own_key)
+            con.register("erased", pd.DataFrame({"customer_id": candidates}))
+            gone = "customer_id IN (SELECT customer_id FROM erased)"
+            con.execute("BEGIN TRANSACTION")
+            try:
+                rows = dict(
+                    con.execute(f"SELECT run_id, count(*) FROM assignments WHERE {gone} GROUP BY run_id").fetchall()
+                )
+                models = [
+                    run
+                    for (run,) in con.execute("SELECT DISTINCT run_id FROM artifacts WHERE name = 'model'").fetchall()
+                    if run in rows
+                ]
+                con.execute(f"DELETE FROM assignments WHERE {gone}")
+                for run, count in rows.items():
+                    con.execute("UPDATE runs SET n_customers = n_customers - ? WHERE run_id = ?", [count, run])
+                    con.execute("DELETE FROM artifacts WHERE run_id = ? AND name = 'model'", [run])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.unregister("erased")
+            if rows:
+                self._rewrite(con)
+        return StoreErasure(rows, sorted(models), other_key)
+
+    def _rewrite(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the live rows into a fresh file and put it in place, while ``con`` still holds the write lock."""
+        con.execute("CHECKPOINT")
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        database = con.execute("SELECT current_database()").fetchall()[0][0]
+        con.execute(f"ATTACH '{str(fresh).replace(chr(39), chr(39) * 2)}' AS rewritten")
+        try:
+            con.execute(f'COPY FROM DATABASE "{database}" TO rewritten')
+        finally:
+            con.execute("DETACH rewritten")
+        os.replace(fresh, self.path)
 
 
 def run_id_for(config: dict[str, Any], data_fingerprint: str) -> str:
