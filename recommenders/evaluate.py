@@ -1,9 +1,19 @@
-"""Offline evaluation on a global temporal split with full-catalogue ranking.
+"""Offline evaluation on a global temporal split with full-catalogue ranking, under three protocols.
 
 Every model is fitted on the orders before the cutoff and ranks the *whole* training catalogue for every
-customer who bought before the cutoff and again after it (no sampled negatives). The relevant set of a
-customer is every catalogue product they bought from the cutoff on. It is split into *repeat* products
-(the customer bought them before the cutoff) and *new* ones, and the metrics are reported on each part too.
+customer who bought before the cutoff and again after it (no sampled negatives). Three protocols answer three
+questions, for every model:
+
+- **all items** ("what will they buy?"): the relevant set is every catalogue product the customer bought from
+  the cutoff on; also split into *repeat* products (bought before the cutoff) and *new* ones.
+- **cross-sell** ("what should we offer that they have not bought yet?"): the customer's past products are
+  removed from the ranking and the relevant set is the products new to the customer. Customers who bought
+  nothing new are not scored.
+- **next-basket** ("what is in their next order?"): the relevant set is the first order after the cutoff, also
+  split into its repeat and explore (new to the customer) products, as in Li et al. 2023, "A next basket
+  recommendation reality check"; ``repeat share@n`` is the share of the list's places that hold products the
+  customer bought before (their "repetition ratio").
+
 Models with a ``random_state`` run once per seed; the table gives the mean and the standard deviation.
 """
 
@@ -42,6 +52,8 @@ class EvaluationSplit:
     interactions: Interactions
     rows: np.ndarray
     truth: sp.csr_matrix
+    next_truth: sp.csr_matrix
+    """Products of each evaluated customer's first order after the cutoff (an order step, as in training)."""
     cutoff: pd.Timestamp
     cold_customers: int
     """Customers who bought after the cutoff but never before: no model can personalise for them; not scored."""
@@ -52,28 +64,54 @@ class EvaluationSplit:
     def from_transactions(cls, transactions: pa.Table | pd.DataFrame, cutoff: str | pd.Timestamp) -> EvaluationSplit:
         train, test = temporal_split(transactions, cutoff)
         interactions = Interactions.from_transactions(train)
-        test = purchases(test)[["customer_id", "product_id"]].drop_duplicates()
+        lines = purchases(test)
+        first = lines.loc[lines["step_ts"] == lines.groupby("customer_id")["step_ts"].transform("min")]
+        test = lines[["customer_id", "product_id"]].drop_duplicates()
         row = interactions.rows(test["customer_id"])
         col = interactions.items.get_indexer(test["product_id"])
         cold = test.loc[row < 0, "customer_id"].nunique()
         pairs = (row >= 0) & (col >= 0)
-        rows, inverse = np.unique(row[pairs], return_inverse=True)
-        truth = sp.csr_matrix(
-            (np.ones(int(pairs.sum()), np.float32), (inverse, col[pairs])), shape=(len(rows), interactions.n_items)
-        )
+        rows = np.unique(row[pairs])
         unseen = float((col < 0).mean()) if len(col) else 0.0
         log.info("evaluation split at %s: %d customers scored, %d cold", cutoff, len(rows), cold)
-        return cls(interactions, rows, truth, pd.Timestamp(cutoff), cold, unseen)
+        return cls(
+            interactions,
+            rows,
+            _truth(interactions, rows, test),
+            _truth(interactions, rows, first),
+            pd.Timestamp(cutoff),
+            cold,
+            unseen,
+        )
+
+    @property
+    def history(self) -> sp.csr_matrix:
+        """Products each evaluated customer bought before the cutoff."""
+        return self.interactions.bought[self.rows]
 
     @property
     def repeat_truth(self) -> sp.csr_matrix:
         """Relevant products the customer had bought before the cutoff."""
-        return self.truth.multiply(self.interactions.bought[self.rows]).tocsr()
+        return self.truth.multiply(self.history).tocsr()
 
     @property
     def new_truth(self) -> sp.csr_matrix:
-        """Relevant products new to the customer."""
+        """Relevant products new to the customer: the cross-sell truth."""
         return (self.truth - self.repeat_truth).tocsr()
+
+
+def _truth(interactions: Interactions, rows: np.ndarray, pairs: pd.DataFrame) -> sp.csr_matrix:
+    """Binary (len(rows), products): the (customer_id, product_id) ``pairs`` of the customers at ``rows``;
+    other customers and products outside the catalogue are left out."""
+    customer = interactions.rows(pairs["customer_id"])
+    row = np.minimum(np.searchsorted(rows, customer), max(len(rows) - 1, 0))
+    col = interactions.items.get_indexer(pairs["product_id"])
+    keep = (col >= 0) & (rows[row] == customer) if len(rows) else np.zeros(len(col), dtype=bool)
+    truth = sp.csr_matrix(
+        (np.ones(int(keep.sum()), np.float32), (row[keep], col[keep])), shape=(len(rows), interactions.n_items)
+    )
+    truth.data[:] = 1.0  # a product on two lines of one order counts once
+    return truth
 
 
 def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n: int = 10, recall_at: int = 20) -> dict[str, float]:
@@ -107,28 +145,77 @@ def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n: int = 10, recall_a
     }
 
 
-def ranked_lists(model: Recommender, rows: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` best product columns per customer row, best first."""
-    blocks = [top_n(model.score(rows[s : s + BATCH_CUSTOMERS]), k)[0] for s in range(0, len(rows), BATCH_CUSTOMERS)]
+def ranked_lists(model: Recommender, rows: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
+    """The ``k`` best product columns per customer row, best first; ``exclude`` (len(rows) x products, nonzero =
+    leave out) removes products from the ranking, e.g. the customers' past products for cross-sell."""
+    blocks = []
+    for start in range(0, len(rows), BATCH_CUSTOMERS):
+        scores = np.array(model.score(rows[start : start + BATCH_CUSTOMERS]), dtype=np.float32)
+        if exclude is not None:
+            masked = exclude[start : start + BATCH_CUSTOMERS].tocoo()
+            scores[masked.row, masked.col] = -np.inf
+        blocks.append(top_n(scores, k)[0])
     return np.vstack(blocks) if blocks else np.empty((0, k), dtype=np.int64)
+
+
+def protocol_metrics(
+    split: EvaluationSplit, top: np.ndarray, top_new: np.ndarray, n: int = 10, recall_at: int = 20
+) -> dict[str, float]:
+    """The three protocols' metrics from the unmasked lists ``top`` and the lists without past products
+    ``top_new`` (customers x columns, best first, rows as ``split.rows``).
+
+    All items: HR, NDCG, Recall, MAP, NDCG and Recall on the repeat and new parts, coverage, repeat share.
+    Cross-sell (``cross-sell ...``) and next-basket (``next-basket ...``): HR, NDCG, Recall; next-basket
+    NDCG and Recall on its repeat and explore parts too.
+    """
+    history = split.history
+    result = ranking_metrics(top, split.truth, n, recall_at)
+    result |= _parts(top, split.truth, history, ("repeat", "new"), n, recall_at)
+    result[f"coverage@{n}"] = len(np.unique(top[:, :n])) / split.interactions.n_items
+    result[f"repeat share@{n}"] = _repeat_share(top[:, :n], history)
+    for name, lists, truth in (("cross-sell", top_new, split.new_truth), ("next-basket", top, split.next_truth)):
+        scores = ranking_metrics(lists, truth, n, recall_at)
+        result |= {f"{name} {metric}": value for metric, value in scores.items() if not metric.startswith("map")}
+    parts = _parts(top, split.next_truth, history, ("repeat", "explore"), n, recall_at)
+    result |= {f"next-basket {metric}": value for metric, value in parts.items()}
+    result[f"cross-sell coverage@{n}"] = len(np.unique(top_new[:, :n])) / split.interactions.n_items
+    return result
+
+
+def _parts(
+    top: np.ndarray, truth: sp.csr_matrix, history: sp.csr_matrix, names: tuple[str, str], n: int, recall_at: int
+) -> dict[str, float]:
+    """NDCG@n and Recall@recall_at against the part of ``truth`` in ``history`` and the part outside it, each
+    over the customers who have such products."""
+    repeat = truth.multiply(history).tocsr()
+    out = {}
+    for part, part_truth in zip(names, (repeat, (truth - repeat).tocsr()), strict=True):
+        scores = ranking_metrics(top, part_truth, n, recall_at)
+        out |= {f"{name} {part}": value for name, value in scores.items() if not name.startswith(("hr", "map"))}
+    return out
+
+
+def _repeat_share(top: np.ndarray, history: sp.csr_matrix) -> float:
+    """Share of the places of the lists ``top`` that hold a product the customer bought before."""
+    if not top.size:
+        return float("nan")
+    owner = np.repeat(np.arange(len(top)), np.diff(history.indptr))
+    width = history.shape[1]
+    return float(np.isin(np.arange(len(top))[:, None] * width + top, owner * width + history.indices).mean())
 
 
 def evaluate(
     model: Recommender, split: EvaluationSplit, n: int = 10, recall_at: int = 20, progress: Progress = no_progress
 ) -> dict[str, float]:
-    """Fit ``model`` on the split's training interactions and score it: overall, repeat and new metrics,
-    catalogue coverage (share of products in at least one top-n list) and fit seconds. ``progress`` hears the fit."""
+    """Fit ``model`` on the split's training interactions and score it under the three protocols
+    (:func:`protocol_metrics`), with the fit seconds. ``progress`` hears the fit."""
     start = time.perf_counter()
     model.fit(split.interactions, progress)
     train_s = time.perf_counter() - start
-    top = ranked_lists(model, split.rows, max(n, recall_at))
-    result = ranking_metrics(top, split.truth, n, recall_at)
-    for part, truth in (("repeat", split.repeat_truth), ("new", split.new_truth)):
-        scores = ranking_metrics(top, truth, n, recall_at)
-        result |= {f"{name} {part}": value for name, value in scores.items() if not name.startswith(("hr", "map"))}
-    result[f"coverage@{n}"] = len(np.unique(top[:, :n])) / split.interactions.n_items
-    result["train_s"] = train_s
-    return result
+    k = max(n, recall_at)
+    top = ranked_lists(model, split.rows, k)
+    top_new = ranked_lists(model, split.rows, k, exclude=split.history)
+    return protocol_metrics(split, top, top_new, n, recall_at) | {"train_s": train_s}
 
 
 def _seeded(model: Recommender, seeds: Iterable[int]) -> list[tuple[int | None, Recommender]]:
@@ -276,7 +363,8 @@ def _rfm(interactions: Interactions, as_of: pd.Timestamp) -> np.ndarray:
 
 
 def standard_models() -> dict[str, Recommender]:
-    """The models every evaluation compares: the baselines, both factorisations and both sequence encoders."""
+    """The models every evaluation compares: the baselines, both factorisations, TIFU-KNN and both sequence
+    encoders."""
     from recommenders.baselines import (
         BuyAgainRecommender,
         ItemKNNRecommender,
@@ -285,6 +373,7 @@ def standard_models() -> dict[str, Recommender]:
     )
     from recommenders.mf import ALSRecommender, BPRRecommender
     from recommenders.sequence.model import SequenceRecommender
+    from recommenders.tifu import TIFUKNNRecommender
 
     return {
         "popularity": PopularityRecommender(),
@@ -293,6 +382,7 @@ def standard_models() -> dict[str, Recommender]:
         "itemknn": ItemKNNRecommender(),
         "als": ALSRecommender(),
         "bpr": BPRRecommender(),
+        "tifu_knn": TIFUKNNRecommender(),
         "gru": SequenceRecommender(encoder="gru"),
         "attention": SequenceRecommender(encoder="attention"),
     }

@@ -20,6 +20,7 @@ from recommenders.data import Interactions, temporal_split
 from recommenders.evaluate import EvaluationSplit, evaluate, ranking_metrics
 from recommenders.mf import ALSRecommender, BPRRecommender
 from recommenders.sequence.model import SequenceRecommender
+from recommenders.tifu import TIFUKNNRecommender
 from segmentation.pipeline import load_transactions
 from segmentation.synthetic import SyntheticSpec, successor_map, write_sample
 
@@ -49,6 +50,7 @@ def models(customers: pd.Index) -> dict[str, object]:
         "item_knn": ItemKNNRecommender(),
         "als": ALSRecommender(),
         "bpr": BPRRecommender(),
+        "tifu_knn": TIFUKNNRecommender(),
         "gru": SequenceRecommender("gru", epochs=3),
         "attention": SequenceRecommender("attention", epochs=3),
     }
@@ -122,6 +124,7 @@ def test_evaluation_is_full_catalogue_and_splits_repeat_and_new(transactions) ->
     split = EvaluationSplit.from_transactions(transactions, CUTOFF)
     result = evaluate(BuyAgainRecommender().fit(split.interactions), split)
     assert {"hr@10", "ndcg@10", "recall@20", "map@10", "coverage@10"} <= set(result)
+    assert {"cross-sell ndcg@10", "next-basket ndcg@10", "next-basket ndcg@10 explore"} <= set(result)
     assert result["ndcg@10 repeat"] > result["ndcg@10 new"]  # buy-again only ever proposes repeats
 
 
