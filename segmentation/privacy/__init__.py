@@ -11,5 +11,16 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "pseudonym": ("KEY_ENV", "KEY_FILE_ENV", "Pseudonymizer"),
         "erasure": ("ErasureReport", "erase_customers", "erase_from_exports"),
         "small_groups": ("K_ANONYMITY", "suppress_small_groups"),
+        "sensitive": ("SENSITIVE_FEATURES", "without_sensitive"),
+        "fairness": (
+            "FOUR_FIFTHS",
+            "FairnessReport",
+            "classifier_fairness",
+            "exposure_by_group",
+            "fairness_report",
+            "segment_classifier_fairness",
+            "segment_composition",
+        ),
+        "plotting": ("fairness_chart", "sections"),
     },
 )
