@@ -104,7 +104,15 @@ def test_choose_k_recommends_the_planted_k_with_a_reason(blobs) -> None:
     selection = choose_k(X, range(2, 8))
     assert selection.recommended == 4
     assert "silhouette" in selection.reason
-    assert list(selection.table.columns) == ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic"]
+    assert list(selection.table.columns) == [
+        "k",
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "bic",
+        "smallest_share",
+    ]
     assert selection.table["inertia"].is_monotonic_decreasing
 
 

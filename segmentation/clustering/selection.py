@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,13 +19,24 @@ from sklearn.mixture import GaussianMixture
 from segmentation.clustering.base import NOISE, Segmenter
 from segmentation.clustering.kmeans import KMeansSegmenter
 
+USEFUL_K: tuple[int, int] = (4, 8)
+"""The numbers of segments a marketing team can act on: two or three groups are too coarse, ten too many to run."""
+MIN_SHARE = 0.03
+"""The smallest segment a recommended k may have, as a share of customers (the synthetic sample plants personas
+of 4 % and 5 %: a higher bound would hide them)."""
+
 
 @dataclass
 class KSelection:
     table: pd.DataFrame
-    """One row per k: inertia, silhouette, calinski_harabasz, davies_bouldin, bic."""
+    """One row per k: inertia, silhouette, calinski_harabasz, davies_bouldin, bic, smallest_share."""
     recommended: int
     reason: str
+    """Why, in words: the criteria that chose it, the range searched, what the others said, the runner-up."""
+    runner_up: int | None = None
+    """The next best k of the range (``None`` when only one k was eligible)."""
+    votes: dict[str, int] = field(default_factory=dict)
+    """Criterion -> the k it prefers within the range."""
 
 
 def cluster_metrics(X: np.ndarray, labels: np.ndarray, sample_size: int = 5_000, random_state: int = 0) -> dict:
@@ -49,11 +60,17 @@ def choose_k(
     random_state: int = 0,
     sample_size: int = 5_000,
     max_rows: int | None = 100_000,
+    useful: tuple[int, int] = USEFUL_K,
+    min_share: float = MIN_SHARE,
 ) -> KSelection:
-    """Score K-Means++ for each k and recommend the k most criteria agree on.
+    """Score K-Means++ for each k and recommend the k most criteria agree on within the useful range.
 
-    Votes: the elbow of inertia (largest distance below the chord), highest silhouette, highest
-    Calinski-Harabasz, lowest Davies-Bouldin, lowest BIC of a diagonal Gaussian mixture. Ties go to silhouette.
+    Every k of ``ks`` is scored (the table shows them all), but only the k within ``useful`` whose smallest
+    segment holds at least ``min_share`` of the customers are eligible: on real data silhouette often peaks at 2,
+    which splits customers cleanly but gives marketing nothing to act on. Among the eligible k, each criterion
+    votes: the elbow of inertia (largest distance below the chord), highest silhouette, highest Calinski-Harabasz,
+    lowest Davies-Bouldin, lowest BIC of a diagonal Gaussian mixture. The k with most votes wins, ties and the
+    runner-up go by silhouette. When no k passes a bound, that bound is dropped (and the reason says so).
     Above ``max_rows`` customers (``None``: never) the scores come from a uniform sample of that many: it is the
     default k of ``segment cluster``, and nine K-Means and nine mixture fits on every row of a million
     customers would take minutes.
@@ -65,23 +82,63 @@ def choose_k(
     for k in ks:
         model = KMeansSegmenter(k, random_state=random_state).fit(X)
         bic = GaussianMixture(k, covariance_type="diag", random_state=random_state, reg_covar=1e-4).fit(X).bic(X)
-        rows.append({"k": k, "inertia": model.inertia_, **cluster_metrics(X, model.labels_, sample_size), "bic": bic})
+        smallest = np.bincount(model.labels_, minlength=k).min() / len(X)
+        metrics = cluster_metrics(X, model.labels_, sample_size)
+        rows.append({"k": k, "inertia": model.inertia_, **metrics, "bic": bic, "smallest_share": smallest})
     table = pd.DataFrame(rows)
+    eligible, scope = _eligible(table, useful, min_share)
     votes = {
-        "elbow": _elbow(table["k"].to_numpy(), table["inertia"].to_numpy()),
-        "silhouette": int(table.loc[table["silhouette"].idxmax(), "k"]),
-        "calinski_harabasz": int(table.loc[table["calinski_harabasz"].idxmax(), "k"]),
-        "davies_bouldin": int(table.loc[table["davies_bouldin"].idxmin(), "k"]),
-        "bic": int(table.loc[table["bic"].idxmin(), "k"]),
+        "elbow": _elbow(eligible["k"].to_numpy(), eligible["inertia"].to_numpy()),
+        "silhouette": int(eligible.loc[eligible["silhouette"].idxmax(), "k"]),
+        "calinski_harabasz": int(eligible.loc[eligible["calinski_harabasz"].idxmax(), "k"]),
+        "davies_bouldin": int(eligible.loc[eligible["davies_bouldin"].idxmin(), "k"]),
+        "bic": int(eligible.loc[eligible["bic"].idxmin(), "k"]),
     }
     counts = Counter(votes.values())
-    top = max(counts.values())
-    tied = [k for k, n in counts.items() if n == top]
-    recommended = votes["silhouette"] if votes["silhouette"] in tied else min(tied)
-    agree = [name for name, k in votes.items() if k == recommended]
-    others = ", ".join(f"{name} {k}" for name, k in votes.items() if k != recommended)
-    reason = f"k={recommended}: chosen by {', '.join(agree)}" + (f" (others: {others})" if others else "")
-    return KSelection(table, recommended, reason)
+    ranked = eligible.assign(votes=eligible["k"].map(counts).fillna(0)).sort_values(
+        ["votes", "silhouette"], ascending=False
+    )
+    recommended = int(ranked["k"].iloc[0])
+    runner_up = int(ranked["k"].iloc[1]) if len(ranked) > 1 else None
+    return KSelection(
+        table, recommended, _reason(table, votes, recommended, runner_up, scope, min_share), runner_up, votes
+    )
+
+
+def _eligible(table: pd.DataFrame, useful: tuple[int, int], min_share: float) -> tuple[pd.DataFrame, str]:
+    """The rows a recommendation may come from, and those bounds in words (a bound no k meets is dropped)."""
+    in_range = table["k"].between(*useful)
+    large = table["smallest_share"] >= min_share
+    share = f"every segment holds at least {min_share:.0%} of customers"
+    for mask, scope in (
+        (in_range & large, f"among {useful[0]}-{useful[1]} segments where {share}"),
+        (in_range, f"among {useful[0]}-{useful[1]} segments (none where {share})"),
+        (large, f"among the k where {share} (none of {useful[0]}-{useful[1]} could be scored)"),
+    ):
+        if mask.any():
+            return table[mask], scope
+    return table, "among every k scored"
+
+
+def _reason(
+    table: pd.DataFrame, votes: dict[str, int], k: int, runner_up: int | None, scope: str, min_share: float
+) -> str:
+    """``k=K: chosen by ...`` in words, with the other votes, the runner-up and the best silhouette outside."""
+    agree = [name for name, v in votes.items() if v == k]
+    others = ", ".join(f"{name} {v}" for name, v in votes.items() if v != k)
+    reason = f"k={k}: chosen by {', '.join(agree) or 'the best silhouette'} {scope}"
+    reason += f" (others: {others})" if others else ""
+    if runner_up is not None:
+        backers = [name for name, v in votes.items() if v == runner_up]
+        reason += f"; runner-up k={runner_up} ({', '.join(backers) or 'next best silhouette'})"
+    best = table.loc[table["silhouette"].idxmax()]
+    if int(best["k"]) not in votes.values():
+        if best["smallest_share"] < min_share:
+            why = f"a segment of {best['smallest_share']:.1%} of customers"
+        else:
+            why = "too few segments to act on" if best["k"] < k else "more segments than a team can run"
+        reason += f"; k={int(best['k'])} separates customers more cleanly (silhouette) but gives {why}"
+    return reason
 
 
 def _elbow(ks: np.ndarray, inertia: np.ndarray) -> int:
