@@ -179,11 +179,7 @@ def churn_scores(
     """
     from segmentation.value.clv import BetaGeo
 
-    cutoff = _day(cutoff)
-    horizon = pd.Timedelta(days=horizon_days)
-    known = _before(transactions, cutoff)
-    train = churn_data(known, cutoff - horizon, horizon_days)
-    now = churn_data(known, cutoff, horizon_days, labels=False)
+    train, now = _windows(transactions, cutoff, horizon_days)
     lightgbm = ChurnClassifier("lightgbm", random_state).fit(train.features, train.churned)
     rfm = ChurnClassifier("rfm_logistic").fit(train.features, train.churned)
     bgnbd = BetaGeo().fit(now.summary)
@@ -195,6 +191,44 @@ def churn_scores(
         "LightGBM (calibrated)": (lightgbm.predict_proba(now.features)[:, 1], True),
     }
     return now, scores
+
+
+def churn_risk(
+    transactions: pa.Table | pd.DataFrame,
+    as_of: str | pd.Timestamp,
+    horizon_days: float = 90.0,
+    random_state: int = 0,
+) -> tuple[ChurnClassifier, ChurnData]:
+    """The calibrated LightGBM churn model for ``as_of`` and the data it scores: trained one horizon earlier
+    (features as of ``as_of`` - H, labels from [as_of - H, as_of)), so it needs no order after ``as_of``.
+
+    ``model.predict_proba(data.features)[:, 1]`` is each customer's P(no order in [as_of, as_of + H)).
+    """
+    train, now = _windows(transactions, as_of, horizon_days)
+    return ChurnClassifier("lightgbm", random_state).fit(train.features, train.churned), now
+
+
+def _windows(
+    transactions: pa.Table | pd.DataFrame, cutoff: str | pd.Timestamp, horizon_days: float
+) -> tuple[ChurnData, ChurnData]:
+    """The training data one horizon before ``cutoff`` (labelled) and the data at ``cutoff`` (unlabelled), both
+    from the transactions before ``cutoff`` only."""
+    cutoff = _day(cutoff)
+    known = _before(transactions, cutoff)
+    start = cutoff - pd.Timedelta(days=horizon_days)
+    if known.empty:
+        raise InputError(
+            f"no order before the as-of date {cutoff:%Y-%m-%d}", where="transactions", fix="choose a later date"
+        )
+    if not (pd.to_datetime(known["ts"]) < start).any():
+        raise InputError(
+            f"the churn model learns from the customers before {start:%Y-%m-%d} ({horizon_days:g} days before "
+            f"{cutoff:%Y-%m-%d}) and the data has none",
+            where="transactions",
+            fix="choose a later date or a shorter churn horizon",
+        )
+    train = churn_data(known, start, horizon_days)
+    return train, churn_data(known, cutoff, horizon_days, labels=False)
 
 
 def _before(transactions: pa.Table | pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -213,6 +247,7 @@ def churn_evaluation_table(
     rate and the number of customers. Labels come from [cutoff, cutoff + horizon); the models see only the
     transactions before the cutoff (trained one horizon earlier, see :func:`churn_scores`)."""
     cutoff = _day(cutoff)
+    churn_labels(transactions, cutoff, horizon_days, pd.Index([]))  # data too short: say so before training
     now, scores = churn_scores(transactions, cutoff, horizon_days, random_state)
     churned = churn_labels(transactions, cutoff, horizon_days, now.features.index).to_numpy()
     rows = [
