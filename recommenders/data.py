@@ -20,7 +20,7 @@ from segmentation.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-WEIGHTINGS = ("count", "log_quantity", "revenue")
+WEIGHTINGS = ("count", "log_quantity", "revenue", "bm25")
 MIN_SHARED_STEPS = 2
 """Order steps two products must share before they count as going together..."""
 MIN_LIFT = 2.0
@@ -184,11 +184,19 @@ class Interactions:
     def weights(self, weighting: str = "count", alpha: float = 1.0) -> sp.csr_matrix:
         """Implicit-feedback weights ``alpha * w`` (Hu et al.'s confidence minus one, the form ``implicit`` takes).
 
-        ``w`` is ``count`` (order steps with the product), ``log_quantity`` (log(1 + units)) or ``revenue``
-        (log(1 + money), so a few big wholesale lines do not swamp the rest).
+        ``w`` is ``count`` (order steps with the product), ``log_quantity`` (log(1 + units)), ``revenue``
+        (log(1 + money), so a few big wholesale lines do not swamp the rest) or ``bm25`` (the order counts
+        BM25-weighted as ``implicit`` does: products every customer buys and customers who buy everything count
+        less).
         """
         if weighting not in WEIGHTINGS:
             raise ConfigError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
+        if weighting == "bm25":
+            from implicit.nearest_neighbours import bm25_weight
+
+            w = bm25_weight(self.orders).tocsr().astype(np.float32)
+            w.data *= np.float32(alpha)
+            return w
         base = {"count": self.orders, "log_quantity": self.quantity, "revenue": self.revenue}[weighting]
         w = base.copy()
         if weighting != "count":

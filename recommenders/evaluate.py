@@ -24,7 +24,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,6 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -241,7 +239,7 @@ def evaluate_runs(
         label = name if seed is None else f"{name}, seed {seed}"
         progress(i / len(runs), label)
         # each epoch or iteration reports too: the app can only stop a run at a progress update
-        step_progress = functools.partial(_part_progress, progress, i / len(runs), 1 / len(runs), label)
+        step_progress = functools.partial(part_progress, progress, i / len(runs), 1 / len(runs), label)
         result = evaluate(copy, split, n, recall_at, step_progress)
         log.info("%s seed %s: %s", name, seed, result)
         rows.append({"model": name, "seed": seed, **result})
@@ -249,7 +247,7 @@ def evaluate_runs(
     return pd.DataFrame(rows)
 
 
-def _part_progress(progress: Progress, start: float, share: float, label: str, done: float, step: str) -> None:
+def part_progress(progress: Progress, start: float, share: float, label: str, done: float, step: str) -> None:
     """``progress`` for one part of a longer job: ``done`` of this part is ``start + done * share`` of the whole."""
     progress(start + done * share, f"{label}: {step}")
 
@@ -279,24 +277,6 @@ def evaluate_models(
     coverage and fit seconds."""
     split = EvaluationSplit.from_transactions(transactions, cutoff)
     return summarise(evaluate_runs(split, models, n, seeds, recall_at, progress))
-
-
-def grid_search(
-    model: Recommender,
-    grid: Mapping[str, Iterable[Any]],
-    split: EvaluationSplit,
-    metric: str = "ndcg@10",
-    seeds: Iterable[int] = (0,),
-) -> pd.DataFrame:
-    """Evaluate every combination of ``grid`` on ``split``; rows best first by mean ``metric``.
-
-    Tune on a validation split cut inside the training period, never on the test split you report.
-    """
-    rows = []
-    for params in ParameterGrid({k: list(v) for k, v in grid.items()}):
-        runs = evaluate_runs(split, {"candidate": clone(model).set_params(**params)}, seeds=seeds)
-        rows.append({**params, metric: runs[metric].mean(), "train_s": runs["train_s"].mean()})
-    return pd.DataFrame(rows).sort_values(metric, ascending=False, ignore_index=True)
 
 
 def churn_evaluation(

@@ -3,7 +3,7 @@
 
 ``implicit`` parallelises itself, and an OpenBLAS thread pool inside each of its threads makes ALS many times
 slower: the fits run with BLAS limited to one thread (``threadpoolctl``), whatever ``OPENBLAS_NUM_THREADS`` says. Hyperparameters are searched with
-:func:`recommenders.evaluate.grid_search`.
+:func:`recommenders.tuning.tune`.
 """
 
 from __future__ import annotations
