@@ -145,31 +145,6 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--segment-out", type=Path, help="per-segment lists (CSV; needs --segments)")
     recommend.set_defaults(run=_recommend)
 
-    value = commands.add_parser(
-        "value", help="predicted lifetime value (BG/NBD + Gamma-Gamma), P(alive) and churn risk per customer"
-    )
-    _add_input_options(value)
-    value.add_argument("--as-of", help="value date YYYY-MM-DD: only orders before it count (default: after the last)")
-    value.add_argument("--horizon", type=float, default=365.0, help="days of future revenue in the CLV (default 365)")
-    value.add_argument("--discount", type=float, default=0.10, help="annual discount rate of the CLV (default 0.10)")
-    value.add_argument(
-        "--churn-days",
-        type=float,
-        default=90.0,
-        help="churn = no order in this many days after --as-of (LightGBM, trained one horizon earlier; 0: leave out)",
-    )
-    value.add_argument("--out", type=Path, required=True, help="one row per customer (.parquet or .csv)")
-    value.set_defaults(run=_value)
-
-    churn = commands.add_parser(
-        "churn-eval", help="compare churn models (recency, RFM logistic, BG/NBD, LightGBM) on one split"
-    )
-    _add_input_options(churn)
-    churn.add_argument("--cutoff", required=True, help="score at this date YYYY-MM-DD; labels from the days after")
-    churn.add_argument("--horizon", type=float, default=90.0, help="churn = no order in this many days (default 90)")
-    churn.add_argument("--out", type=Path, help="write the comparison table (CSV)")
-    churn.set_defaults(run=_churn_eval)
-
     runs = commands.add_parser("runs", help="list the runs saved in a run store")
     runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
     runs.set_defaults(run=_runs)
@@ -624,40 +599,6 @@ def _outside_segments(customers: Any, transactions: Any, as_of: str | None) -> s
         if late < len(customers):
             why = f"{late:,} with a {why}, {len(customers) - late:,} before it: were the segments made from other data?"
     return f"{len(customers):,} customers are not in the segments file ({why}): they get a personal list, no segment"
-
-
-def _value(args: argparse.Namespace) -> int:
-    from segmentation.features import default_as_of
-    from segmentation.value import value_table
-
-    result = _load(args, args.file)
-    as_of = parse_date(args.as_of) if args.as_of else default_as_of(result.transactions)
-    table = value_table(result.transactions, as_of, args.horizon, args.discount, args.churn_days or None, _progress)
-    _write_table(table, args.out)
-    alive = table["p_alive"].mean()
-    churn = f", mean churn probability {table['churn_probability'].mean():.1%}" if "churn_probability" in table else ""
-    print(
-        f"{len(table):,} customers as of {as_of}: predicted CLV over {args.horizon:g} days {table['clv'].sum():,.2f} "
-        f"(discount {args.discount:.0%} a year), mean P(alive) {alive:.1%}{churn} -> {args.out}"
-    )
-    return 0
-
-
-def _churn_eval(args: argparse.Namespace) -> int:
-    from segmentation.value import churn_evaluation_table
-
-    cutoff = parse_date(args.cutoff)
-    result = _load(args, args.file)
-    _progress(0.0, f"training the churn models on the {args.horizon:g} days before {cutoff}")
-    table = churn_evaluation_table(result.transactions, cutoff, args.horizon)
-    print(
-        f"{table['customers'].iat[0]:,} customers at {cutoff}, churn (no order in {args.horizon:g} days) "
-        f"{table['churn_rate'].iat[0]:.1%}"
-    )
-    print(table.drop(columns=["churn_rate", "customers"]).round(4).to_string(index=False))
-    if args.out:
-        table.to_csv(args.out, index=False)
-    return 0
 
 
 def _runs(args: argparse.Namespace) -> int:

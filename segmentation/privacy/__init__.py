@@ -22,5 +22,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "segment_composition",
         ),
         "plotting": ("fairness_chart", "sections"),
+        "audit": ("attribute_groups", "churn_predictions", "fairness_audit", "surrogate_predictions"),
     },
 )

@@ -4,8 +4,9 @@ Every rate by group comes from fairlearn's :class:`~fairlearn.metrics.MetricFram
 of each group in each segment), recommendation exposure (the share of each group receiving each item), and for a
 classifier the selection rate and error rates by group. A gap is flagged, with a sentence in plain words, when
 the lowest rate is below ``threshold`` times the highest (the four-fifths rule, 0.8) and at least
-``min_difference`` below it, or when an error rate differs by ``max_error_gap`` or more. Groups of fewer than
-``min_group`` customers are listed but not compared: their rates are too noisy to accuse anyone.
+``min_difference`` below it, or when an error rate differs by ``max_error_gap`` or more, and in both cases only
+when the gap is beyond chance (:data:`SIGNIFICANCE`). Groups of fewer than ``min_group`` customers are listed but
+not compared: their rates are too noisy to accuse anyone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ MIN_DIFFERENCE = 0.05
 MAX_ERROR_GAP = 0.1
 TOP_ITEMS = 20
 """Exposure is checked for the most recommended items only (a long tail of items given to a handful says little)."""
-GAP_COLUMNS = ["section", "item", "metric", "low_group", "high_group", "low", "high", "difference", "ratio", "flag"]
+SIGNIFICANCE = 0.05
+"""A gap is flagged only when Fisher's exact test rejects equal rates at this level, divided by the number of
+gaps compared (Bonferroni): with many small groups the largest and smallest rate differ by chance alone."""
+GAP_COLUMNS = [
+    *("section", "item", "metric", "low_group", "high_group", "low", "high", "difference", "ratio", "p_value"),
+    "flag",
+]
 
 
 @dataclass
@@ -40,6 +47,17 @@ class FairnessReport:
     classifiers: dict[str, pd.DataFrame] = field(default_factory=dict)
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GAP_COLUMNS))
     warnings: list[str] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The report as the command line prints it: the tables, then the warnings (or that there are none)."""
+        parts = [f"customers by {self.attribute}:\n{self.groups.to_string()}"]
+        if self.composition is not None:
+            parts.append(f"share of each group in each segment:\n{self.composition.round(3).to_string()}")
+        if self.exposure is not None:
+            parts.append(f"share of each group receiving each item:\n{self.exposure.round(3).to_string()}")
+        parts += [f"{name}, by group:\n{table.round(3).to_string()}" for name, table in self.classifiers.items()]
+        parts.append("\n".join(f"warning: {w}" for w in self.warnings) or "no gap between groups passes the thresholds")
+        return "\n\n".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame | None) -> Any:
@@ -74,9 +92,16 @@ def _by_group(metrics: Any, y_true: Any, y_pred: Any, groups: pd.Series) -> Any:
     return MetricFrame(metrics=metrics, y_true=np.asarray(y_true), y_pred=np.asarray(y_pred), sensitive_features=groups)
 
 
-def _rate_gap(section: str, item: str, metric: str, rates: pd.Series) -> dict[str, Any]:
+def _rate_gap(section: str, item: str, metric: str, rates: pd.Series, sizes: pd.Series) -> dict[str, Any]:
+    """The lowest and highest rate of ``rates`` (each over ``sizes`` customers), their gap, and Fisher's exact
+    test of it (are the two groups' rates different beyond chance?)."""
+    from scipy.stats import fisher_exact
+
+    rates = rates.dropna()
     low, high = rates.idxmin(), rates.idxmax()
     ratio = rates[low] / rates[high] if rates[high] > 0 else 1.0
+    hits = [round(rates[g] * sizes[g]) for g in (low, high)]
+    p_value = fisher_exact([[hits[0], sizes[low] - hits[0]], [hits[1], sizes[high] - hits[1]]]).pvalue
     return {
         "section": section,
         "item": item,
@@ -87,6 +112,7 @@ def _rate_gap(section: str, item: str, metric: str, rates: pd.Series) -> dict[st
         "high": float(rates[high]),
         "difference": float(rates[high] - rates[low]),
         "ratio": float(ratio),
+        "p_value": float(p_value),
     }
 
 
@@ -94,11 +120,11 @@ def segment_composition(segments: pd.Series, groups: pd.Series) -> tuple[pd.Data
     """Share of each group's customers in each segment (groups x segments) and the gap of each segment."""
     from fairlearn.metrics import selection_rate
 
-    table, gaps = {}, []
+    table, gaps, sizes = {}, [], groups.value_counts()
     for segment in sorted(segments.unique(), key=str):
         frame = _by_group(selection_rate, np.ones(len(segments)), segments.to_numpy() == segment, groups)
         table[segment] = frame.by_group
-        gaps.append(_rate_gap("composition", str(segment), "share of the group in the segment", frame.by_group))
+        gaps.append(_rate_gap("composition", str(segment), "share of the group in the segment", frame.by_group, sizes))
     return pd.DataFrame(table), gaps
 
 
@@ -117,12 +143,12 @@ def exposure_by_group(
             raise InputError(f"no {column} column", where="recommendations", fix="use the lists of `segment recommend`")
     pairs = recommendations[["customer_id", item_column]].astype(str).drop_duplicates()
     items = pairs[item_column].value_counts().index[:top]
-    table, gaps = {}, []
+    table, gaps, sizes = {}, [], groups.value_counts()
     for item in items:
         exposed = groups.index.astype(str).isin(pairs.loc[pairs[item_column] == item, "customer_id"])
         frame = _by_group(selection_rate, np.ones(len(groups)), exposed, groups)
         table[item] = frame.by_group
-        gaps.append(_rate_gap("exposure", item, "share of the group receiving it", frame.by_group))
+        gaps.append(_rate_gap("exposure", item, "share of the group receiving it", frame.by_group, sizes))
     return pd.DataFrame(table, index=pd.Index(sorted(groups.unique()), name=groups.name)), gaps
 
 
@@ -135,8 +161,12 @@ def classifier_fairness(
     def error_rate(truth: np.ndarray, predicted: np.ndarray) -> float:
         return float(np.mean(truth != predicted))
 
+    def positives(truth: np.ndarray, predicted: np.ndarray) -> int:
+        return int(np.sum(truth))
+
     metrics = {
         "customers": count,
+        "positives": positives,
         "selection_rate": selection_rate,
         "false_positive_rate": false_positive_rate,
         "false_negative_rate": false_negative_rate,
@@ -144,10 +174,13 @@ def classifier_fairness(
     }
     frame = _by_group(metrics, np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool), groups)
     table = frame.by_group
-    gaps = [_rate_gap("classifier", name, "selection_rate", table["selection_rate"])]
-    for metric in ("false_positive_rate", "false_negative_rate", "error_rate"):
-        gaps.append(_rate_gap("classifier", name, metric, table[metric].fillna(0.0)))
-    return table, gaps
+    over = {
+        "selection_rate": table["customers"],
+        "false_positive_rate": table["customers"] - table["positives"],
+        "false_negative_rate": table["positives"],
+        "error_rate": table["customers"],
+    }
+    return table, [_rate_gap("classifier", name, metric, table[metric], sizes) for metric, sizes in over.items()]
 
 
 def segment_classifier_fairness(
@@ -175,6 +208,7 @@ def fairness_report(
     min_difference: float = MIN_DIFFERENCE,
     max_error_gap: float = MAX_ERROR_GAP,
     min_group: int = MIN_GROUP,
+    significance: float = SIGNIFICANCE,
     k: int = K_ANONYMITY,
     item_column: str = "product_id",
 ) -> FairnessReport:
@@ -217,7 +251,8 @@ def fairness_report(
     gaps = pd.DataFrame(found, columns=GAP_COLUMNS[:-1])
     error = gaps["metric"].str.endswith("error_rate") | gaps["metric"].str.endswith("negative_rate")
     error |= gaps["metric"].str.endswith("positive_rate")
-    gaps["flag"] = np.where(
+    beyond_chance = gaps["p_value"] < significance / max(len(gaps), 1)
+    gaps["flag"] = beyond_chance & np.where(
         error,
         gaps["difference"] >= max_error_gap,
         (gaps["ratio"] < threshold) & (gaps["difference"] >= min_difference),
