@@ -145,6 +145,31 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--segment-out", type=Path, help="per-segment lists (CSV; needs --segments)")
     recommend.set_defaults(run=_recommend)
 
+    value = commands.add_parser(
+        "value", help="predicted lifetime value (BG/NBD + Gamma-Gamma), P(alive) and churn risk per customer"
+    )
+    _add_input_options(value)
+    value.add_argument("--as-of", help="value date YYYY-MM-DD: only orders before it count (default: after the last)")
+    value.add_argument("--horizon", type=float, default=365.0, help="days of future revenue in the CLV (default 365)")
+    value.add_argument("--discount", type=float, default=0.10, help="annual discount rate of the CLV (default 0.10)")
+    value.add_argument(
+        "--churn-days",
+        type=float,
+        default=90.0,
+        help="churn = no order in this many days after --as-of (LightGBM, trained one horizon earlier; 0: leave out)",
+    )
+    value.add_argument("--out", type=Path, required=True, help="one row per customer (.parquet or .csv)")
+    value.set_defaults(run=_value)
+
+    churn = commands.add_parser(
+        "churn-eval", help="compare churn models (recency, RFM logistic, BG/NBD, LightGBM) on one split"
+    )
+    _add_input_options(churn)
+    churn.add_argument("--cutoff", required=True, help="score at this date YYYY-MM-DD; labels from the days after")
+    churn.add_argument("--horizon", type=float, default=90.0, help="churn = no order in this many days (default 90)")
+    churn.add_argument("--out", type=Path, help="write the comparison table (CSV)")
+    churn.set_defaults(run=_churn_eval)
+
     runs = commands.add_parser("runs", help="list the runs saved in a run store")
     runs.add_argument("--store", type=Path, default=Path("segmentation_runs.duckdb"))
     runs.set_defaults(run=_runs)
@@ -159,6 +184,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     erase.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     erase.set_defaults(run=_erase)
+
+    fairness = commands.add_parser(
+        "fairness", help="fairness report: segments, recommendations and models compared across a sensitive attribute"
+    )
+    _add_input_options(fairness)
+    fairness.add_argument("--attribute", required=True, help="country (from the file) or a column of --groups")
+    fairness.add_argument("--groups", type=Path, help="customer table (CSV: customer_id, age_band, gender, region...)")
+    fairness.add_argument("--segments", type=Path, help="assignments from `segment cluster`: composition, surrogate")
+    fairness.add_argument("--surrogate", choices=[*SURROGATES, "none"], default="lightgbm")
+    fairness.add_argument("--recommendations", type=Path, help="lists from `segment recommend`: exposure by group")
+    fairness.add_argument("--churn-cutoff", help="YYYY-MM-DD: the churn model's rates on the horizon after it")
+    fairness.add_argument("--horizon", type=float, default=90.0, help="churn horizon in days (default 90)")
+    fairness.add_argument(
+        "--threshold", type=float, default=0.8, help="warn when a group's rate is below this share of another's (0.8)"
+    )
+    fairness.add_argument(
+        "--allow-sensitive", action="store_true", help="let the surrogate use the sensitive attributes (off by default)"
+    )
+    fairness.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    fairness.set_defaults(run=_fairness)
 
     fairness = commands.add_parser(
         "fairness", help="fairness report: segments, recommendations and models compared across a sensitive attribute"
@@ -601,6 +646,40 @@ def _outside_segments(customers: Any, transactions: Any, as_of: str | None) -> s
     return f"{len(customers):,} customers are not in the segments file ({why}): they get a personal list, no segment"
 
 
+def _value(args: argparse.Namespace) -> int:
+    from segmentation.features import default_as_of
+    from segmentation.value import value_table
+
+    result = _load(args, args.file)
+    as_of = parse_date(args.as_of) if args.as_of else default_as_of(result.transactions)
+    table = value_table(result.transactions, as_of, args.horizon, args.discount, args.churn_days or None, _progress)
+    _write_table(table, args.out)
+    alive = table["p_alive"].mean()
+    churn = f", mean churn probability {table['churn_probability'].mean():.1%}" if "churn_probability" in table else ""
+    print(
+        f"{len(table):,} customers as of {as_of}: predicted CLV over {args.horizon:g} days {table['clv'].sum():,.2f} "
+        f"(discount {args.discount:.0%} a year), mean P(alive) {alive:.1%}{churn} -> {args.out}"
+    )
+    return 0
+
+
+def _churn_eval(args: argparse.Namespace) -> int:
+    from segmentation.value import churn_evaluation_table
+
+    cutoff = parse_date(args.cutoff)
+    result = _load(args, args.file)
+    _progress(0.0, f"training the churn models on the {args.horizon:g} days before {cutoff}")
+    table = churn_evaluation_table(result.transactions, cutoff, args.horizon)
+    print(
+        f"{table['customers'].iat[0]:,} customers at {cutoff}, churn (no order in {args.horizon:g} days) "
+        f"{table['churn_rate'].iat[0]:.1%}"
+    )
+    print(table.drop(columns=["churn_rate", "customers"]).round(4).to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
     from segmentation.store import RunStore
 
@@ -617,6 +696,37 @@ def _erase(args: argparse.Namespace) -> int:
     store = RunStore(args.store) if args.store.exists() else None
     report = erase_customers(store, args.customer_ids, args.exports)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
+    return 0
+
+
+def _fairness(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from segmentation.privacy.audit import fairness_audit
+    from segmentation.privacy.sensitive import SENSITIVE_FEATURES
+
+    customers = None
+    if args.groups:
+        customers = pd.read_csv(args.groups, dtype=str)
+        if "customer_id" not in customers.columns:
+            raise InputError("no customer_id column", where=str(args.groups), fix="name the id column customer_id")
+        customers = customers.set_index("customer_id")
+    segments = _read_segments(args.segments)["segment"] if args.segments else None
+    recommendations = pd.read_csv(args.recommendations, dtype=str) if args.recommendations else None
+    report = fairness_audit(
+        _load(args, args.file).transactions,
+        args.attribute,
+        customers,
+        segments,
+        recommendations,
+        parse_date(args.churn_cutoff) if args.churn_cutoff else None,
+        args.horizon,
+        None if args.surrogate == "none" else args.surrogate,
+        SENSITIVE_FEATURES if args.allow_sensitive else (),
+        args.threshold,
+        _progress,
+    )
+    print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.to_text())
     return 0
 
 
