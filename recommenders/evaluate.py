@@ -263,6 +263,26 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return out[[c for m in metrics for c in (m, f"{m} std")] + ["runs"]]
 
 
+HEADLINE = [
+    "ndcg@10",
+    "ndcg@10 std",
+    "cross-sell ndcg@10",
+    "cross-sell ndcg@10 std",
+    "next-basket ndcg@10",
+    "next-basket ndcg@10 std",
+    "next-basket ndcg@10 repeat",
+    "next-basket ndcg@10 explore",
+    "repeat share@10",
+    "train_s",
+]
+"""The columns that compare models under the three protocols at a glance (``tune_s`` too, when tuned)."""
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`HEADLINE` columns of a results table (of :func:`evaluate_models` or a tuned evaluation)."""
+    return table[[c for c in [*HEADLINE, "tune_s"] if c in table.columns]]
+
+
 def evaluate_models(
     transactions: pa.Table | pd.DataFrame,
     cutoff: str | pd.Timestamp,
@@ -272,9 +292,9 @@ def evaluate_models(
     recall_at: int = 20,
     progress: Progress = no_progress,
 ) -> pd.DataFrame:
-    """Split ``transactions`` at ``cutoff``, evaluate every model (stochastic ones once per seed) and return
-    one row per model: mean and spread of HR@n, NDCG@n, Recall@recall_at, MAP@n, their repeat/new parts,
-    coverage and fit seconds."""
+    """Split ``transactions`` at ``cutoff``, evaluate every model (stochastic ones once per seed) under the three
+    protocols and return one row per model: mean and spread of every metric of :func:`protocol_metrics` and the
+    fit seconds."""
     split = EvaluationSplit.from_transactions(transactions, cutoff)
     return summarise(evaluate_runs(split, models, n, seeds, recall_at, progress))
 

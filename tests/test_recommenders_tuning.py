@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,21 @@ def test_tuning_finds_the_planted_best_window() -> None:
 def test_nothing_to_tune_is_an_error() -> None:
     with pytest.raises(ConfigError, match="nothing to tune"):
         tune(PopularityRecommender(), _trend_shift(), n_trials=2)
+
+
+def test_recommend_eval_prints_three_protocols_and_the_tuned_parameters(transactions, tmp_path, capsys, caplog) -> None:
+    from segmentation.cli import main
+
+    caplog.set_level(logging.INFO)
+    path = tmp_path / "tx.parquet"
+    transactions.to_parquet(path)
+    command = ["recommend-eval", str(path), "--cutoff", "2023-10-01", "--only", "popularity,buy_again"]
+    assert (
+        main([*command, "--seeds", "0", "--tune", "3", "--validation-days", "60", "--out", str(tmp_path / "r.csv")])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert "cross-sell ndcg@10" in captured.out and "next-basket ndcg@10 explore" in captured.out
+    assert "half_life_days" in captured.out and "tune_s" in captured.out
+    assert "buy_again: tuning: trial 3 of 3" in caplog.text  # progress during every training
+    assert set(pd.read_csv(tmp_path / "r.csv")["model"]) == {"popularity", "buy_again"}
