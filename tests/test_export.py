@@ -208,3 +208,48 @@ def test_unknown_crm_and_format(tmp_path) -> None:
         export_segments(table(), "marketo", tmp_path)
     with pytest.raises(ConfigError, match="csv or parquet"):
         export_segments(table(), "generic", tmp_path, fmt="xlsx")
+
+
+def value_table(index: pd.Index) -> pd.DataFrame:
+    """A `segment value` table for the first four customers of :func:`table` (the last two have none)."""
+    return pd.DataFrame(
+        {"clv": [1234.5678, 0.004, 99.0, 5.5], "churn_probability": [0.12346, 0.9, 0.5, 0.0], "p_alive": 0.75},
+        index=index[:4],
+    )
+
+
+@pytest.mark.parametrize(
+    ("crm", "headers"),
+    [
+        ("hubspot", ("Predicted CLV", "Churn Probability", "Probability Alive")),
+        ("klaviyo", ("Predicted CLV", "Churn Probability", "Probability Alive")),
+        ("salesforce", ("Predicted_CLV__c", "Churn_Probability__c", "Probability_Alive__c")),
+        ("mailchimp", ("PREDICTED_CLV", "CHURN_PROBABILITY", "PROBABILITY_ALIVE")),
+        ("generic", ("predicted_clv", "churn_probability", "p_alive")),
+    ],
+)
+def test_value_columns_are_plain_numbers_in_each_crm(crm, headers, tmp_path) -> None:
+    base = table()
+    with_value = export_table(
+        base.set_index("customer_id")[["segment", "segment_name"]],
+        run_date=date(2024, 3, 1),
+        value=value_table(pd.Index(base["customer_id"])),
+        emails=pd.Series(base["email"].to_numpy(), index=base["customer_id"]),
+    )
+    rows = read(export_segments(with_value, crm, tmp_path).files[0])
+    header = rows[0]
+    clv, churn, alive = (header.index(h) for h in headers)
+    assert [row[clv] for row in rows[1:]] == ["1234.57", "0.0", "99.0", "5.5", "", ""]
+    assert [row[churn] for row in rows[1:]] == ["0.1235", "0.9", "0.5", "0.0", "", ""]  # 0-1, never "12%"
+    assert [row[alive] for row in rows[1:5]] == ["0.75"] * 4
+
+
+def test_a_value_table_without_its_columns_is_refused(tmp_path) -> None:
+    base = table().set_index("customer_id")
+    no_churn = value_table(base.index).drop(columns="churn_probability")
+    with pytest.raises(InputError, match=r"no churn_probability column.*--churn-days above 0"):
+        export_table(base[["segment", "segment_name"]], run_date=date(2024, 3, 1), value=no_churn)
+    broken = value_table(base.index).assign(clv=[1.0, float("inf"), 2.0, 3.0])
+    frame = export_table(base[["segment", "segment_name"]], run_date=date(2024, 3, 1), value=broken)
+    with pytest.raises(InputError, match="export column 'predicted_clv', customer '00001'"):
+        export_segments(frame, "generic", tmp_path)

@@ -119,3 +119,19 @@ def test_churn_eval_prints_and_writes_the_comparison(
     assert written.loc["LightGBM (calibrated)", "auroc"] > 0.6 and np.isnan(written.loc["recency alone", "brier"])
     assert f"{len(customers):,} customers at {AS_OF}, churn (no order in 90 days) {churned.mean():.1%}" in printed
     assert "LightGBM (calibrated)" in printed
+
+
+def test_export_carries_the_value_columns(valued: pd.DataFrame, tmp_path: Path) -> None:
+    value_path = tmp_path / "value.parquet"
+    valued.to_parquet(value_path)
+    segments = pd.DataFrame(
+        {"segment": 0, "segment_name": "Everyone", "as_of": AS_OF}, index=valued.index.rename("customer_id")
+    )
+    segments_path = tmp_path / "segments.csv"
+    segments.iloc[::-1].to_csv(segments_path)  # another order than the value table
+    args = ["export", str(segments_path), "--value", str(value_path), "--crm", "hubspot", "--out-dir", str(tmp_path)]
+    assert main(args) == 0
+    written = pd.read_csv(tmp_path / "hubspot_segments.csv", dtype={"Customer ID": str}).set_index("Customer ID")
+    assert np.allclose(written["Predicted CLV"], valued["clv"].reindex(written.index), atol=0.005)
+    assert np.allclose(written["Churn Probability"], valued["churn_probability"].reindex(written.index), atol=5e-5)
+    assert written["Probability Alive"].between(0, 1).all()

@@ -17,9 +17,19 @@ import pandas as pd
 
 from segmentation.errors import ConfigError, InputError
 from segmentation.export.safe_csv import check_typed, write_csv_atomic, write_json_atomic
-from segmentation.export.shapes import SHAPES, CrmShape
+from segmentation.export.shapes import SHAPES, VALUE_EXPORT, CrmShape
 
-NUMERIC = ("segment", "probability", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary")
+NUMERIC = (
+    "segment",
+    "probability",
+    "r_score",
+    "f_score",
+    "m_score",
+    "recency_days",
+    "frequency",
+    "monetary",
+    *VALUE_EXPORT,
+)
 TEXT = ("customer_id", "segment_name", "rfm_segment", "top_products", "run_id", "tags")
 
 
@@ -38,11 +48,14 @@ def export_table(
     recommendations: pd.Series | None = None,
     run_id: str = "",
     run_date: date | str | None = None,
+    value: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The columns every shape draws from, one row per customer (index ``customer_id``).
 
     ``assignments`` has ``segment``, ``segment_name`` and optionally ``probability``; ``rfm`` the RFM table;
-    ``recommendations`` a list of product ids per customer. ``run_date`` ("Segmentation Date") is the as-of
+    ``recommendations`` a list of product ids per customer; ``value`` the table of
+    :func:`segmentation.value.value_table` (``segment value``), whose clv, churn_probability and p_alive become
+    predicted_clv, churn_probability and p_alive (customers it does not cover get empty cells). ``run_date`` ("Segmentation Date") is the as-of
     date of the features, the day recency counts from; by default ``attrs["as_of"]`` of ``rfm`` or
     ``assignments``. Without one it is an error: the export date would disagree with "Days Since Last Order".
     """
@@ -61,11 +74,28 @@ def export_table(
         table["email"] = emails.reindex(table.index)
     if recommendations is not None:
         table["top_products"] = recommendations.reindex(table.index)
-    table = table.round({"probability": 4, "recency_days": 1, "monetary": 2})
+    if value is not None:
+        table = table.join(_value_columns(value))
+    table = table.round({"probability": 4, "recency_days": 1, "monetary": 2, **VALUE_EXPORT})
     table["run_id"] = run_id
     table["run_date"] = pd.Timestamp(as_of).date().isoformat()
     table.index.name = "customer_id"
     return table.reset_index()
+
+
+def _value_columns(value: pd.DataFrame) -> pd.DataFrame:
+    """The value table's export columns, refusing a table without them (not from ``segment value``)."""
+    source = {"predicted_clv": "clv", "churn_probability": "churn_probability", "p_alive": "p_alive"}
+    missing = [column for column in source.values() if column not in value]
+    if missing:
+        raise InputError(
+            f"the value table has no {', '.join(missing)} column",
+            where="value table",
+            fix="make it with `segment value FILE --out value.parquet` (with churn: leave --churn-days above 0)",
+        )
+    columns = value[list(source.values())].rename(columns={v: k for k, v in source.items()})
+    columns.index = columns.index.astype(str)
+    return columns
 
 
 def customer_emails(transactions: pd.DataFrame) -> pd.Series:

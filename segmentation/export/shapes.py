@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+VALUE_EXPORT: dict[str, int] = {"predicted_clv": 2, "churn_probability": 4, "p_alive": 4}
+"""The value columns (from ``segment value``) and their decimals: plain numbers with a '.' decimal point and no
+thousands separator, as the number fields of every shape take them; probabilities from 0 to 1."""
+
 EXPORT_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "email",
@@ -21,6 +25,9 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "recency_days",
     "frequency",
     "monetary",
+    "predicted_clv",
+    "churn_probability",
+    "p_alive",
     "top_products",
     "run_id",
     "run_date",
@@ -55,6 +62,9 @@ def _headers(style: str) -> dict[str, str]:
         "recency_days": "Days Since Last Order",
         "frequency": "Orders",
         "monetary": "Net Revenue",
+        "predicted_clv": "Predicted CLV",
+        "churn_probability": "Churn Probability",
+        "p_alive": "Probability Alive",
         "top_products": "Recommended Products",
         "run_id": "Segmentation Run",
         "run_date": "Segmentation Date",
