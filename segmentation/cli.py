@@ -121,7 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run)
 
     evaluate = commands.add_parser(
-        "recommend-eval", help="evaluate every recommender on a temporal hold-out (full-catalogue ranking)"
+        "recommend-eval",
+        help="evaluate every recommender on a temporal hold-out (full-catalogue ranking): all items, cross-sell, "
+        "next basket",
     )
     _add_input_options(evaluate)
     evaluate.add_argument("--cutoff", required=True, help="train before this date (YYYY-MM-DD), test from it on")
@@ -131,6 +133,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--churn-days", type=float, help="also: churn AUROC of a GRU with a churn head (no order in N days) vs recency"
     )
+    evaluate.add_argument(
+        "--tune",
+        type=int,
+        metavar="TRIALS",
+        help="tune each model first with optuna (TRIALS trials) on the --validation-days before the cutoff, "
+        "then refit on everything before it and test once",
+    )
+    evaluate.add_argument("--validation-days", type=float, default=90.0, help="validation period for --tune (90)")
     evaluate.set_defaults(run=_recommend_eval)
 
     recommend = commands.add_parser(
@@ -207,26 +217,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     fairness.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     fairness.set_defaults(run=_fairness)
-
-    fairness = commands.add_parser(
-        "fairness", help="fairness report: segments, recommendations and models compared across a sensitive attribute"
-    )
-    _add_input_options(fairness)
-    fairness.add_argument("--attribute", required=True, help="country (from the file) or a column of --groups")
-    fairness.add_argument("--groups", type=Path, help="customer table (CSV: customer_id, age_band, gender, region...)")
-    fairness.add_argument("--segments", type=Path, help="assignments from `segment cluster`: composition, surrogate")
-    fairness.add_argument("--surrogate", choices=[*SURROGATES, "none"], default="lightgbm")
-    fairness.add_argument("--recommendations", type=Path, help="lists from `segment recommend`: exposure by group")
-    fairness.add_argument("--churn-cutoff", help="YYYY-MM-DD: the churn model's rates on the horizon after it")
-    fairness.add_argument("--horizon", type=float, default=90.0, help="churn horizon in days (default 90)")
-    fairness.add_argument(
-        "--threshold", type=float, default=0.8, help="warn when a group's rate is below this share of another's (0.8)"
-    )
-    fairness.add_argument(
-        "--allow-sensitive", action="store_true", help="let the surrogate use the sensitive attributes (off by default)"
-    )
-    fairness.add_argument("--json", action="store_true", help="machine-readable report on stdout")
-    fairness.set_defaults(run=_fairness)
     return parser
 
 
@@ -249,6 +239,9 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delimiter", help="column delimiter (default: detected); use '\\t' for tab")
     parser.add_argument("--decimal", choices=[".", ","], help="decimal separator (default: detected)")
     parser.add_argument("--date-order", choices=["auto", "dayfirst", "monthfirst"], help="day/month order")
+    parser.add_argument(
+        "--currency", metavar="CODE", help="ISO 4217 code of the amounts, e.g. GBP (default: as the file says)"
+    )
     parser.add_argument("--sheet", help="worksheet of an XLSX file: its name or 0-based position (default: the first)")
     parser.add_argument("--returns", choices=["net", "drop"], help="returns policy (default: net)")
 
@@ -280,6 +273,7 @@ def _config(args: argparse.Namespace) -> Config:
         ("delimiter", delimiter),
         ("decimal", args.decimal),
         ("date_order", args.date_order),
+        ("currency", args.currency),
         ("sheet", int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet),
     ):
         if value:
@@ -334,11 +328,16 @@ def _validate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2, default=str))
         return 0
-    print(f"{args.file.name}: {result.validation.rows_read:,} rows read, {result.cleaning.rows_kept:,} kept")
+    from segmentation.formatting import money, number, plural
+
+    print(
+        f"{args.file.name}: {plural(result.validation.rows_read, 'row')} read, {number(result.cleaning.rows_kept)} kept"
+    )
     print(f"detected: {json.dumps(result.validation.detected, default=str)}")
     print(
-        f"{summary['customers']:,} customers, {summary['orders']:,} orders, {summary['products']:,} products, "
-        f"{summary['first_ts']} to {summary['last_ts']}, revenue {summary['revenue']:,.2f}"
+        f"{plural(summary['customers'], 'customer')}, {plural(summary['orders'], 'order')}, "
+        f"{plural(summary['products'], 'product')}, {summary['first_ts']} to {summary['last_ts']}, "
+        f"revenue {money(summary['revenue'], result.validation.detected.get('currency'))}"
     )
     print("\ncleaning report:")
     print(result.cleaning.summary().to_string(index=False) if result.cleaning.counts else "  nothing removed")
@@ -469,8 +468,10 @@ def _choose_k(args: argparse.Namespace) -> int:
     from segmentation.clustering import FeaturePreprocessor, choose_k
 
     X = FeaturePreprocessor(_feature_choice(args)).fit_transform(_read_features(args.features))
+    from segmentation.formatting import percent
+
     selection = choose_k(X, range(2, args.max_k + 1))
-    print(selection.table.to_string(index=False))
+    print(selection.table.to_string(index=False, formatters={"smallest_share": percent}))
     print(f"recommended {selection.reason}")
     return 0
 
@@ -565,7 +566,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _recommend_eval(args: argparse.Namespace) -> int:
-    from recommenders.evaluate import evaluate_models, standard_models
+    from recommenders.evaluate import evaluate_models, headline, standard_models
 
     cutoff = parse_date(args.cutoff)
     models = standard_models()
@@ -578,14 +579,19 @@ def _recommend_eval(args: argparse.Namespace) -> int:
     result = _load(args, args.file)
     result.require_products("map one with --map product_id=COLUMN")
     _progress(0.0, f"evaluating {len(models)} models, train before {cutoff}")
-    table = evaluate_models(
-        result.transactions,
-        cutoff.isoformat(),
-        models,
-        seeds=seeds,
-        progress=_progress,
-    )
-    print(table.round(4).to_string())
+    if args.tune:
+        from recommenders.tuning import tuned_evaluation
+
+        table, chosen = tuned_evaluation(
+            result.transactions, cutoff.isoformat(), models, args.tune, args.validation_days, seeds, _progress
+        )
+    else:
+        table = evaluate_models(result.transactions, cutoff.isoformat(), models, seeds=seeds, progress=_progress)
+    print("NDCG@10 under three protocols: all items; cross-sell (past products left out, new ones relevant);")
+    print("next basket (the first order after the cutoff), split into its repeat and explore products")
+    print(headline(table).round(4).to_string())
+    if args.tune:
+        print(chosen.to_string(index=False))
     if args.out:
         table.to_csv(args.out)
     if args.churn_days:
@@ -701,37 +707,6 @@ def _erase(args: argparse.Namespace) -> int:
     store = RunStore(args.store) if args.store.exists() else None
     report = erase_customers(store, args.customer_ids, args.exports)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
-    return 0
-
-
-def _fairness(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from segmentation.privacy.audit import fairness_audit
-    from segmentation.privacy.sensitive import SENSITIVE_FEATURES
-
-    customers = None
-    if args.groups:
-        customers = pd.read_csv(args.groups, dtype=str)
-        if "customer_id" not in customers.columns:
-            raise InputError("no customer_id column", where=str(args.groups), fix="name the id column customer_id")
-        customers = customers.set_index("customer_id")
-    segments = _read_segments(args.segments)["segment"] if args.segments else None
-    recommendations = pd.read_csv(args.recommendations, dtype=str) if args.recommendations else None
-    report = fairness_audit(
-        _load(args, args.file).transactions,
-        args.attribute,
-        customers,
-        segments,
-        recommendations,
-        parse_date(args.churn_cutoff) if args.churn_cutoff else None,
-        args.horizon,
-        None if args.surrogate == "none" else args.surrogate,
-        SENSITIVE_FEATURES if args.allow_sensitive else (),
-        args.threshold,
-        _progress,
-    )
-    print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.to_text())
     return 0
 
 
