@@ -16,7 +16,17 @@ from recommenders.base import Recommender
 from recommenders.baselines import segment_labels
 from segmentation.errors import InputError
 
-SEGMENT_COLUMNS = ["segment", "rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]
+SEGMENT_COLUMNS = [
+    "segment",
+    "rank",
+    "product_id",
+    "description",
+    "recommended_to",
+    "lift",
+    "novelty",
+    "bought_by",
+    "reason",
+]
 CUSTOMER_COLUMNS = ["customer_id", "segment", "rank", "product_id", "description", "score", "reason", "source"]
 COLD_START = "popular in your segment (too little purchase history)"
 DEPTH = 20
@@ -37,11 +47,13 @@ def segment_top_products(
     - ``recommended_to``: share of the segment's customers whose list holds the product (the ranking key);
     - ``lift``: ``recommended_to`` divided by the share of *all* customers whose list holds it (1: the segment
       is no different from everyone; 3: recommended three times as often here);
+    - ``novelty``: share of the segment's customers who never bought it (1 - ``bought_by``): the prospects a
+      cross-sell campaign can still reach, the number to read next to lift in cross-sell mode;
     - ``bought_by``: share of the segment's customers who bought it already;
     - ``reason``: the reason most members' lists give for it.
 
-    With ``exclude_bought`` the personal lists leave out what each customer bought, so the segment's list
-    holds products new to its members.
+    With ``exclude_bought`` (cross-sell mode) the personal lists leave out what each customer bought, so the
+    segment's list holds products new to its members.
     """
     labels = segment_labels(segments)
     if labels.empty:
@@ -57,6 +69,7 @@ def segment_top_products(
     table["recommended_to"] = table["lists"] / size.reindex(table["segment"]).to_numpy()
     table["lift"] = table["recommended_to"] / overall.reindex(table["product_id"]).to_numpy()
     table["bought_by"] = _bought_share(model, labels, table)
+    table["novelty"] = 1.0 - table["bought_by"]
     table = table.sort_values(["segment", "recommended_to", "lift"], ascending=[True, False, False], kind="stable")
     table = table.groupby("segment", sort=False).head(n)
     table["rank"] = table.groupby("segment", sort=False).cumcount() + 1

@@ -54,6 +54,18 @@ def test_segment_lists_give_share_lift_and_bought_by(buy_again) -> None:
     assert lists.loc[("B", "b1"), "reason"] == "bought again"
 
 
+def test_cross_sell_lists_show_novelty_next_to_lift(buy_again) -> None:
+    model, segments = buy_again
+    lists = segment_top_products(model, segments, n=2, depth=2, exclude_bought=True)
+    assert list(lists.columns[lists.columns.get_loc("lift") + 1 :][:2]) == ["novelty", "bought_by"]
+    lists = lists.set_index(["segment", "product_id"])
+    # A's customers bought a1 and a2, so their lists hold b1 (nobody in A bought it); c1's list holds a2 and b1.
+    assert lists.loc[("A", "b1"), "recommended_to"] == 1.0 and lists.loc[("A", "b1"), "novelty"] == 1.0
+    assert lists.loc[("A", "a2"), "novelty"] == pytest.approx(1 / 21)  # only c1 never bought a2
+    assert lists.loc[("B", "a2"), "novelty"] == 1.0
+    assert (lists["novelty"] + lists["bought_by"]).to_numpy() == pytest.approx(1.0)
+
+
 def test_the_same_list_for_everyone_has_no_lift() -> None:
     tx, segments = _history()
     model = PopularityRecommender().fit(Interactions.from_transactions(tx))
