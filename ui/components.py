@@ -23,6 +23,7 @@ from segmentation.errors import InputError, SegmentationError
 from segmentation.features import compute_features, default_as_of, rfm_table
 from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
 from segmentation.pipeline import IngestResult, load_transactions
+from ui import uploads
 
 if TYPE_CHECKING:
     from segmentation.clustering import SegmentationModel
@@ -77,6 +78,7 @@ def save_upload(upload: UploadedFile) -> Dataset:
         partial = path.with_name(path.name + ".part")
         partial.write_bytes(data)
         partial.replace(path)
+    uploads.register(path.parent)  # deleted when the last session holding it ends
     return Dataset(str(path), name, digest)
 
 

@@ -1,0 +1,66 @@
+"""Uploads are deleted when the session that uploaded them ends: the folder goes with the last session holding it,
+and in a real server it is gone once a closed tab's session can no longer reconnect."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser_helpers import ARTIFACTS, analyst_file, serve
+from ui import uploads
+
+
+def folder_with_a_file(root: Path, name: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "tx.csv").write_text("customer_id\n1\n")
+    return folder
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 60.0) -> Any:
+    """The first true value of ``condition``, polled until ``seconds`` have passed (then its last value)."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return value
+
+
+def test_a_folder_goes_with_the_last_session_holding_it(tmp_path) -> None:
+    shared, own = folder_with_a_file(tmp_path, "shared"), folder_with_a_file(tmp_path, "own")
+    uploads.hold("session-a", shared)
+    uploads.hold("session-a", own)
+    uploads.hold("session-b", shared)
+    assert uploads.release("session-a") == [own]
+    assert shared.is_dir() and not own.exists()
+    assert uploads.release("session-b") == [shared] and not shared.exists()
+    assert uploads.release("session-b") == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_closing_the_tab_deletes_the_upload(browser: Browser, tmp_path: Path, monkeypatch) -> None:
+    temp = tmp_path / "server-tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # the server makes its private folder in here
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(ARTIFACTS / "streamlit-uploads.log", "--server.disconnectedSessionTTL", "2") as (url, _):
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(url)
+        tab.get_by_test_id("stRadio").get_by_text("Upload a file").click()  # (the page's own checks are elsewhere)
+        expect(tab.get_by_text("Upload an export with one row per order line")).to_be_visible()
+        path = analyst_file(tmp_path, 40, 0)
+        tab.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+        saved = wait_for(lambda: next(temp.glob(f"segmentation-app-*/uploads/*/{path.name}"), None))
+        private = saved.parent.parent.parent
+        assert saved.read_bytes() == path.read_bytes()
+
+        context.close()  # the tab closes: the session disconnects and cannot come back after the 2 s TTL
+        assert wait_for(lambda: not saved.parent.exists()), os.listdir(private / "uploads")
+        assert private.is_dir()  # the server still runs: only this session's upload went
