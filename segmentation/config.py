@@ -38,6 +38,8 @@ class ReadOptions:
     decimal: str | None = None
     date_order: DateOrder = "auto"
     sheet: str | int | None = None
+    currency: str | None = None
+    """ISO 4217 code of the amounts (``GBP``); ``None``: as the file says (a currency column or symbol)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,13 @@ def parse_date(value: str | date | datetime) -> date:
 def validate_config(config: Config) -> None:
     if config.read.date_order not in ("auto", "dayfirst", "monthfirst"):
         raise ConfigError(f"date_order must be auto, dayfirst or monthfirst, not {config.read.date_order!r}")
+    if config.read.currency is not None:
+        from segmentation.formatting import currency_code  # Babel's data: only when a currency is set
+
+        if currency_code(config.read.currency) != str(config.read.currency).strip().upper():
+            raise ConfigError(
+                f"currency {config.read.currency!r} is not an ISO 4217 code; write three letters such as GBP, EUR or USD"
+            )
     if config.cleaning.returns not in ("net", "drop"):
         raise ConfigError(f"returns policy must be 'net' or 'drop', not {config.cleaning.returns!r}")
     if not 0 < config.cleaning.outlier_quantile < 1:

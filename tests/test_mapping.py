@@ -218,7 +218,7 @@ def test_unparseable_column_names_the_label(write_csv) -> None:
     ]
     result = load_transactions(write_csv(rows))
     (issue,) = [w for w in result.validation.warnings if w.code == "unparseable_quantity"]
-    assert issue.message == "1 value(s) cannot be read as the quantity; those rows are removed"
+    assert issue.message == "1 value cannot be read as the quantity; those rows are removed"
     assert issue.column == "qty"
 
 

@@ -7,13 +7,23 @@ from typing import Any
 
 import plotly.express as px
 import streamlit as st
+from babel.numbers import get_currency_name
 from streamlit.delta_generator import DeltaGenerator
 
 from segmentation.config import CleaningPolicy, Config, ReadOptions
 from segmentation.errors import InputError, SegmentationError
+from segmentation.formatting import LOCALE, compact_money, money, number, plural
 from segmentation.ingest import FIELDS, REQUIRED, CleaningReport, ValidationReport
 from segmentation.ingest.mapping import missing_fields
 from segmentation.limits import CLI_FIX, MAX_UPLOAD_MB, check_upload
+from segmentation.overview import (
+    Overview,
+    monthly_revenue_chart,
+    overview,
+    partial_note,
+    top_countries_chart,
+    top_products_chart,
+)
 from segmentation.pipeline import IngestResult
 from ui import components, state
 from ui.components import Dataset
@@ -35,11 +45,16 @@ FIELD_LABELS = {
     "country": "Country",
     "channel": "Channel",
     "email": "Email",
+    "currency": "Currency",
 }
 DELIMITERS = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t", "Pipe |": "|"}
 DECIMALS = {"Detect": None, "Point (1.5)": ".", "Comma (1,5)": ","}
 DATE_ORDERS = {"Detect": "auto", "Day first (31/12/2024)": "dayfirst", "Month first (12/31/2024)": "monthfirst"}
 RETURNS = {"net": "Net against purchases", "drop": "Remove"}
+CURRENCIES = ["GBP", "EUR", "USD", "JPY", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF"]
+CURRENCIES += ["INR", "CNY", "HKD", "SGD", "KRW", "BRL", "MXN", "ZAR", "TRY", "AED", "SAR", "ILS"]
+"""The currencies offered first on the Data page (any other ISO 4217 code of a file is offered too)."""
+DETECT_CURRENCY = "As the file says"
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", ".": "point"}
 ACTION_COLORS = {"removed": "#dc2626", "changed": "#f59e0b"}
 
@@ -127,6 +142,7 @@ def options_form(previous: Config) -> tuple[ReadOptions, CleaningPolicy]:
         decimal = choice(right, "Decimal separator", DECIMALS, read.decimal, "opt_decimal")
         date_order = choice(left, "Dates", DATE_ORDERS, read.date_order, "opt_date_order")
         encoding = right.text_input("Encoding", read.encoding or "", placeholder="Detect", key="opt_encoding")
+        currency = currency_choice(left, read.currency)
         st.divider()
         returns = st.radio(
             "Returns and cancellations",
@@ -155,7 +171,7 @@ def options_form(previous: Config) -> tuple[ReadOptions, CleaningPolicy]:
             key="opt_codes",
             help="Product IDs of postage, fees and adjustments, separated by commas. These rows are removed.",
         )
-    read = ReadOptions(encoding.strip() or None, delimiter, decimal, date_order)
+    read = ReadOptions(encoding.strip() or None, delimiter, decimal, date_order, currency=currency)
     policy = dataclasses.replace(
         policy,
         returns=returns,
@@ -172,6 +188,22 @@ def choice(area: DeltaGenerator, label: str, options: dict[str, Any], current: A
     values = list(options.values())
     index = values.index(current) if current in values else 0
     return options[area.selectbox(label, list(options), index=index, key=key)]
+
+
+def currency_choice(area: DeltaGenerator, current: str | None) -> str | None:
+    """The currency of the amounts: as the file says (a currency column or symbol), or the analyst's choice."""
+    codes = CURRENCIES if current is None or current in CURRENCIES else [current, *CURRENCIES]
+    options = [DETECT_CURRENCY, *codes]
+    choice = area.selectbox(
+        "Currency",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda c: c if c == DETECT_CURRENCY else f"{c} · {get_currency_name(c, locale=LOCALE)}",
+        key="opt_currency",
+        help="Amounts are shown in this currency. The file may say it in a currency column or with a symbol "
+        "(£3.50, 3,50 €, USD 12); choose one here when it does not, or to override it.",
+    )
+    return None if choice == DETECT_CURRENCY else choice
 
 
 def mapping_editor(dataset: Dataset, columns: list[str], chosen: dict[str, str | None]) -> dict[str, str | None]:
@@ -204,17 +236,17 @@ def show_result(dataset: Dataset, config: Config, result: IngestResult) -> None:
     report = result.cleaning
     changed = int(report.affected["action"].eq("changed").sum())
     st.success(
-        f"**{dataset.name}**: {report.rows_kept:,} of {report.rows_in:,} rows kept. Cleaning removed "
-        f"{report.rows_removed:,} and changed {changed:,} (details in the cleaning report).",
+        f"**{dataset.name}**: {number(report.rows_kept)} of {plural(report.rows_in, 'row')} kept. Cleaning removed "
+        f"{number(report.rows_removed)} and changed {number(changed)} (details in the cleaning report).",
         icon=":material/check_circle:",
     )
     st.caption(format_line(result.validation.detected))
-    n_warnings = len(result.validation.warnings)
+    currency = result.validation.detected.get("currency")
     overview, cleaning, validation = st.tabs(
-        ["Overview", "Cleaning report", f"Validation ({n_warnings} warning{'s' * (n_warnings != 1)})"]
+        ["Overview", "Cleaning report", f"Validation ({plural(len(result.validation.warnings), 'warning')})"]
     )
     with overview:
-        show_overview(dataset, config)
+        show_overview(dataset, config, currency)
     with cleaning:
         show_cleaning(report, changed, dataset.name)
     with validation:
@@ -233,7 +265,17 @@ def format_line(detected: dict[str, Any]) -> str:
         parts.append(f"**Dates** {detected['date_format']}")
     if "order_definition" in detected:
         parts.append(f"**Orders** {detected['order_definition']}")
+    if "currency" in detected:
+        parts.append(f"**Currency** {currency_words(detected)}")
     return " · ".join(parts)
+
+
+def currency_words(detected: dict[str, Any]) -> str:
+    """The currency and where it came from: "GBP (set by you)", "EUR (from the prices)", "not stated"."""
+    currency, source = detected.get("currency"), detected.get("currency_source")
+    if not currency:
+        return "not stated in the file"
+    return f"{currency} ({'set by you' if source == 'set' else f'from {source}'})"
 
 
 def show_validation(report: ValidationReport, mapping: dict[str, str]) -> None:
@@ -241,7 +283,7 @@ def show_validation(report: ValidationReport, mapping: dict[str, str]) -> None:
         st.warning("The file was loaded, but check these findings.", icon=":material/warning:")
         st.dataframe(components.issues_frame(report.warnings), hide_index=True)
     else:
-        st.success(f"No problems found in the {report.rows_read:,} rows read.", icon=":material/check:")
+        st.success(f"No problems found in the {plural(report.rows_read, 'row')} read.", icon=":material/check:")
     st.caption("Columns used")
     used = [{"Field": FIELD_LABELS[f], "Column in the file": mapping.get(f, NOT_MAPPED)} for f in FIELDS]
     st.dataframe(used, hide_index=True, height="content")
@@ -255,7 +297,7 @@ def show_cleaning(report: CleaningReport, changed: int, name: str) -> None:
         "Rows changed": changed,
     }
     for cell, (label, value) in zip(st.columns(len(kpis)), kpis.items(), strict=True):
-        cell.metric(label, f"{value:,}")
+        cell.metric(label, number(value))
     summary = report.summary()
     if summary.empty:
         st.success("Cleaning removed and changed nothing.")
@@ -292,38 +334,51 @@ def show_cleaning(report: CleaningReport, changed: int, name: str) -> None:
     components.plot(fig, "Rows removed or changed, by reason", "Rows", "", height=120 + 40 * len(summary))
 
 
-def show_overview(dataset: Dataset, config: Config) -> None:
-    data = components.overview(dataset, config)
+@st.cache_data(show_spinner="Summarising…", max_entries=16)
+def summarise(dataset: Dataset, config: Config) -> Overview:
+    """KPIs, revenue by month with partial months, the top products and countries of the clean transactions."""
+    return overview(components.load(dataset, config).transactions)
+
+
+def show_overview(dataset: Dataset, config: Config, currency: str | None) -> None:
+    data = summarise(dataset, config)
     k = data.kpis
+    average = k["revenue"] / max(k["orders"], 1)
     tiles = {
-        "Revenue": components.compact(k["revenue"]),
-        "Customers": f"{k['customers']:,}",
-        "Orders": f"{k['orders']:,}",
-        "Products": f"{k['products']:,}",
-        "Rows kept": f"{k['rows']:,}",
-        "First day": f"{k['first_day']:%Y-%m-%d}",
-        "Last day": f"{k['last_day']:%Y-%m-%d}",
-        "Average order": components.compact(k["revenue"] / max(k["orders"], 1)),
+        "Revenue": (compact_money(k["revenue"], currency), money(k["revenue"], currency)),
+        "Customers": (number(k["customers"]), None),
+        "Orders": (number(k["orders"]), "Purchases; returns and cancellations are not counted as orders."),
+        "Products": (number(k["products"]), None),
+        "Rows kept": (number(k["rows"]), None),
+        "First day": (f"{k['first_ts']:%Y-%m-%d}", None),
+        "Last day": (f"{k['last_ts']:%Y-%m-%d}", None),
+        "Average order": (money(average, currency), "Revenue divided by the number of orders."),
     }
     for row in (list(tiles.items())[:4], list(tiles.items())[4:]):
-        for cell, (label, value) in zip(st.columns(4), row, strict=True):
-            cell.metric(label, value, border=True)
-    st.caption("Revenue is net of returns, in the currency of the file.")
-    fig = px.line(data.monthly, x="month", y="revenue", markers=True)
-    fig.update_yaxes(rangemode="tozero")
-    components.plot(fig, "Revenue by month", "Month", "Revenue")
+        for cell, (label, (value, help_text)) in zip(st.columns(4), row, strict=True):
+            cell.metric(label, value, help=help_text, border=True)
+    if currency:
+        st.caption(f"Revenue is net of returns, in {get_currency_name(currency, locale=LOCALE)} ({currency}).")
+    else:
+        st.caption(
+            "Revenue is net of returns. The file does not say its currency: choose it under **Reading and "
+            "cleaning options** to show amounts as money."
+        )
+    unit = f" ({currency})" if currency else ""
+    components.plot(monthly_revenue_chart(data.monthly, currency), "Revenue by month", "Month", "Revenue" + unit)
+    note = partial_note(data.monthly)
+    if note:
+        st.caption(f"Partial months are drawn apart (open grey markers): {note}.")
     products, countries = st.columns(2)
     with products:
-        if not k["products"]:
+        if data.products.empty:
             st.info("This file has no product column, so there are no products to rank.")
         else:
-            fig = px.bar(data.products, x="revenue", y="product", orientation="h")
-            fig.update_yaxes(autorange="reversed")
-            components.plot(fig, f"Top {len(data.products)} products by revenue", "Revenue", "", height=420)
+            title = f"Top {len(data.products)} products by revenue"
+            components.plot(top_products_chart(data.products, currency), title, "Revenue" + unit, "", height=420)
     with countries:
-        fig = px.bar(data.countries, x="revenue", y="country", orientation="h", hover_data=["customers"])
-        fig.update_yaxes(autorange="reversed")
-        components.plot(fig, f"Top {len(data.countries)} countries by revenue", "Revenue", "", height=420)
+        title = f"Top {len(data.countries)} countries by revenue"
+        components.plot(top_countries_chart(data.countries, currency), title, "Revenue" + unit, "", height=420)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,18 @@ REQUIRED: tuple[str, ...] = ("customer_id", "ts")
 PRICE_FIELDS: tuple[str, ...] = ("unit_price", "amount")
 """At least one of these is required: the other is derived (amount = quantity x unit price)."""
 OPTIONAL: tuple[str, ...] = ("description", "category", "country", "channel", "email")
-FIELDS: tuple[str, ...] = ("customer_id", "order_id", "ts", "product_id", "quantity", *PRICE_FIELDS, *OPTIONAL)
+FILE_WIDE: tuple[str, ...] = ("currency",)
+"""Optional fields read once for the whole file and not kept per row: the currency the amounts are in."""
+FIELDS: tuple[str, ...] = (
+    "customer_id",
+    "order_id",
+    "ts",
+    "product_id",
+    "quantity",
+    *PRICE_FIELDS,
+    *OPTIONAL,
+    *FILE_WIDE,
+)
 """Every canonical field. ``order_id``, ``product_id`` and ``quantity`` may be left unmapped: without an order
 id an order is a customer's purchase day, without a product id the product steps are off, without a quantity
 (when an amount is given) each line counts as one unit."""
@@ -34,6 +45,7 @@ FIELD_LABELS: dict[str, str] = {
     "country": "country",
     "channel": "channel",
     "email": "email",
+    "currency": "currency",
 }
 """How messages name each field: the analyst's words, not the internal names."""
 
@@ -238,6 +250,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "country": ("country", "countrycode", "land", "pays", "pais", "paese", "nation"),
     "channel": ("channel", "saleschannel", "orderchannel", "kanal", "vertriebskanal", "canal", "canale"),
     "email": ("email", "emailaddress", "mail", "customeremail", "courriel", "correo", "correoelectronico"),
+    "currency": ("currency", "currencycode", "curr", "waehrung", "whrung", "devise", "moneda", "valuta", "moeda"),
 }
 
 _COPY = re.compile(r"(.+)\.\d+")
@@ -335,7 +348,7 @@ def _ambiguity(field: str, candidates: tuple[str, ...], available: list[str]) ->
     headers = sorted({_header(c, available) for c in candidates})
     named = f"named {headers[0]!r}" if len(headers) == 1 else f"headed {' / '.join(map(repr, headers))}"
     label = FIELD_LABELS[field]
-    optional = field in OPTIONAL
+    optional = field in OPTIONAL or field in FILE_WIDE
     message = (
         f"columns {', '.join(positions[:-1])} and {positions[-1]} are {'both' if len(candidates) == 2 else 'all'} "
         f"{named} and hold different values, so which one is the {label} is not clear"

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation.config import ReadOptions
+from segmentation.formatting import plural
+from segmentation.ingest.currency import STRIPPED, detect_currency
 from segmentation.ingest.mapping import FIELD_LABELS, FIELDS, OPTIONAL, ColumnMapping
 from segmentation.ingest.reader import ROW_COLUMN, RawTable
 from segmentation.ingest.validation import Issue, ValidationReport
@@ -62,8 +64,11 @@ def to_canonical(
     con = duckdb.connect()
     raw = replace(raw, table=_null_tokens_as_null(raw, mapping))
     con.register("raw", raw.table)
-    decimal = options.decimal or _file_decimal(raw, mapping)
+    number_text = _number_text(raw, mapping)
+    decimal = options.decimal or detect_decimal([re.sub(STRIPPED, "", v) for v in number_text])
     report.detected["decimal"] = decimal
+    currency = mapping.get("currency")
+    detect_currency(report, options.currency, currency, _distinct_counts(con, currency), number_text)
     ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
     checks = {"ts": ts_expr}
     # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row;
@@ -152,16 +157,25 @@ def _is_text(raw: RawTable, column: str) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _file_decimal(raw: RawTable, mapping: ColumnMapping) -> str:
-    """One decimal separator for the file, decided from the values of all its mapped number columns."""
-    values = [v for f in NUMERIC_FIELDS if (c := mapping.get(f)) and _is_text(raw, c) for v in _sample(raw, c)]
-    return detect_decimal(values)
+def _number_text(raw: RawTable, mapping: ColumnMapping) -> list[str]:
+    """A sample of the texts of all mapped number columns: one decimal separator and currency for the file."""
+    return [v for f in NUMERIC_FIELDS if (c := mapping.get(f)) and _is_text(raw, c) for v in _sample(raw, c)]
+
+
+def _distinct_counts(con: duckdb.DuckDBPyConnection, column: str | None, limit: int = 50) -> list[tuple[str, int]]:
+    """The most frequent values of ``column`` with their row counts (none when no column is mapped)."""
+    if column is None:
+        return []
+    value = _text(column)
+    return con.execute(
+        f"SELECT {value}, count(*) FROM raw WHERE {value} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT {limit}"
+    ).fetchall()
 
 
 def _number_expr(raw: RawTable, column: str, decimal: str) -> str:
     if not _is_text(raw, column):
         return f"TRY_CAST({quote(column)} AS DOUBLE)"
-    col = f"regexp_replace(trim({quote(column)}), '[\\s\u00a0£$€¥]', '', 'g')"
+    col = f"regexp_replace(trim({quote(column)}), '{STRIPPED}', '', 'g')"
     if decimal == ",":
         return f"TRY_CAST(replace(replace({col}, '.', ''), ',', '.') AS DOUBLE)"
     return f"coalesce(TRY_CAST({quote(column)} AS DOUBLE), TRY_CAST(replace({col}, ',', '') AS DOUBLE))"
@@ -306,7 +320,7 @@ def _report_unparsed(
             message = f"{'no' if n_values == n_bad else 'too few'} parseable {kind} ({n_values - n_bad} of {n_values})"
         elif n_bad:
             level, fix = "warning", "correct them in the source file if they matter"
-            message = f"{n_bad} value(s) cannot be read as the {FIELD_LABELS[field]}; those rows are removed"
+            message = f"{plural(n_bad, 'value')} cannot be read as the {FIELD_LABELS[field]}; those rows are removed"
         else:
             continue
         report.add(
@@ -351,7 +365,7 @@ def _report_missing(mapping: ColumnMapping, missing: dict[str, int], report: Val
         blank = "" if field in OPTIONAL else " (blank or a null token such as NULL, n/a, -)"
         report.warn(
             f"missing_{field}",
-            f"{n_missing} empty value(s){blank}; {note}",
+            f"{plural(n_missing, 'empty value')}{blank}; {note}",
             column=mapping.get(field),
             n_rows=n_missing,
         )
