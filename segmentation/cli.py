@@ -77,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument("--seed", type=int, default=0)
     cluster.add_argument("--out", type=Path, required=True, help="assignments (.parquet or .csv)")
     cluster.add_argument("--model", type=Path, help="also save the fitted model here (to assign new customers)")
-    cluster.add_argument("--profiles", type=Path, help="also write the segment profiles (CSV)")
+    cluster.add_argument(
+        "--profiles",
+        type=Path,
+        help="also write the segment profiles (CSV; a segment of fewer than 10 customers is suppressed)",
+    )
     cluster.set_defaults(run=_cluster)
 
     choose = commands.add_parser("choose-k", help="score k = 2..10 and recommend a number of segments")
@@ -448,7 +452,9 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.model:
         model.save(args.model)
     if args.profiles:
-        model.profiles_.to_csv(args.profiles)
+        from segmentation.privacy.small_groups import suppress_small_groups
+
+        suppress_small_groups(model.profiles_, "customers").to_csv(args.profiles)
     if model.k_selection_ is not None:
         print(
             f"k = {model.k_selection_.recommended} (--k auto, as `segment choose-k` recommends): "
