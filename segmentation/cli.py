@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     why.add_argument("--model", choices=list(SURROGATES), default="lightgbm")
     why.add_argument("--sample", type=int, default=2000, help="customers explained (stratified sample)")
     why.add_argument("--out", type=Path, help="write the drivers table (CSV)")
+    why.add_argument(
+        "--allow-sensitive", action="store_true", help="let the surrogate use country (left out by default)"
+    )
     why.set_defaults(run=_explain)
 
     export = commands.add_parser("export", help="write segments as CRM-ready files with a manifest")
@@ -484,6 +487,7 @@ def _choose_k(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
+    from segmentation.privacy.sensitive import SENSITIVE_FEATURES, without_sensitive
 
     features = _read_features(args.features)
     segments = _read_segments(args.segments)
@@ -492,7 +496,12 @@ def _explain(args: argparse.Namespace) -> int:
         raise SegmentationError(f"{args.segments}: {len(missing)} customers of the feature table have no segment")
     labels = segments.loc[features.index, "segment"].to_numpy()
     X = surrogate_inputs(
-        features.drop(columns=[c for c in features.columns if c.endswith("_score") or c in ("rfm_code", "rfm_segment")])
+        without_sensitive(
+            features.drop(
+                columns=[c for c in features.columns if c.endswith("_score") or c in ("rfm_code", "rfm_segment")]
+            ),
+            SENSITIVE_FEATURES if args.allow_sensitive else (),
+        )
     )
     _progress(0.0, f"training {args.model} on {len(X):,} customers (with cross-validation)")
     surrogate = SegmentSurrogate(args.model).fit(X, labels)

@@ -74,3 +74,20 @@ def test_surrogate_and_churn_model_by_country(capsys, sample_path, tmp_path) -> 
     churn = pd.DataFrame(report["classifiers"]["churn model"]).set_index("country")
     assert churn["customers"].sum() > 0 and churn["selection_rate"].between(0, 1).all()
     assert any(w.startswith("Segment 1 holds 0% of customers with country = ") for w in report["warnings"])
+
+
+def test_segment_explain_leaves_country_out_unless_allowed(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    country = rng.choice(["UK", "FR"], n)
+    features = pd.DataFrame(
+        {"recency_days": rng.uniform(1, 300, n), "frequency": rng.integers(1, 9, n), "country": country},
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
+    features.to_csv(tmp_path / "features.csv")
+    segments = pd.DataFrame({"segment": (country == "UK").astype(int)}, index=features.index)
+    segments.to_csv(tmp_path / "segments.csv")
+    argv = ["-q", "explain", str(tmp_path / "features.csv"), str(tmp_path / "segments.csv"), "--sample", "100"]
+    for extra, seen in (([], False), (["--allow-sensitive"], True)):
+        assert main([*argv, *extra, "--out", str(tmp_path / "drivers.csv")]) == 0
+        assert ("country" in set(pd.read_csv(tmp_path / "drivers.csv")["feature"])) == seen
