@@ -180,7 +180,7 @@ def monthly_revenue_chart(monthly: pd.DataFrame, currency: str | None = None) ->
             hoverinfo="text",
         )
     fig.update_yaxes(rangemode="tozero", tickprefix=currency_symbol(currency), tickformat="~s")
-    fig.update_layout(legend={"orientation": "h", "y": -0.15})
+    fig.update_layout(legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"})
     return fig
 
 

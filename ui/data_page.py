@@ -51,9 +51,9 @@ DELIMITERS = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t", "
 DECIMALS = {"Detect": None, "Point (1.5)": ".", "Comma (1,5)": ","}
 DATE_ORDERS = {"Detect": "auto", "Day first (31/12/2024)": "dayfirst", "Month first (12/31/2024)": "monthfirst"}
 RETURNS = {"net": "Net against purchases", "drop": "Remove"}
+# the currencies offered (a code set in the config but not listed here is offered too)
 CURRENCIES = ["GBP", "EUR", "USD", "JPY", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF"]
 CURRENCIES += ["INR", "CNY", "HKD", "SGD", "KRW", "BRL", "MXN", "ZAR", "TRY", "AED", "SAR", "ILS"]
-"""The currencies offered first on the Data page (any other ISO 4217 code of a file is offered too)."""
 DETECT_CURRENCY = "As the file says"
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", ".": "point"}
 ACTION_COLORS = {"removed": "#dc2626", "changed": "#f59e0b"}
@@ -142,7 +142,7 @@ def options_form(previous: Config) -> tuple[ReadOptions, CleaningPolicy]:
         decimal = choice(right, "Decimal separator", DECIMALS, read.decimal, "opt_decimal")
         date_order = choice(left, "Dates", DATE_ORDERS, read.date_order, "opt_date_order")
         encoding = right.text_input("Encoding", read.encoding or "", placeholder="Detect", key="opt_encoding")
-        currency = currency_choice(left, read.currency)
+        currency = currency_choice(read.currency)
         st.divider()
         returns = st.radio(
             "Returns and cancellations",
@@ -190,11 +190,11 @@ def choice(area: DeltaGenerator, label: str, options: dict[str, Any], current: A
     return options[area.selectbox(label, list(options), index=index, key=key)]
 
 
-def currency_choice(area: DeltaGenerator, current: str | None) -> str | None:
+def currency_choice(current: str | None) -> str | None:
     """The currency of the amounts: as the file says (a currency column or symbol), or the analyst's choice."""
     codes = CURRENCIES if current is None or current in CURRENCIES else [current, *CURRENCIES]
     options = [DETECT_CURRENCY, *codes]
-    choice = area.selectbox(
+    choice = st.selectbox(
         "Currency",
         options,
         index=options.index(current) if current in options else 0,
@@ -344,18 +344,21 @@ def show_overview(dataset: Dataset, config: Config, currency: str | None) -> Non
     data = summarise(dataset, config)
     k = data.kpis
     average = k["revenue"] / max(k["orders"], 1)
+    days = (k["last_ts"].date() - k["first_ts"].date()).days + 1
     tiles = {
         "Revenue": (compact_money(k["revenue"], currency), money(k["revenue"], currency)),
-        "Customers": (number(k["customers"]), None),
         "Orders": (number(k["orders"]), "Purchases; returns and cancellations are not counted as orders."),
+        "Average order": (money(average, currency), "Revenue divided by the number of orders."),
+        "Customers": (number(k["customers"]), None),
         "Products": (number(k["products"]), None),
         "Rows kept": (number(k["rows"]), None),
         "First day": (f"{k['first_ts']:%Y-%m-%d}", None),
         "Last day": (f"{k['last_ts']:%Y-%m-%d}", None),
-        "Average order": (money(average, currency), "Revenue divided by the number of orders."),
+        "Days of data": (number(days), "From the first day to the last, both included."),
     }
-    for row in (list(tiles.items())[:4], list(tiles.items())[4:]):
-        for cell, (label, (value, help_text)) in zip(st.columns(4), row, strict=True):
+    items = list(tiles.items())
+    for row in (items[:3], items[3:6], items[6:]):  # three a row: a date fits its tile at 1280 px
+        for cell, (label, (value, help_text)) in zip(st.columns(3), row, strict=True):
             cell.metric(label, value, help=help_text, border=True)
     if currency:
         st.caption(f"Revenue is net of returns, in {get_currency_name(currency, locale=LOCALE)} ({currency}).")
