@@ -10,6 +10,7 @@ st.navigation(
         st.Page("ui/segments_page.py", title="Segments", icon=":material/bubble_chart:"),
         st.Page("ui/explain_page.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("ui/recommend_page.py", title="Recommend", icon=":material/shopping_cart:"),
+        st.Page("ui/value_page.py", title="Value", icon=":material/savings:"),
         st.Page("ui/export_page.py", title="Export", icon=":material/ios_share:"),
         st.Page("ui/history_page.py", title="History", icon=":material/timeline:"),
     ]

@@ -33,7 +33,6 @@ def table() -> pd.DataFrame:
         },
         index=pd.Index([f"C{i}" for i in range(10)], name="customer_id"),
     )
-    frame.attrs["horizon_days"] = 365
     return frame
 
 
@@ -61,7 +60,7 @@ def test_risk_per_segment_sums_and_means(table: pd.DataFrame) -> None:
 
 
 def test_clv_histogram_titles_the_total(table: pd.DataFrame) -> None:
-    figure = clv_histogram(table)
+    figure = clv_histogram(table, 365)
     assert figure.layout.title.text == "Predicted CLV over 365 days: 550 in total, 10 customers"
     assert list(figure.data[0].x) == table["clv"].tolist() and figure.layout.yaxis.type == "log"
 

@@ -33,13 +33,11 @@ def calibration_chart(calibration: pd.DataFrame, holdout_days: float | None = No
     return figure
 
 
-def clv_histogram(table: pd.DataFrame) -> go.Figure:
+def clv_histogram(table: pd.DataFrame, horizon_days: float) -> go.Figure:
     """How the predicted lifetime value spreads over customers (log-scaled counts), its total in the title."""
-    horizon = table.attrs.get("horizon_days")
-    period = f" over {horizon:g} days" if horizon else ""
     figure = go.Figure(go.Histogram(x=table["clv"], nbinsx=50, hovertemplate="CLV %{x}: %{y} customers"))
     figure.update_layout(
-        title=f"Predicted CLV{period}: {table['clv'].sum():,.0f} in total, {len(table):,} customers",
+        title=f"Predicted CLV over {horizon_days:g} days: {table['clv'].sum():,.0f} in total, {len(table):,} customers",
         xaxis_title="predicted CLV (discounted revenue)",
         yaxis_title="customers (log scale)",
         yaxis_type="log",

@@ -27,7 +27,7 @@ def churn_contributions(model: ChurnClassifier, features: pd.DataFrame) -> pd.Da
 def _phrase(feature: str, value: float) -> str:
     if pd.isna(value):
         return f"{undefined_meaning(feature)} ({feature} undefined)"
-    return _describe(feature, "=", value)
+    return _describe(feature, "=", value + 0.0)  # + 0.0: -0.0 reads as 0
 
 
 def churn_reasons(model: ChurnClassifier, features: pd.DataFrame, top: int = 3) -> pd.DataFrame:

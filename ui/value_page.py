@@ -1,0 +1,207 @@
+"""Value page: what each customer is worth over a horizon (BG/NBD + Gamma-Gamma), who is about to leave (LightGBM),
+the valuable customers at risk as an audience, and how well the models did on the past."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from segmentation.config import Config
+from segmentation.errors import SegmentationError
+from segmentation.export.safe_csv import csv_text
+from segmentation.value import plotting
+from segmentation.value.reasons import churn_contributions
+from segmentation.value.scoring import segment_risk, valuable_at_risk, with_churn
+from ui import components, state
+from ui.components import Dataset
+from ui.value_widgets import (
+    FIRST_FIT,
+    ValueSettings,
+    backtest_at,
+    churn,
+    comparison,
+    controls,
+    cutoff_input,
+    lifetime_value,
+    segment_names,
+)
+
+AUDIENCE_COLUMNS = ["clv", "churn_probability", "value_at_risk", "p_alive", "expected_orders", "churn_reasons"]
+PERCENT = st.column_config.NumberColumn(format="percent")
+MONEY = st.column_config.NumberColumn(format="%,.2f")
+
+
+def render() -> None:
+    st.title("Value")
+    loaded = state.loaded()
+    if loaded is None:
+        st.info("No data is loaded yet. Choose the sample or upload a file on the Data page first.")
+        st.page_link("ui/data_page.py", label="Go to the Data page", icon=":material/arrow_back:")
+        return
+    dataset, config = loaded
+    st.caption(
+        "What each customer of the loaded file is worth over the coming months and who is about to stop buying: "
+        "BG/NBD + Gamma-Gamma for lifetime value, a calibrated LightGBM model for churn."
+    )
+    try:
+        settings = controls(dataset, config)
+        estimated = estimate(dataset, config, settings)
+        if estimated is None:
+            return
+        table, model, data = estimated
+        show_value(table, settings)
+        show_segments(table)
+        show_audience(table, dataset.name)
+        show_reasons(table, model, data)
+        last = components.snapshot_default(dataset, config) - timedelta(days=1)
+        show_backtest(dataset, config, last)
+        show_comparison(dataset, config, settings, last)
+    except SegmentationError as exc:
+        components.show_error(exc)
+
+
+def estimate(dataset: Dataset, config: Config, settings: ValueSettings):
+    """The value table with churn, the churn model and its data; None until the analyst asks (the first fit is
+    long) or after a cancel."""
+    run_id = f"value_{dataset.digest}"
+    if not state.asked(run_id, "Estimate value and churn", ":material/play_arrow:", FIRST_FIT, "value_estimate"):
+        st.caption(FIRST_FIT)
+        return None
+    started = time.perf_counter()
+    with state.cancellable(run_id, "value_cancel"), st.status("Estimating value and churn…") as status:
+        status.write(
+            f"Step 1 of 2: the churn model (LightGBM on the {settings.churn_days} days before the as-of date)…"
+        )
+        model, data = churn(dataset, config, settings.as_of, settings.churn_days)
+        status.write(f"Step 2 of 2: BG/NBD and Gamma-Gamma. {FIRST_FIT}")
+        table = with_churn(lifetime_value(dataset, config, settings), model, data)
+        status.update(
+            label=f"Estimated {len(table):,} customers ({time.perf_counter() - started:.0f} s)", state="complete"
+        )
+    return table, model, data
+
+
+def show_value(table: pd.DataFrame, settings: ValueSettings) -> None:
+    st.subheader(f"Lifetime value over the next {settings.horizon_days} days")
+    total, customers, alive, leaving = st.columns(4)
+    total.metric("Predicted CLV, all customers", components.compact(table["clv"].sum()))
+    customers.metric("Customers", f"{len(table):,}")
+    alive.metric("Mean P(alive)", f"{table['p_alive'].mean():.0%}")
+    leaving.metric(f"Expected to stop ({settings.churn_days} days)", f"{table['churn_probability'].sum():,.0f}")
+    histogram, heatmap = st.columns(2)
+    histogram.plotly_chart(plotting.clv_histogram(table, settings.horizon_days), config={"displaylogo": False})
+    heatmap.plotly_chart(plotting.p_alive_heatmap(table), config={"displaylogo": False})
+    st.caption(
+        f"CLV = expected orders (BG/NBD) x expected value per order (Gamma-Gamma), discounted at "
+        f"{settings.discount_rate:.0%} a year. P(alive) is the probability that a customer has not left for good; "
+        "a customer with one order only counts as alive until a repeat order shows their rhythm (docs/value.md)."
+    )
+
+
+def show_segments(table: pd.DataFrame) -> None:
+    st.subheader("Churn risk per segment")
+    current = state.segmentation()
+    if current is None:
+        components.no_segmentation_yet("shows the churn risk and the value at risk of each segment here")
+        return
+    risk = segment_risk(table, segment_names(current))
+    st.plotly_chart(plotting.segment_risk_chart(risk), config={"displaylogo": False})
+    st.dataframe(
+        risk.rename_axis("Segment"),
+        column_config={
+            "customers": st.column_config.NumberColumn("Customers", format="%,d"),
+            "churn_probability": st.column_config.ProgressColumn("Mean churn risk", format="percent"),
+            "expected_churners": st.column_config.NumberColumn("Expected to stop", format="%,.0f"),
+            "clv": st.column_config.NumberColumn("Predicted CLV", format="%,.0f"),
+            "clv_at_risk": st.column_config.NumberColumn(
+                "CLV at risk", format="%,.0f", help="The sum of CLV x churn probability of its customers."
+            ),
+        },
+    )
+    st.caption("Segments are those the Segments page shows, with their own as-of date; value is as of the date above.")
+
+
+def show_audience(table: pd.DataFrame, name: str) -> None:
+    st.subheader("Valuable and at risk")
+    share, threshold = st.columns(2)
+    top = share.slider("Top share by CLV (%)", 1, 100, state.kept("value_top", 20), **state.keeping("value_top"))
+    least = threshold.slider(
+        "Churn probability at least (%)", 0, 100, state.kept("value_min_churn", 50), **state.keeping("value_min_churn")
+    )
+    audience = valuable_at_risk(table, 1 - top / 100, least / 100)
+    min_clv = float(table["clv"].quantile(1 - top / 100))
+    st.plotly_chart(plotting.value_risk_scatter(table, max(min_clv, 1e-2), least / 100), config={"displaylogo": False})
+    st.caption(
+        f"**{len(audience):,} customers** in the top {top}% by CLV with at least {least}% churn risk; together "
+        f"{audience['value_at_risk'].sum():,.0f} of predicted CLV at risk. Reach them before they go."
+    )
+    st.dataframe(
+        audience[AUDIENCE_COLUMNS].head(200),
+        column_config={"clv": MONEY, "value_at_risk": MONEY, "churn_probability": PERCENT, "p_alive": PERCENT},
+    )
+    st.download_button(
+        "Download this audience (CSV)",
+        data=csv_text(audience[AUDIENCE_COLUMNS].round(4).reset_index()).encode(),
+        file_name=f"{name.split('.')[0]}_valuable_at_risk.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def show_reasons(table: pd.DataFrame, model, data) -> None:
+    st.subheader("Why is this customer at risk?")
+    scored = table.loc[table.index.intersection(data.features.index)]
+    ranked = (scored["clv"] * scored["churn_probability"]).sort_values(ascending=False)
+    customer = st.selectbox("Customer (the most CLV at risk first)", ranked.index.tolist(), key="value_customer")
+    row = table.loc[customer]
+    churn_cell, clv_cell, alive_cell = st.columns(3)
+    churn_cell.metric("Churn probability", f"{row['churn_probability']:.0%}")
+    clv_cell.metric("Predicted CLV", f"{row['clv']:,.2f}")
+    alive_cell.metric("P(alive)", f"{row['p_alive']:.0%}")
+    st.text(f"{row['churn_reasons']}.")  # plain text: ids and feature values are shown as they are
+    pushes = churn_contributions(model, data.features.loc[[customer]]).iloc[0]
+    st.plotly_chart(plotting.churn_push_chart(pushes), config={"displaylogo": False})
+
+
+def show_backtest(dataset: Dataset, config: Config, last: date) -> None:
+    st.subheader("Would the value model have been right?")
+    st.caption(
+        "Fit on the orders before a cutoff, predict the next months, compare with what each customer then did, and "
+        "with a naive baseline that repeats each customer's last period."
+    )
+    left, right = st.columns(2)
+    with left:
+        cutoff = cutoff_input("Backtest cutoff", "value_backtest_cutoff", last, 180)
+    holdout = right.number_input("Holdout (days)", 30, 730, 180, step=30, key="value_holdout")
+    run_id = f"value_backtest_{dataset.digest}"
+    if not state.asked(run_id, "Run the backtest", ":material/history:", FIRST_FIT, "value_backtest"):
+        return
+    with state.cancellable(run_id, "value_backtest_cancel"):
+        result = backtest_at(dataset, config, cutoff, int(holdout))
+    st.plotly_chart(plotting.calibration_chart(result.calibration, holdout), config={"displaylogo": False})
+    st.dataframe(result.metrics.round(3), hide_index=True)
+
+
+def show_comparison(dataset: Dataset, config: Config, settings: ValueSettings, last: date) -> None:
+    st.subheader("Which churn model ranks the leavers best?")
+    st.caption(
+        f"Every model scores the customers at a cutoff from what came before it; churn = no order in the "
+        f"{settings.churn_days} days after it. AUROC and PR-AUC: ranking (higher is better); Brier: calibration "
+        "(lower is better); lift: churn rate of the top 10% over the overall rate."
+    )
+    cutoff = cutoff_input("Comparison cutoff", "value_compare_cutoff", last, settings.churn_days)
+    run_id = f"value_compare_{dataset.digest}"
+    if not state.asked(run_id, "Compare the churn models", ":material/leaderboard:", FIRST_FIT, "value_compare"):
+        return
+    with state.cancellable(run_id, "value_compare_cancel"):
+        table = comparison(dataset, config, cutoff, settings.churn_days)
+    st.caption(f"{table['customers'].iat[0]:,} customers, churn rate {table['churn_rate'].iat[0]:.0%}.")
+    st.dataframe(table.drop(columns=["customers", "churn_rate"]).round(3), hide_index=True)
+
+
+if __name__ == "__main__":
+    render()
