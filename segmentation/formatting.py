@@ -8,6 +8,7 @@ for every percentage, and words that agree with their count ("1 order", "2 order
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import pandas as pd
 from babel.numbers import (
@@ -53,7 +54,12 @@ def currency_code(text: str | None) -> str | None:
     if text in SYMBOLS:
         return SYMBOLS[text]
     code = text.upper()
-    return code if len(code) == 3 and code in list_currencies() else None
+    return code if len(code) == 3 and code in _iso_codes() else None
+
+
+@cache
+def _iso_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
 
 
 def minor_unit(currency: str | None) -> int:
