@@ -24,7 +24,7 @@ from segmentation.explain import (
 )
 from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
 from segmentation.features import feature_label
-from ui import components, segments_page, state
+from ui import components, fairness_panel, segments_page, state
 from ui.segments_page import METHOD_LABELS, escape, number, traits
 
 MODEL_LABELS = {"lightgbm": "LightGBM", "catboost": "CatBoost"}
@@ -82,6 +82,7 @@ def render() -> None:
     show_customer(current, kind, model, table, expl, names)
     show_agreement(results, order, names)
     show_ranking(current, model, table)
+    fairness_panel.render(current)
 
 
 # --- cached computations (keyed by the segmentation's settings, which include the data set's digest) -------------
