@@ -143,15 +143,16 @@ def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n: int = 10, recall_a
     }
 
 
-def ranked_lists(model: Recommender, rows: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
-    """The ``k`` best product columns per customer row, best first; ``exclude`` (len(rows) x products, nonzero =
-    leave out) removes products from the ranking, e.g. the customers' past products for cross-sell."""
+def ranked_lists(model: Recommender, rows: np.ndarray, k: int, new_only: bool = False) -> np.ndarray:
+    """The ``k`` best product columns per customer row of the fitted ``model``, best first; with ``new_only``
+    (cross-sell) without the products each customer bought before."""
     blocks = []
     for start in range(0, len(rows), BATCH_CUSTOMERS):
-        scores = np.array(model.score(rows[start : start + BATCH_CUSTOMERS]), dtype=np.float32)
-        if exclude is not None:
-            masked = exclude[start : start + BATCH_CUSTOMERS].tocoo()
-            scores[masked.row, masked.col] = -np.inf
+        batch = rows[start : start + BATCH_CUSTOMERS]
+        scores = np.array(model.score(batch), dtype=np.float32)
+        if new_only:
+            bought = model.interactions.bought[batch].tocoo()
+            scores[bought.row, bought.col] = -np.inf
         blocks.append(top_n(scores, k)[0])
     return np.vstack(blocks) if blocks else np.empty((0, k), dtype=np.int64)
 
@@ -212,7 +213,7 @@ def evaluate(
     train_s = time.perf_counter() - start
     k = max(n, recall_at)
     top = ranked_lists(model, split.rows, k)
-    top_new = ranked_lists(model, split.rows, k, exclude=split.history)
+    top_new = ranked_lists(model, split.rows, k, new_only=True)
     return protocol_metrics(split, top, top_new, n, recall_at) | {"train_s": train_s}
 
 

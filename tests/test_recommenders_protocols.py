@@ -69,7 +69,7 @@ def test_cross_sell_lists_never_hold_past_products() -> None:
     split = _split()
     model = BuyAgainRecommender().fit(split.interactions)
     top = ranked_lists(model, split.rows, 3)
-    top_new = ranked_lists(model, split.rows, 3, exclude=split.history)
+    top_new = ranked_lists(model, split.rows, 3, new_only=True)
     history = _products(split, split.history)
     assert [set(split.interactions.items[t[: len(h)]]) for t, h in zip(top, history, strict=True)] == history
     assert all(not set(split.interactions.items[t[: 5 - len(h)]]) & h for t, h in zip(top_new, history, strict=True))
