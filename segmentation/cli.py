@@ -214,6 +214,9 @@ def _parser() -> argparse.ArgumentParser:
     fairness.add_argument("--segments", type=Path, help="assignments from `segment cluster`: composition, surrogate")
     fairness.add_argument("--surrogate", choices=[*SURROGATES, "none"], default="lightgbm")
     fairness.add_argument("--recommendations", type=Path, help="lists from `segment recommend`: exposure by group")
+    fairness.add_argument(
+        "--item-column", default="product_id", help="the --recommendations column to compare (an offer tier...)"
+    )
     fairness.add_argument("--churn-cutoff", help="YYYY-MM-DD: the churn model's rates on the horizon after it")
     fairness.add_argument("--horizon", type=float, default=90.0, help="churn horizon in days (default 90)")
     fairness.add_argument(
@@ -750,6 +753,7 @@ def _fairness(args: argparse.Namespace) -> int:
         None if args.surrogate == "none" else args.surrogate,
         SENSITIVE_FEATURES if args.allow_sensitive else (),
         args.threshold,
+        args.item_column,
         _progress,
     )
     print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.to_text())

@@ -91,3 +91,17 @@ def test_segment_explain_leaves_country_out_unless_allowed(tmp_path) -> None:
     for extra, seen in (([], False), (["--allow-sensitive"], True)):
         assert main([*argv, *extra, "--out", str(tmp_path / "drivers.csv")]) == 0
         assert ("country" in set(pd.read_csv(tmp_path / "drivers.csv")["feature"])) == seen
+
+
+def test_exposure_of_an_offer_tier_kept_from_one_gender(tmp_path, capsys, sample_path, sample_customers) -> None:
+    groups, _ = write_inputs(tmp_path, sample_customers, planted=False)
+    gender = pd.read_csv(groups, index_col="customer_id")["gender"]
+    rng = np.random.default_rng(2)
+    tier = np.where((gender == "m") & (rng.random(len(gender)) < 0.6), "gold", "standard")
+    pd.DataFrame({"customer_id": gender.index, "product_id": "P1", "tier": tier}).to_csv(tmp_path / "lists.csv")
+    argv = ["-q", "fairness", str(sample_path), "--attribute", "gender", "--groups", groups, "--surrogate", "none"]
+    assert main([*argv, "--recommendations", str(tmp_path / "lists.csv"), "--item-column", "tier", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    exposure = pd.DataFrame(report["exposure"]).set_index("gender")
+    assert exposure.loc["f", "gold"] == 0 and exposure.loc["m", "gold"] == pytest.approx(0.6, abs=0.05)
+    assert sorted(w.split(" is recommended")[0] for w in report["warnings"]) == ["gold", "standard"]

@@ -86,10 +86,12 @@ def fairness_audit(
     surrogate: str | None = "lightgbm",
     allow_sensitive: Iterable[str] = (),
     threshold: float = FOUR_FIFTHS,
+    item_column: str = "product_id",
     progress: Progress = no_progress,
 ) -> FairnessReport:
     """The fairness report of every part the inputs allow: composition and the surrogate (``segments``),
-    exposure (``recommendations``), the churn model (``churn_cutoff``)."""
+    exposure to each ``item_column`` value of ``recommendations`` (a product, an offer tier), the churn model
+    (``churn_cutoff``)."""
     from segmentation.features import compute_features
 
     progress(0.0, "features")
@@ -107,6 +109,14 @@ def fairness_audit(
         progress(0.6, "training the churn model")
         classifiers["churn model"] = churn_predictions(transactions, churn_cutoff, horizon_days)
     progress(0.9, "rates by group")
-    report = fairness_report(groups, segments, recommendations, classifiers, segment_classifiers, threshold=threshold)
+    report = fairness_report(
+        groups,
+        segments,
+        recommendations,
+        classifiers,
+        segment_classifiers,
+        threshold=threshold,
+        item_column=item_column,
+    )
     progress(1.0, f"{len(report.warnings)} warning(s)")
     return report
