@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import html
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -229,3 +231,31 @@ def no_segmentation_yet(purpose: str) -> None:
     """Say there is nothing to show until the Segments page has run, and what this page will then do."""
     st.info(f"There is no segmentation yet. Find the segments on the Segments page first; this page then {purpose}.")
     st.page_link("ui/segments_page.py", label="Go to the Segments page", icon=":material/bubble_chart:")
+
+
+def escape(text: str) -> str:
+    """User or data text shown as plain text inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", html.escape(str(text), quote=False))
+
+
+def download(area: Any, title: str, data: Callable[[], str], file_name: str, help_text: str) -> None:
+    """A CSV download button whose content is made only when the analyst clicks it."""
+    area.download_button(
+        title,
+        data=data,
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        help=help_text,
+    )
+
+
+def trait_lines(profile: pd.Series, overall: pd.Series, n: int = 3) -> list[str]:
+    """A segment's distinguishing traits as Markdown lines ("**Order often**: 12 orders (typical customer: 3)")."""
+    from segmentation.clustering.present import segment_traits
+
+    traits = segment_traits(profile, overall, n=n)
+    if not traits:
+        return ["Close to the typical customer on every profile feature"]
+    return [f"**{trait.headline}**: {trait.detail}" for trait in traits]

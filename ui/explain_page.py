@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from segmentation.clustering import NOISE, SegmentationModel
+from segmentation.clustering.names import METHOD_LABELS
+from segmentation.clustering.present import display_names, feature_value, ordered_segments, segment_colors
 from segmentation.errors import SegmentationError
 from segmentation.explain import (
     MODELS,
@@ -24,8 +26,7 @@ from segmentation.explain import (
 )
 from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
 from segmentation.features import feature_label
-from ui import components, fairness_panel, segments_page, state
-from ui.segments_page import METHOD_LABELS, escape, number, traits
+from ui import components, fairness_panel, state
 
 MODEL_LABELS = {"lightgbm": "LightGBM", "catboost": "CatBoost"}
 SAMPLE_SIZE = 2_000
@@ -44,17 +45,17 @@ def render() -> None:
         components.no_segmentation_yet("shows what defines each segment and why a customer is in theirs")
         return
     try:
-        model = segments_page.current_model(current)
+        model = state.current_model(current)
         table = components.customer_table(current.dataset, current.config, current.features)
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    order = segments_page.ordered_segments(model)
-    names = segments_page.display_names(model, order)
-    colors = segments_page.segment_colors(order)
+    order = ordered_segments(model)
+    names = display_names(model, order)
+    colors = segment_colors(order)
     st.caption(
         f"Why customers are in their segments: a classifier (the *surrogate*) learns the segments of "
-        f"**{escape(current.dataset.name)}** from the customer features, and SHAP values show how much each feature "
+        f"**{components.escape(current.dataset.name)}** from the customer features, and SHAP values show how much each feature "
         f"pushes a customer towards each segment. Segmentation: {METHOD_LABELS[current.method]}, "
         f"{len(names)} segments, set on the Segments page."
     )
@@ -220,16 +221,20 @@ def percent(value: float) -> str:
 
 def driver_text(row: pd.Series) -> str:
     """One driver in words: '**Orders**: at least 19', '**Country**: United Kingdom'."""
-    name = f"**{escape(feature_label(row['feature']))}**"
+    name = f"**{components.escape(feature_label(row['feature']))}**"
     if row["direction"] == "category":
         value = str(row["phrase"]).split(" = ", 1)[-1]
-        return f"{name}: {escape(value)}"
+        return f"{name}: {components.escape(value)}"
     if row["direction"] == "undefined":  # e.g. one order: no interval between orders
-        return f"{name}: {escape(undefined_meaning(row['feature']))}"
+        return f"{name}: {components.escape(undefined_meaning(row['feature']))}"
     if not np.isfinite(row["threshold"]):
         return f"{name}: {'high' if row['direction'] == 'high' else 'low'}"
     bound = "at least" if row["direction"] == "high" else "at most"
-    either = f" or {escape(undefined_meaning(row['feature']))}" if row["undefined_share"] >= SOME_UNDEFINED else ""
+    either = (
+        f" or {components.escape(undefined_meaning(row['feature']))}"
+        if row["undefined_share"] >= SOME_UNDEFINED
+        else ""
+    )
     return f"{name}: {bound} {value_text(row['feature'], row['threshold'])}{either}"
 
 
@@ -255,7 +260,7 @@ def show_drivers(
             row = model.profiles_.loc[segment]
             with cell, st.container(border=True):
                 st.markdown(
-                    f'<span style="color:{colors[segment]}">⬤</span> **{escape(names[segment])}**',
+                    f'<span style="color:{colors[segment]}">⬤</span> **{components.escape(names[segment])}**',
                     unsafe_allow_html=True,
                 )
                 st.caption(
@@ -263,7 +268,9 @@ def show_drivers(
                     f"{row['revenue_share']:.1%} of revenue"
                 )
                 profile = (
-                    ["Customers who fit no dense group well enough"] if segment == NOISE else traits(row, overall, n=2)
+                    ["Customers who fit no dense group well enough"]
+                    if segment == NOISE
+                    else components.trait_lines(row, overall, n=2)
                 )
                 st.markdown("**Profile**\n" + "\n".join(f"- {line}" for line in profile))
                 mine = drivers[drivers["segment"] == segment].sort_values("rank")
@@ -339,7 +346,7 @@ def show_strip(expl: Explanation, importance: pd.DataFrame, segment: int, name: 
         )
         if pd.api.types.is_numeric_dtype(values):
             part["color"] = values.rank(pct=True).to_numpy()
-            part["value"] = [number(feature, v) for v in values]
+            part["value"] = [feature_value(feature, v) for v in values]
             numeric.append(part)
         else:
             part["value"] = values.astype(str).to_numpy()
@@ -392,7 +399,7 @@ def show_strip(expl: Explanation, importance: pd.DataFrame, segment: int, name: 
     components.plot(fig, "How each feature pushes customers into the segment", "SHAP value (log-odds)", "", height=470)
     st.caption(
         f"Each dot is one of {len(rows):,} sampled customers: right of the line the feature pushes them towards "
-        f"{escape(name)}, left away from it. Red = a high value of the feature, blue = a low one (grey: a category)."
+        f"{components.escape(name)}, left away from it. Red = a high value of the feature, blue = a low one (grey: a category)."
     )
 
 
@@ -430,7 +437,8 @@ def show_customer(
     chosen = str(chosen).strip()
     if chosen not in set(ids):
         st.warning(
-            f"There is no customer {escape(chosen)} in {escape(current.dataset.name)}.", icon=":material/search:"
+            f"There is no customer {components.escape(chosen)} in {components.escape(current.dataset.name)}.",
+            icon=":material/search:",
         )
         return
     customer_id = table.index[ids.get_loc(chosen)]
@@ -441,12 +449,12 @@ def show_customer(
         waterfall(frame, base, names[segment], kind)
     with right:
         predicted = max(proba, key=proba.get)
-        st.markdown(f"Customer **{escape(chosen)}** is in **{escape(names[segment])}**.")
+        st.markdown(f"Customer **{components.escape(chosen)}** is in **{components.escape(names[segment])}**.")
         agree = (
             f"{MODEL_LABELS[kind]} agrees: it gives this customer a **{proba.get(segment, 0.0):.0%}** probability of "
             "that segment."
             if predicted == segment
-            else f"{MODEL_LABELS[kind]} would rather put this customer in **{escape(names.get(predicted, predicted))}** "
+            else f"{MODEL_LABELS[kind]} would rather put this customer in **{components.escape(names.get(predicted, predicted))}** "
             f"({proba[predicted]:.0%}; {proba.get(segment, 0.0):.0%} for their own segment): a borderline customer."
         )
         st.markdown(agree)
@@ -473,7 +481,7 @@ def value_text(feature: str, value: object) -> str:
     """A feature value in its unit; categories as they are; no '-0' for a tiny negative value."""
     if not isinstance(value, int | float | np.number):
         return str(value)
-    text = number(feature, float(value))
+    text = feature_value(feature, float(value))
     return text[1:] if text.startswith("-") and not re.search(r"[1-9]", text) else text
 
 

@@ -18,13 +18,14 @@ import pandas as pd
 import streamlit as st
 
 from segmentation.clustering import NOISE, SegmentationModel
+from segmentation.clustering.names import METHOD_LABELS
+from segmentation.clustering.present import display_names, ordered_segments
 from segmentation.config import ClusteringConfig, Config
 from segmentation.errors import SegmentationError
 from segmentation.export import SHAPES, ExportResult, customer_emails, export_segments, export_table
 from segmentation.store import RunStore, run_id_for
-from ui import components, recommend_page, segments_page, state
+from ui import components, recommend_page, state
 from ui.components import Dataset
-from ui.segments_page import METHOD_LABELS, escape
 
 CRM_LABELS = {
     "generic": "Generic CSV",
@@ -54,19 +55,19 @@ def render() -> None:
         components.no_segmentation_yet("writes them as an import file for your CRM and saves the run")
         return
     try:
-        model = segments_page.current_model(current)
+        model = state.current_model(current)
         table = components.customer_table(current.dataset, current.config, current.features)
         mails = emails(current.dataset, current.config)
         as_of = as_of_date(current)
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    order = segments_page.ordered_segments(model)
-    names = segments_page.display_names(model, order)
+    order = ordered_segments(model)
+    names = display_names(model, order)
     settings = run_config(current)
     run_id = run_id_for(settings, current.dataset.digest)
     st.caption(
-        f"Get the segments of **{escape(current.dataset.name)}** into your CRM: {METHOD_LABELS[current.method]}, "
+        f"Get the segments of **{components.escape(current.dataset.name)}** into your CRM: {METHOD_LABELS[current.method]}, "
         f"{len(order)} segments, customer features as of {as_of}. Every row carries the run id `{run_id}`."
     )
     assignments = model.fitted_assignments(table)

@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.colors import hex_to_rgb, unlabel_rgb
 
+from segmentation.clustering.names import METHOD_LABELS
+from segmentation.clustering.present import NOISE_COLOR, TRAITS, display_names, ordered_segments, segment_colors
 from segmentation.errors import SegmentationError
 from segmentation.export import export_table
 from segmentation.features import feature_label
@@ -24,8 +26,7 @@ from segmentation.migration import (
     snapshot_segments,
 )
 from segmentation.store import RunStore, run_id_for
-from ui import components, export_page, segments_page, state
-from ui.segments_page import METHOD_LABELS, NOISE_COLOR, TRAITS, escape
+from ui import components, export_page, state
 
 MONTHS_BACK = 4
 OUTSIDE_COLOR = "#d4d4d8"
@@ -85,19 +86,19 @@ def snapshots(current: state.Segmentation, dates: list[date], names: Names) -> d
 
 def show_migration(current: state.Segmentation) -> None:
     try:
-        model = segments_page.current_model(current)
+        model = state.current_model(current)
         options = snapshot_options(current)
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    order = segments_page.ordered_segments(model)
-    names = segments_page.display_names(model, order)
-    colors = {names[s]: c for s, c in segments_page.segment_colors(order).items()} | {
+    order = ordered_segments(model)
+    names = display_names(model, order)
+    colors = {names[s]: c for s, c in segment_colors(order).items()} | {
         NEW: OUTSIDE_COLOR,
         GONE: OUTSIDE_COLOR,
     }
     st.caption(
-        f"How the customers of **{escape(current.dataset.name)}** move between the {len(order)} segments of the "
+        f"How the customers of **{components.escape(current.dataset.name)}** move between the {len(order)} segments of the "
         f"Segments page ({METHOD_LABELS[current.method]}). Every snapshot is segmented by the same fitted model, so a "
         "segment means the same thing at every date; a customer appears from their first purchase on."
     )
@@ -245,8 +246,8 @@ def show_movers(
     ids = movers(first, second, source, target)
     verb = "stayed in" if source == target else "moved to"
     st.markdown(
-        f"**{len(ids):,} customers** were in **{escape(source)}** on {day(before)} and {verb} "
-        f"**{escape(target)}** on {day(after)}."
+        f"**{len(ids):,} customers** were in **{components.escape(source)}** on {day(before)} and {verb} "
+        f"**{components.escape(target)}** on {day(after)}."
     )
     if not len(ids):
         st.info("No customer made this move; choose another pair (the largest move is chosen first).")
@@ -347,7 +348,7 @@ def show_saved_runs() -> None:
 def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles: pd.DataFrame) -> None:
     as_of = pd.Timestamp(info["as_of"]).date() if pd.notna(info["as_of"]) else None
     st.markdown(
-        f"Run **{run_id}**: {escape(info['source'])}, {METHOD_LABELS.get(info['method'], info['method'])} with "
+        f"Run **{run_id}**: {components.escape(info['source'])}, {METHOD_LABELS.get(info['method'], info['method'])} with "
         f"{info['n_segments']} segments on {info['n_customers']:,} customers"
         + (f", features as of {day(as_of)}" if as_of else "")
         + "."

@@ -14,11 +14,12 @@ from recommenders.base import Recommender
 from recommenders.data import Interactions
 from recommenders.evaluate import evaluate_models, standard_models
 from recommenders.segments import customer_top_products, segment_top_products
+from segmentation.clustering.names import METHOD_LABELS
+from segmentation.clustering.present import display_names, ordered_segments
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
-from ui import components, segments_page, state
+from ui import components, state
 from ui.components import Dataset
-from ui.segments_page import METHOD_LABELS, escape
 
 MODEL_LABELS = {
     "buy_again": "Buy again",
@@ -73,16 +74,16 @@ def render() -> None:
         st.info("This file has no product column: recommendations need products (map one on the Data page).")
         return
     try:
-        model = segments_page.current_model(current)
+        model = state.current_model(current)
         interactions(current.dataset, current.config)
     except SegmentationError as exc:  # e.g. no purchase lines at all (only returns)
         components.show_error(exc)
         return
-    order = segments_page.ordered_segments(model)
-    names = segments_page.display_names(model, order)
+    order = ordered_segments(model)
+    names = display_names(model, order)
     st.caption(
         f"What to offer each segment and each customer: a recommender learns from the purchases in "
-        f"**{escape(current.dataset.name)}**; the segments are those of the Segments page "
+        f"**{components.escape(current.dataset.name)}**; the segments are those of the Segments page "
         f"({METHOD_LABELS[current.method]}, {len(order)} segments)."
     )
     name, settings = controls()
@@ -302,7 +303,7 @@ def show_segment(
             "reason": "Most common reason",
         },
     )
-    segments_page.download(
+    components.download(
         st,
         "All segment lists (CSV)",
         lambda: export_lists(lists, names, n).to_csv(index=False),
@@ -426,7 +427,7 @@ def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[
             ),
         },
     )
-    segments_page.download(
+    components.download(
         st,
         "Churn risk per customer (CSV)",
         lambda: pd.DataFrame({"segment": labels.map(names), "churn_risk": risk.round(4)}).to_csv(),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +28,8 @@ from segmentation.clustering import (
     make_segmenter,
     project_2d,
 )
+from segmentation.clustering.names import METHOD_LABELS, METHOD_NOTES
+from segmentation.clustering.present import display_names, ordered_segments, segment_colors
 from segmentation.clustering.profiles import top_values
 from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
@@ -44,32 +44,8 @@ MIN_CUSTOMERS = 20
 SCATTER_POINTS = 20_000
 STABILITY_ROUNDS = 5
 TOP = 3
-METHOD_LABELS = {
-    "kmeans": "K-Means",
-    "hierarchical": "Hierarchical",
-    "hdbscan": "HDBSCAN",
-    "gmm": "Gaussian mixture",
-    "autoencoder": "Autoencoder",
-}
-METHOD_NOTES = {
-    "kmeans": "Splits customers into k groups around k centres: fast, and the usual first choice.",
-    "hierarchical": "Joins the most similar customers step by step into a tree, then cuts the tree into k groups.",
-    "hdbscan": "Finds dense groups on its own (no k) and leaves customers who fit none as *Unassigned*.",
-    "gmm": "Fits k overlapping groups and gives each customer a probability of belonging to each one.",
-    "autoencoder": "A small neural network first compresses the features; K-Means then groups the compressed customers.",
-}
 LINKAGES = {"ward": "Ward", "average": "Average", "complete": "Complete", "single": "Single"}
 DEFAULT_PARAMS = {"linkage": "ward", "n_trials": 20, "min_coverage": 0.6, "latent_dim": 3, "epochs": 40}
-# profile feature -> (words when the segment is above the typical customer, below it, the value in a sentence)
-TRAITS: dict[str, tuple[str, str, str]] = {
-    "recency_days": ("Last bought long ago", "Bought recently", "last purchase {} days ago"),
-    "frequency": ("Order often", "Order rarely", "{} orders"),
-    "monetary": ("Spend a lot", "Spend little", "net revenue of {}"),
-    "avg_order_value": ("Big orders", "Small orders", "average order of {}"),
-    "tenure_days": ("Long-standing customers", "Joined more recently", "first purchase {} days ago"),
-    "return_rate": ("Return a lot", "Rarely return", "{} of spend returned"),
-    "distinct_products": ("Buy many different products", "Buy few different products", "{} different products"),
-}
 CRITERIA = (
     ("inertia", "Inertia: look for the bend", "Inertia"),
     ("silhouette", "Silhouette: higher is better", "Silhouette"),
@@ -83,9 +59,6 @@ CRITERION_WORDS = {
     "davies_bouldin": "Davies-Bouldin",
     "bic": "BIC",
 }
-PALETTE = [*px.colors.qualitative.Safe[:10], *px.colors.qualitative.Dark2]
-UNITS = {f.name: f.unit for f in FEATURES}
-NOISE_COLOR = "#a8a29e"
 RECOMMENDED_COLOR = "#16a34a"
 CHOSEN_COLOR = "#dc2626"
 
@@ -134,7 +107,7 @@ def render() -> None:
     show_k_selection(selection, method, model)
     fit_id = key_of(dataset.digest, config, features, chosen, method, params)
     state.remember_segmentation(state.Segmentation(dataset, config, features, chosen, method, params, fit_id))
-    apply_names(model, fit_id)
+    state.apply_names(model, fit_id)
     show_segments(dataset, config, features, chosen, method, params, model, table, fit_id)
     k = dict(params).get("n_clusters") or min(
         state.kept("seg_k", selection.recommended), int(selection.table["k"].max())
@@ -470,43 +443,6 @@ def show_k_selection(selection: KSelection, method: str, model: SegmentationMode
 # --- the segments ----------------------------------------------------------------------------------------------------
 
 
-def apply_names(model: SegmentationModel, fit_id: str) -> None:
-    """The analyst's names on this copy of the fitted model (the cache hands out a fresh copy every run)."""
-    for segment, name in state.segment_names(fit_id).items():
-        if segment in model.names_:
-            model.rename(segment, name)
-
-
-def ordered_segments(model: SegmentationModel) -> list[int]:
-    """Largest segment first, unassigned customers last."""
-    sizes = model.profiles_["customers"]
-    return sorted(sizes.index, key=lambda s: (s == NOISE, -sizes[s], s))
-
-
-def display_names(model: SegmentationModel, order: list[int]) -> dict[int, str]:
-    """Segment -> name shown in the charts; two segments renamed alike get their numbers added."""
-    seen: set[str] = set()
-    names = {}
-    for segment in order:
-        name = model.names_[segment]
-        names[segment] = f"{name} (segment {segment})" if name in seen else name
-        seen.add(name)
-    return names
-
-
-def segment_colors(order: list[int]) -> dict[int, str]:
-    """Segment -> chart colour, by position in ``order``; unassigned customers grey."""
-    return {s: NOISE_COLOR if s == NOISE else PALETTE[i % len(PALETTE)] for i, s in enumerate(order)}
-
-
-def current_model(segmentation: state.Segmentation) -> SegmentationModel:
-    """The fitted model of a segmentation this page showed (from the shared cache), with the analyst's names."""
-    s = segmentation
-    model = fit(s.dataset, s.config, s.features, s.chosen, s.method, s.params)
-    apply_names(model, s.fit_id)
-    return model
-
-
 def show_segments(
     dataset: Dataset,
     config: Config,
@@ -797,7 +733,7 @@ def profile_card(
 ) -> None:
     row = model.profiles_.loc[segment]
     with st.container(border=True):
-        st.markdown(f'<span style="color:{color}">⬤</span> **{escape(name)}**', unsafe_allow_html=True)
+        st.markdown(f'<span style="color:{color}">⬤</span> **{components.escape(name)}**', unsafe_allow_html=True)
         st.markdown(
             f"**{int(row['customers']):,}** customers · **{row['share']:.1%}** of all customers · "
             f"**{row['revenue_share']:.1%}** of revenue"
@@ -805,14 +741,14 @@ def profile_card(
         if segment == NOISE:
             st.markdown("Customers who fit no dense group well enough: outliers and in-betweens.")
         else:
-            st.markdown("\n".join(f"- {line}" for line in traits(row, overall)))
+            st.markdown("\n".join(f"- {line}" for line in components.trait_lines(row, overall)))
         facts = []
         if isinstance(row.get("top_rfm_segment"), str):
             facts.append(f"Most common RFM segment: **{row['top_rfm_segment']}**")
         for column, title in (("product", "Top products"), ("country", "Top countries")):
             values = tops.get(column, {}).get(int(segment))
             if values:
-                facts.append(f"{title}: " + " · ".join(escape(v) for v in values))
+                facts.append(f"{title}: " + " · ".join(components.escape(v) for v in values))
         st.caption("  \n".join(facts))
         key = f"segname_{fit_id}_{segment}"
         st.text_input(
@@ -824,40 +760,6 @@ def profile_card(
             placeholder="Leave empty for the automatic name",
             help="Your name for this segment, used in the charts, profiles and downloads.",
         )
-
-
-def traits(row: pd.Series, overall: pd.Series, n: int = 3, threshold: float = 0.25) -> list[str]:
-    """The ``n`` features that set a segment apart most (largest |z|), in words with the medians."""
-    z = {f: row[f"z_{f}"] for f in TRAITS if f"z_{f}" in row and np.isfinite(row[f"z_{f}"])}
-    ranked = [f for f in sorted(z, key=lambda f: -abs(z[f]))[:n] if abs(z[f]) >= threshold]
-    if not ranked:
-        return ["Close to the typical customer on every profile feature"]
-    lines = []
-    for feature in ranked:
-        high, low, sentence = TRAITS[feature]
-        value, typical = row[f"median_{feature}"], overall.get(feature, np.nan)
-        lines.append(
-            f"**{high if z[feature] > 0 else low}**: {sentence.format(number(feature, value))} "
-            f"(typical customer: {number(feature, typical)})"
-        )
-    return lines
-
-
-def number(feature: str, value: float) -> str:
-    """A median in the feature's unit: whole days, money with cents below 100, shares in percent."""
-    unit = UNITS.get(feature, "")
-    if not np.isfinite(value):
-        return "n/a"
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "days" or abs(value) >= 100 or abs(value - round(value)) < 0.05:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}" if unit == "currency" else f"{value:,.1f}"
-
-
-def escape(text: str) -> str:
-    """User or data text shown as plain text inside Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", html.escape(str(text), quote=False))
 
 
 # --- comparison and downloads ------------------------------------------------------------------------------------------
@@ -936,31 +838,19 @@ def show_downloads(dataset: Dataset, model: SegmentationModel, table: pd.DataFra
     assignments = model.fitted_assignments(table)
     profiles = model.profiles_
     left, right, _ = st.columns([1, 1, 2])
-    download(
+    components.download(
         left,
         "Customer assignments (CSV)",
         lambda: assignments.to_csv(),
         f"{stem}_customers.csv",
         "One row per customer: segment number, segment name and, where the method gives one, the probability.",
     )
-    download(
+    components.download(
         right,
         "Segment profiles (CSV)",
         lambda: profiles.to_csv(),
         f"{stem}_profiles.csv",
         "One row per segment: name, size, revenue share, medians and z-scores of the profile features.",
-    )
-
-
-def download(area: Any, title: str, data: Callable[[], str], file_name: str, help_text: str) -> None:
-    area.download_button(
-        title,
-        data=data,
-        file_name=file_name,
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        help=help_text,
     )
 
 

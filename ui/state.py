@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
 from segmentation.config import Config, FeatureConfig
+from ui import components
 from ui.components import Dataset
+
+if TYPE_CHECKING:
+    from segmentation.clustering import SegmentationModel
 
 _LOADED = "loaded"
 _UPLOAD = "upload_dataset"
@@ -169,3 +173,19 @@ def segmentation() -> Segmentation | None:
 
 def remember_segmentation(current: Segmentation) -> None:
     st.session_state[_SEGMENTATION] = current
+
+
+def current_model(segmentation: Segmentation) -> SegmentationModel:
+    """The fitted model of a segmentation the Segments page showed (from the shared cache), with the analyst's
+    names; the cache hands out a fresh copy on every run, so renaming it changes nothing shared."""
+    s = segmentation
+    model = components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params)
+    apply_names(model, s.fit_id)
+    return model
+
+
+def apply_names(model: SegmentationModel, fit_id: str) -> None:
+    """Put the analyst's names of the segments of fit ``fit_id`` on ``model``."""
+    for segment, name in segment_names(fit_id).items():
+        if segment in model.names_:
+            model.rename(segment, name)
