@@ -91,3 +91,25 @@ def test_online_retail_gets_a_useful_k_with_a_runner_up(online_retail_path) -> N
     table: pd.DataFrame = selection.table.set_index("k")
     assert table["silhouette"].idxmax() == 2  # measured: 0.32 at k=2; two groups are what the issue complained of
     assert "k=2 separates customers more cleanly" in selection.reason
+
+
+def test_silhouette_from_shared_distances_equals_scikit_learns_and_leaves_noise_out() -> None:
+    from sklearn.metrics import silhouette_score
+
+    from segmentation.clustering import NOISE, cluster_metrics
+    from segmentation.clustering.selection import distance_sample
+
+    X = blobs([200, 200, 200])
+    labels = np.repeat([0, 1, 2], 200)
+    sample = distance_sample(X, sample_size=250, random_state=1)
+    index = sample[0]
+    assert len(index) == 250 and np.all(np.diff(index) > 0)
+    shared = cluster_metrics(X, labels, sample=sample)["silhouette"]
+    assert shared == pytest.approx(silhouette_score(X[index], labels[index]))
+    noisy = labels.copy()
+    noisy[:50] = NOISE
+    kept = index[noisy[index] != NOISE]
+    assert cluster_metrics(X, noisy, sample=sample)["silhouette"] == pytest.approx(
+        silhouette_score(X[kept], noisy[kept])
+    )
+    assert np.isnan(cluster_metrics(X, np.zeros(600, dtype=int))["silhouette"])

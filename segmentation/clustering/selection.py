@@ -12,6 +12,7 @@ from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
+    pairwise_distances,
     silhouette_score,
 )
 from sklearn.mixture import GaussianMixture
@@ -39,18 +40,41 @@ class KSelection:
     """Criterion -> the k it prefers within the range."""
 
 
-def cluster_metrics(X: np.ndarray, labels: np.ndarray, sample_size: int = 5_000, random_state: int = 0) -> dict:
-    """Silhouette (on a sample for large n), Calinski-Harabasz and Davies-Bouldin; noise rows left out."""
+def distance_sample(X: np.ndarray, sample_size: int = 5_000, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a uniform sample (every row when there are fewer) and their pairwise distances.
+
+    Silhouette needs all pairwise distances of its sample; computed once, they serve every labelling of the same
+    rows (the k search on Online Retail: 4.8 -> 2.3 s of silhouette).
+    """
+    if len(X) <= sample_size:
+        index = np.arange(len(X))
+    else:
+        index = np.sort(np.random.default_rng(random_state).choice(len(X), sample_size, replace=False))
+    return index, pairwise_distances(X[index])
+
+
+def cluster_metrics(
+    X: np.ndarray,
+    labels: np.ndarray,
+    sample_size: int = 5_000,
+    random_state: int = 0,
+    sample: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    """Silhouette (on a sample for large n), Calinski-Harabasz and Davies-Bouldin; noise rows left out.
+
+    ``sample``: a :func:`distance_sample` of ``X`` to take the silhouette's rows and distances from.
+    """
+    index, distances = sample or distance_sample(X, sample_size, random_state)
     assigned = labels != NOISE
-    X, labels = X[assigned], labels[assigned]
-    if len(np.unique(labels)) < 2:
+    keep = assigned[index]
+    if len(np.unique(labels[assigned])) < 2 or len(np.unique(labels[index][keep])) < 2:
         return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+    if not keep.all():  # a copy of the distances, only where noise must be left out
+        distances = distances[np.ix_(keep, keep)]
     return {
-        "silhouette": float(
-            silhouette_score(X, labels, sample_size=min(sample_size, len(X)), random_state=random_state)
-        ),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+        "silhouette": float(silhouette_score(distances, labels[index][keep], metric="precomputed")),
+        "calinski_harabasz": float(calinski_harabasz_score(X[assigned], labels[assigned])),
+        "davies_bouldin": float(davies_bouldin_score(X[assigned], labels[assigned])),
     }
 
 
@@ -78,12 +102,13 @@ def choose_k(
     if max_rows is not None and len(X) > max_rows:
         X = X[np.sort(np.random.default_rng(random_state).choice(len(X), max_rows, replace=False))]
     ks = range(ks.start, min(ks.stop, len(X)), ks.step)
+    sample = distance_sample(X, sample_size, random_state)
     rows = []
     for k in ks:
         model = KMeansSegmenter(k, random_state=random_state).fit(X)
         bic = GaussianMixture(k, covariance_type="diag", random_state=random_state, reg_covar=1e-4).fit(X).bic(X)
         smallest = np.bincount(model.labels_, minlength=k).min() / len(X)
-        metrics = cluster_metrics(X, model.labels_, sample_size)
+        metrics = cluster_metrics(X, model.labels_, sample=sample)
         rows.append({"k": k, "inertia": model.inertia_, **metrics, "bic": bic, "smallest_share": smallest})
     table = pd.DataFrame(rows)
     eligible, scope = _eligible(table, useful, min_share)
