@@ -9,6 +9,7 @@ import pytest
 
 from segmentation.errors import InputError
 from segmentation.value import (
+    calibration_chart,
     churn_push_chart,
     clv_histogram,
     p_alive_heatmap,
@@ -76,6 +77,17 @@ def test_p_alive_heatmap_cells_are_the_means_of_their_customers(table: pd.DataFr
     assert z.loc["10-19 orders", "0-29 days"] == pytest.approx(0.8)
     assert counts.to_numpy().sum() == 10 and np.isnan(z.loc["2", "365+ days"])  # an empty cell stays empty
     assert (heat.zmin, heat.zmax) == (0, 1)
+    assert figure.layout.xaxis.type == figure.layout.yaxis.type == "category"  # "0", "1" are bands, not numbers
+
+
+def test_the_calibration_chart_keeps_the_7_plus_group_on_its_axis() -> None:
+    groups = pd.DataFrame(
+        {"customers": [5] * 8, "actual_orders": np.arange(8.0), "predicted_orders": np.arange(8.0) + 0.5},
+        index=[*map(str, range(7)), "7+"],
+    )
+    figure = calibration_chart(groups, 180)
+    assert list(figure.data[0].x) == [*map(str, range(7)), "7+"] and figure.layout.xaxis.type == "category"
+    assert figure.layout.title.text == "Orders per customer in the 180-day holdout, actual vs predicted"
 
 
 def test_value_risk_scatter_marks_the_audience(table: pd.DataFrame) -> None:

@@ -133,7 +133,7 @@ def show_audience(table: pd.DataFrame, name: str) -> None:
     )
     audience = valuable_at_risk(table, 1 - top / 100, least / 100)
     min_clv = float(table["clv"].quantile(1 - top / 100))
-    st.plotly_chart(plotting.value_risk_scatter(table, max(min_clv, 1e-2), least / 100), config={"displaylogo": False})
+    st.plotly_chart(plotting.value_risk_scatter(table, min_clv, least / 100), config={"displaylogo": False})
     st.caption(
         f"**{len(audience):,} customers** in the top {top}% by CLV with at least {least}% churn risk; together "
         f"{audience['value_at_risk'].sum():,.0f} of predicted CLV at risk. Reach them before they go."

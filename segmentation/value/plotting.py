@@ -28,6 +28,7 @@ def calibration_chart(calibration: pd.DataFrame, holdout_days: float | None = No
         barmode="group",
         title=f"Orders per customer{period}, actual vs predicted",
         xaxis_title="repeat orders in the calibration period",
+        xaxis_type="category",  # "0".."6" and "7+" are groups, not numbers
         yaxis_title="mean orders per customer",
     )
     return figure
@@ -41,6 +42,7 @@ def clv_histogram(table: pd.DataFrame, horizon_days: float) -> go.Figure:
         xaxis_title="predicted CLV (discounted revenue)",
         yaxis_title="customers (log scale)",
         yaxis_type="log",
+        yaxis_dtick=1,  # ticks at 1, 10, 100... only
         bargap=0.05,
     )
     return figure
@@ -83,6 +85,8 @@ def p_alive_heatmap(table: pd.DataFrame) -> go.Figure:
         title="P(alive) by days since the last order and repeat orders",
         xaxis_title="days since the last order",
         yaxis_title="repeat orders",
+        xaxis_type="category",
+        yaxis_type="category",  # "0", "1", "2" are bands, not numbers
     )
     return figure
 
@@ -95,19 +99,20 @@ def value_risk_scatter(table: pd.DataFrame, min_clv: float, min_churn: float) ->
         [
             go.Scattergl(
                 name=name,
-                x=table.loc[mask, "clv"],
+                x=table.loc[mask, "clv"].clip(lower=1.0),
+                customdata=table.loc[mask, "clv"],
                 y=table.loc[mask, "churn_probability"],
                 text=table.index[mask].astype(str),
                 mode="markers",
                 marker={"size": 5, "opacity": 0.6, "color": color},
-                hovertemplate="%{text}: CLV %{x:,.0f}, churn %{y:.0%}<extra></extra>",
+                hovertemplate="%{text}: CLV %{customdata:,.2f}, churn %{y:.0%}<extra></extra>",
             )
             for name, mask, color in (("others", ~chosen, "#94a3b8"), ("valuable and at risk", chosen, "#dc2626"))
         ]
     )
     figure.add_shape(
         type="rect",
-        x0=min_clv,
+        x0=max(min_clv, 1.0),
         x1=max(float(table["clv"].max()), min_clv),
         y0=min_churn,
         y1=1,
@@ -119,7 +124,7 @@ def value_risk_scatter(table: pd.DataFrame, min_clv: float, min_churn: float) ->
     figure.update_layout(
         title=f"Valuable and at risk: {int(chosen.sum()):,} customers with CLV >= {min_clv:,.0f} and churn >= "
         f"{min_churn:.0%}",
-        xaxis_title="predicted CLV (log scale)",
+        xaxis_title="predicted CLV (log scale; below 1 shown at 1)",
         xaxis_type="log",
         yaxis_title="churn probability",
         yaxis_tickformat=".0%",
