@@ -23,7 +23,7 @@ def test_segments_independent_of_country_stay_quiet() -> None:
     rng, groups = customers()
     segments = pd.Series(rng.integers(0, 4, N), index=groups.index)
     report = fairness_report(groups, segments=segments)
-    assert report.warnings == [] and not report.gaps["flag"].any() and len(report.gaps) == 4
+    assert report.warnings == [] == report.notes and not report.gaps["flag"].any() and len(report.gaps) == 4
     fr = groups == "FR"
     assert report.composition.loc["FR", 2] == pytest.approx((segments[fr] == 2).mean())
 
@@ -138,3 +138,15 @@ def test_sensitive_attributes_are_left_out_unless_allowed() -> None:
     frame = pd.DataFrame({"recency_days": [1.0], "country": ["UK"], "gender": ["f"], "frequency": [2]})
     assert list(without_sensitive(frame).columns) == ["recency_days", "frequency"]
     assert list(without_sensitive(frame, allow=["country"]).columns) == ["recency_days", "country", "frequency"]
+
+
+def test_a_gap_small_groups_cannot_tell_from_chance_is_a_note() -> None:
+    """DE (100 customers) is a little more often in segment 0: past the four-fifths rule, within chance."""
+    rng = np.random.default_rng(0)
+    groups = pd.Series(["UK"] * 500 + ["DE"] * 100, index=[f"c{i}" for i in range(600)], name="country")
+    segments = pd.Series(rng.integers(0, 3, 600), index=groups.index)
+    segments[(groups == "DE") & (rng.random(600) < 0.15)] = 0
+    report = fairness_report(groups, segments=segments)
+    (note,) = report.notes
+    assert report.warnings == [] and note.startswith("Segment 0 holds ") and "it may be chance (p = " in note
+    assert "note: Segment 0" in report.to_text()

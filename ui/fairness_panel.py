@@ -69,6 +69,9 @@ def show(transactions: pa.Table | pd.DataFrame, segments: pd.Series, key: str) -
         st.warning(warning, icon=":material/balance:")
     if not report.warnings:
         st.success(f"No gap between the {attribute} groups passes the thresholds.", icon=":material/balance:")
+    if report.notes:
+        with st.expander(f"{len(report.notes)} smaller gap(s) that the group sizes cannot tell from chance"):
+            st.markdown("\n".join(f"- {components.escape(note)}" for note in report.notes))
     parts = sections(report)
     if parts:
         part = st.segmented_control("Show", parts, default=parts[0], key="fairness_part", required=True)

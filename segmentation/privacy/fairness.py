@@ -47,6 +47,8 @@ class FairnessReport:
     classifiers: dict[str, pd.DataFrame] = field(default_factory=dict)
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GAP_COLUMNS))
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Gaps past the thresholds that the group sizes cannot tell from chance: worth a look, not a warning."""
 
     def to_text(self) -> str:
         """The report as the command line prints it: the tables, then the warnings (or that there are none)."""
@@ -57,6 +59,7 @@ class FairnessReport:
             parts.append(f"share of each group receiving each item:\n{self.exposure.round(3).to_string()}")
         parts += [f"{name}, by group:\n{table.round(3).to_string()}" for name, table in self.classifiers.items()]
         parts.append("\n".join(f"warning: {w}" for w in self.warnings) or "no gap between groups passes the thresholds")
+        parts += ["\n".join(f"note: {n}" for n in self.notes)] if self.notes else []
         return "\n\n".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,6 +74,7 @@ class FairnessReport:
             "classifiers": {name: records(table) for name, table in self.classifiers.items()},
             "gaps": self.gaps.to_dict(orient="records"),
             "warnings": self.warnings,
+            "notes": self.notes,
         }
 
 
@@ -252,13 +256,18 @@ def fairness_report(
     error = gaps["metric"].str.endswith("error_rate") | gaps["metric"].str.endswith("negative_rate")
     error |= gaps["metric"].str.endswith("positive_rate")
     beyond_chance = gaps["p_value"] < significance / max(len(gaps), 1)
-    gaps["flag"] = beyond_chance & np.where(
+    past = np.where(
         error,
         gaps["difference"] >= max_error_gap,
         (gaps["ratio"] < threshold) & (gaps["difference"] >= min_difference),
     )
+    gaps["flag"] = beyond_chance & past
     report.gaps = gaps
     report.warnings += [_sentence(row, attribute, threshold) for row in gaps[gaps["flag"]].itertuples()]
+    report.notes = [
+        f"{_sentence(row, attribute, threshold)[:-1]}; with these group sizes it may be chance (p = {row.p_value:.2g})."
+        for row in gaps[past & ~beyond_chance].itertuples()
+    ]
     return report
 
 
