@@ -212,7 +212,12 @@ def _parser() -> argparse.ArgumentParser:
     fairness.add_argument("--attribute", required=True, help="country (from the file) or a column of --groups")
     fairness.add_argument("--groups", type=Path, help="customer table (CSV: customer_id, age_band, gender, region...)")
     fairness.add_argument("--segments", type=Path, help="assignments from `segment cluster`: composition, surrogate")
-    fairness.add_argument("--surrogate", choices=[*SURROGATES, "none"], default="lightgbm")
+    fairness.add_argument(
+        "--surrogate",
+        choices=[*SURROGATES, "none"],
+        default="lightgbm",
+        help="with --segments: the surrogate whose cross-validated rates are compared (none: skip it)",
+    )
     fairness.add_argument("--recommendations", type=Path, help="lists from `segment recommend`: exposure by group")
     fairness.add_argument(
         "--item-column", default="product_id", help="the --recommendations column to compare (an offer tier...)"
