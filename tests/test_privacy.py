@@ -122,3 +122,14 @@ def test_no_email_in_the_run_store_or_the_logs(tmp_path, sample_path, monkeypatc
     assert hubspot["Email"].isin(emails).all()
     manifest = (tmp_path / "out" / "hubspot_segments.manifest.json").read_text()
     assert not [e for e in emails if e in manifest] and json.loads(manifest)["rows"] == len(hubspot)
+
+
+def test_an_email_column_left_unmapped_is_not_kept(sample_path) -> None:
+    """docs/privacy.md: `mapping: {email: null}` (or `--map email=`) keeps emails out of the clean transactions."""
+    from segmentation.config import Config
+    from segmentation.pipeline import load_transactions
+
+    mapped = load_transactions(sample_path).transactions
+    assert mapped["email"].drop_null().length() > 0
+    unmapped = load_transactions(sample_path, Config.from_dict({"mapping": {"email": None}})).transactions
+    assert "email" not in unmapped.column_names or unmapped["email"].drop_null().length() == 0
