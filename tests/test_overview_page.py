@@ -42,3 +42,18 @@ def test_the_analyst_sets_the_currency_the_sample_does_not_state(app: AppTest) -
     revenue = metrics(app)["Revenue"]
     assert revenue.startswith("£") and revenue[-1] in "KMB"  # compact: "£1.23M"
     assert "," in metrics(app)["Rows kept"]  # thousands separators
+
+
+def test_a_currency_column_is_mapped_and_its_minor_unit_used(app: AppTest) -> None:
+    rows = [f"{row},JPY" for row in CLEAN_ROWS]
+    upload(app, "tokyo.csv", csv_bytes(rows, HEADER + ",currency"))
+    assert_clean_run(app)
+    assert "**Currency** JPY (from column 'currency')" in captions(app)
+    mapped = next(k for k in keys(app) if k.startswith("map_") and k.endswith("_currency"))
+    assert app.selectbox(key=mapped).value == "currency"
+    average = metrics(app)["Average order"]
+    assert average.startswith("¥") and "." not in average  # the yen has no minor unit
+
+
+def keys(at: AppTest) -> list[str]:
+    return [str(box.key) for box in at.selectbox if box.key]
