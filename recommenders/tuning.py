@@ -20,14 +20,13 @@ import pyarrow as pa
 from sklearn.base import clone
 
 from recommenders.base import Recommender
-from recommenders.data import temporal_split
+from recommenders.data import WEIGHTINGS, temporal_split
 from recommenders.evaluate import EvaluationSplit, evaluate, evaluate_runs, part_progress, summarise
 from segmentation.errors import ConfigError
 from segmentation.progress import Progress, no_progress
 
 PROTOCOLS = {"all items": "ndcg@10", "cross-sell": "cross-sell ndcg@10", "next-basket": "next-basket ndcg@10"}
 """Each protocol and the validation metric its parameters are chosen by."""
-WEIGHTING = ("count", "log_quantity", "revenue", "bm25")
 
 
 def _recent(trial: Any) -> dict[str, Any]:
@@ -41,7 +40,7 @@ def _buy_again(trial: Any) -> dict[str, Any]:
 def _item_knn(trial: Any) -> dict[str, Any]:
     return {
         "neighbours": trial.suggest_int("neighbours", 5, 500, log=True),
-        "weighting": trial.suggest_categorical("weighting", WEIGHTING),
+        "weighting": trial.suggest_categorical("weighting", WEIGHTINGS),
     }
 
 
@@ -51,7 +50,7 @@ def _als(trial: Any) -> dict[str, Any]:
         "regularization": trial.suggest_float("regularization", 1e-3, 10.0, log=True),
         "iterations": trial.suggest_int("iterations", 5, 30),
         "alpha": trial.suggest_float("alpha", 1.0, 100.0, log=True),
-        "weighting": trial.suggest_categorical("weighting", WEIGHTING),
+        "weighting": trial.suggest_categorical("weighting", WEIGHTINGS),
     }
 
 
