@@ -316,11 +316,16 @@ def _progress(fraction: float, message: str) -> None:
     log.info("[%3d%%] %s", round(fraction * 100), message)
 
 
+def _analysis(args: argparse.Namespace, path: Path) -> Any:
+    """The workflow of the transactions file ``path`` under the command's options (what the app runs too)."""
+    from segmentation.workflow import Analysis
+
+    return Analysis(path, _config(args))
+
+
 def _load(args: argparse.Namespace, path: Path) -> Any:
     """Read, map, validate and clean the transactions file ``path`` with the command's read options."""
-    from segmentation.pipeline import load_transactions
-
-    return load_transactions(path, _config(args), _progress)
+    return _analysis(args, path).load(_progress)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -362,23 +367,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
-    from segmentation.features import compute_features, features_markdown, rfm_table
+    from segmentation.features import features_markdown
 
     if args.docs:
         print(features_markdown(), end="")
         return 0
     if args.file is None or args.out is None:
         raise SegmentationError("features needs FILE and --out (or --docs)")
-    result = _load(args, args.file)
-    _progress(0.0, "computing features")
-    config = _config(args)
-    features = compute_features(result.transactions, config.features)
-    table = features.join(
-        rfm_table(features, config.features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
-    )
-    table.attrs = features.attrs
+    table = _analysis(args, args.file).customers(progress=_progress)
     _write_table(table, args.out)
-    _progress(1.0, f"{len(table):,} customers as of {features.attrs['as_of']} -> {args.out}")
+    _progress(1.0, f"{len(table):,} customers as of {table.attrs['as_of']} -> {args.out}")
     return 0
 
 
@@ -494,7 +492,8 @@ def _choose_k(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
+    from segmentation.explain import SegmentSurrogate, explain, segment_drivers
+    from segmentation.explain.inputs import surrogate_features
     from segmentation.privacy.sensitive import SENSITIVE_FEATURES, without_sensitive
 
     features = _read_features(args.features)
@@ -503,14 +502,7 @@ def _explain(args: argparse.Namespace) -> int:
     if len(missing):
         raise SegmentationError(f"{args.segments}: {len(missing)} customers of the feature table have no segment")
     labels = segments.loc[features.index, "segment"].to_numpy()
-    X = surrogate_inputs(
-        without_sensitive(
-            features.drop(
-                columns=[c for c in features.columns if c.endswith("_score") or c in ("rfm_code", "rfm_segment")]
-            ),
-            SENSITIVE_FEATURES if args.allow_sensitive else (),
-        )
-    )
+    X = surrogate_features(without_sensitive(features, SENSITIVE_FEATURES if args.allow_sensitive else ()))
     _progress(0.0, f"training {args.model} on {len(X):,} customers (with cross-validation)")
     surrogate = SegmentSurrogate(args.model).fit(X, labels)
     _progress(0.6, "SHAP values")
@@ -573,14 +565,14 @@ def _export_as_of(args: argparse.Namespace, segments: Any, features: Any) -> str
 
 
 def _run(args: argparse.Namespace) -> int:
-    from segmentation.pipeline import run_pipeline
+    from segmentation.workflow import run_config
 
     if not args.config.exists():
         raise SegmentationError(f"{args.config}: config file not found")
     raw = _read_yaml(args.config) or {}
     if not isinstance(raw, dict):
         raise SegmentationError(f"{args.config}: expected a mapping of sections at the top level")
-    result = run_pipeline(Config.from_dict(raw), _progress)
+    result = run_config(Config.from_dict(raw), _progress)
     status = "already done" if result.skipped else f"{result.n_customers:,} customers, {result.n_segments} segments"
     print(f"run {result.run_id}: {status}")
     for path in result.files:
@@ -628,8 +620,8 @@ def _recommend_eval(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from recommenders.data import Interactions
     from recommenders.evaluate import standard_models
+    from recommenders.lists import segment_list_length
     from recommenders.segments import customer_top_products, segment_top_products
 
     models = standard_models()
@@ -641,13 +633,14 @@ def _recommend(args: argparse.Namespace) -> int:
     if args.segments:
         segments = _read_segments(args.segments)
         labels = segments["segment"]
-    result = _load(args, args.file)
+    analysis = _analysis(args, args.file)
+    result = analysis.load(_progress)
     result.require_products("map one with --map product_id=COLUMN")
-    interactions = Interactions.from_transactions(result.transactions)
-    model = models[args.model].fit(interactions, lambda done, step: _progress(done, f"{args.model}: {step}"))
+    interactions = analysis.interactions()
+    model = analysis.recommender(args.model, lambda done, step: _progress(done, f"{args.model}: {step}"))
     lists = None
     if labels is not None:
-        lists = segment_top_products(model, labels, 2 * args.n, exclude_bought=args.new_only)
+        lists = segment_top_products(model, labels, segment_list_length(args.n), exclude_bought=args.new_only)
         if args.segment_out:
             lists.loc[lists["rank"] <= args.n].to_csv(args.segment_out, index=False)
     customers = interactions.customers
@@ -736,6 +729,7 @@ def _erase(args: argparse.Namespace) -> int:
 def _fairness(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from segmentation.config import FeatureConfig
     from segmentation.privacy.audit import fairness_audit
     from segmentation.privacy.sensitive import SENSITIVE_FEATURES
 
@@ -745,13 +739,14 @@ def _fairness(args: argparse.Namespace) -> int:
         if "customer_id" not in customers.columns:
             raise InputError("no customer_id column", where=str(args.groups), fix="name the id column customer_id")
         customers = customers.set_index("customer_id")
-    segments = _read_segments(args.segments)["segment"] if args.segments else None
+    assigned = _read_segments(args.segments) if args.segments else None
+    as_of = assigned.attrs.get("as_of") if assigned is not None else None  # the surrogate sees the same features
     recommendations = pd.read_csv(args.recommendations, dtype=str) if args.recommendations else None
     report = fairness_audit(
         _load(args, args.file).transactions,
         args.attribute,
         customers,
-        segments,
+        assigned["segment"] if assigned is not None else None,
         recommendations,
         parse_date(args.churn_cutoff) if args.churn_cutoff else None,
         args.horizon,
@@ -759,6 +754,7 @@ def _fairness(args: argparse.Namespace) -> int:
         SENSITIVE_FEATURES if args.allow_sensitive else (),
         args.threshold,
         args.item_column,
+        FeatureConfig(as_of=parse_date(as_of)) if as_of else None,
         _progress,
     )
     print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.to_text())

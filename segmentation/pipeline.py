@@ -1,10 +1,9 @@
-"""The steps chained as the app, the CLI and the tests use them: file -> clean transactions -> features."""
+"""Reading a file into clean transactions, and the counts an analyst checks first (the workflow's first step)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -12,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.config import Config
-from segmentation.errors import ConfigError, InputError
+from segmentation.errors import InputError
 from segmentation.ingest import (
     CleaningReport,
     ColumnMapping,
@@ -94,61 +93,3 @@ def transactions_summary(transactions: pa.Table) -> dict[str, object]:
         "last_ts": last.isoformat(sep=" ") if last else None,
         "revenue": round(float(revenue or 0.0), 2),
     }
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    skipped: bool
-    """True when this exact run (same data, same config) was already in the store: nothing was redone."""
-    files: list[Path]
-    n_customers: int = 0
-    n_segments: int = 0
-
-
-def run_pipeline(config: Config, progress: Progress = no_progress) -> RunResult:
-    """The whole pipeline from one config: ingest, features, segments, export, saved run.
-
-    Idempotent: the run id is a hash of the data and the config, and a run already in the store is not redone,
-    so a scheduler may call it as often as it likes. The run is saved after its export succeeded.
-    """
-    from segmentation.clustering import DEFAULT_FEATURES, SegmentationModel
-    from segmentation.export import customer_emails, export_segments, export_table
-    from segmentation.features import compute_features, rfm_table
-    from segmentation.store import RunStore, file_fingerprint, run_id_for
-
-    if not config.input:
-        raise ConfigError("the config names no input file; add `input: path/to/transactions.csv`")
-    fingerprint = file_fingerprint(config.input)
-    settings = config.to_dict()
-    run_id = run_id_for(settings, fingerprint)
-    store = RunStore(config.store)
-    if store.exists(run_id):
-        progress(1.0, f"run {run_id} is already saved in {config.store}; nothing to do")
-        return RunResult(run_id, skipped=True, files=[])
-    result = load_transactions(config.input, config, lambda f, m: progress(0.5 * f, m))
-    progress(0.55, "features")
-    features = compute_features(result.transactions, config.features)
-    rfm = rfm_table(features, config.features.rfm_bins)
-    clustering = config.clustering
-    progress(0.7, f"segmenting {len(features):,} customers with {clustering.method}")
-    model = SegmentationModel(
-        clustering.method, dict(clustering.params), clustering.features or DEFAULT_FEATURES, clustering.random_state
-    ).fit(features, rfm["rfm_segment"])
-    assignments = model.fitted_assignments(features)
-    emails = customer_emails(result.to_pandas()) if result.mapping.get("email") else None
-    table = export_table(assignments, rfm, emails, run_id=run_id, run_date=date.fromisoformat(features.attrs["as_of"]))
-    progress(0.85, f"exporting for {config.export.crm}")
-    export = export_segments(
-        table,
-        config.export.crm,
-        config.export.out_dir,
-        list(config.export.segments) if config.export.segments else None,
-        {"run_id": run_id, "data_fingerprint": fingerprint, **settings},
-        config.export.format,
-    )
-    store.save(
-        run_id, settings, assignments, model.profiles_, model, str(config.input), fingerprint, features.attrs["as_of"]
-    )
-    progress(1.0, f"run {run_id} saved in {config.store}")
-    return RunResult(run_id, False, [*export.files, export.manifest], len(features), model.segmenter_.n_clusters_)

@@ -1,0 +1,265 @@
+"""The analysis workflow: one object drives the steps for the app, the CLI and ``segment run``.
+
+:class:`Analysis` holds one transactions file under one :class:`~segmentation.config.Config`. Each step (load,
+customers, segmentation, recommender, export, run) is computed on first use from its inputs only and kept, keyed by
+the file's content hash, the settings it depends on and its own arguments. The app keeps one ``Analysis`` per loaded
+file (shared by the sessions that load the same bytes with the same settings), so every page reuses the same fit;
+the CLI makes one per command. Both run exactly the same code, and a page never builds its own cache key.
+
+This is also the one layer where :mod:`segmentation` meets :mod:`recommenders` (tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from segmentation.config import ClusteringConfig, Config, FeatureConfig
+from segmentation.errors import ConfigError
+from segmentation.pipeline import IngestResult, load_transactions, transactions_summary
+from segmentation.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recommenders.base import Recommender
+    from recommenders.data import Interactions
+    from segmentation.clustering import SegmentationModel
+
+T = TypeVar("T")
+RFM_INPUTS = ("recency_days", "frequency", "monetary")
+
+
+@dataclass
+class RunResult:
+    """What :meth:`Analysis.run` did."""
+
+    run_id: str
+    skipped: bool
+    """True when this exact run (same data, same config) was already in the store: nothing was redone."""
+    files: list[Path]
+    n_customers: int = 0
+    n_segments: int = 0
+
+
+class Analysis:
+    """One transactions file under one config, analysed step by step; each step computed once and kept.
+
+    Parameters
+    ----------
+    source : the transactions file (CSV, TSV, XLSX, Parquet; gzip allowed).
+    config : read, mapping and cleaning settings, and the defaults of the later steps (``config.input`` is
+        replaced by ``source``).
+    fingerprint : the SHA-256 of the file's bytes when the caller already knows it (saves reading the file twice).
+    max_entries : results kept per step (least recently used go first), e.g. several segmentations of one file.
+
+    Results are shared by every caller of the same object: treat them as read-only (copy before changing them).
+    A step interrupted by an exception (an error, a cancelled app run) stores nothing.
+    """
+
+    def __init__(
+        self, source: str | Path, config: Config | None = None, fingerprint: str | None = None, max_entries: int = 8
+    ) -> None:
+        self.source = Path(source)
+        self.config = dataclasses.replace(config or Config(), input=str(source))
+        self.max_entries = max_entries
+        self._fingerprint = fingerprint
+        self._results: dict[str, OrderedDict[str, Any]] = {}
+        self._running: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the file's bytes: the same data gives the same results whatever the file's name."""
+        if self._fingerprint is None:
+            from segmentation.store import file_fingerprint
+
+            self._fingerprint = file_fingerprint(self.source)
+        return self._fingerprint
+
+    def key(self, step: str, *inputs: Any) -> str:
+        """The cache key of ``step`` with ``inputs``: the data, the ingest settings, the step and its inputs."""
+        ingest = {name: getattr(self.config, name) for name in ("read", "mapping", "cleaning")}
+        payload = json.dumps([self.fingerprint, ingest, step, inputs], default=_plain, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def done(self, step: str, *inputs: Any) -> bool:
+        """Whether ``step`` with ``inputs`` has been computed and is still kept (e.g. to show a progress bar only
+        the first time)."""
+        key = self.key(step, *inputs)
+        with self._guard:
+            return key in self._results.get(step, {})
+
+    def _step(self, step: str, inputs: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``'s result for ``step`` and ``inputs``, computed once even when threads ask at once."""
+        key = self.key(step, *inputs)
+        with self._guard:
+            results = self._results.setdefault(step, OrderedDict())
+            if key in results:
+                results.move_to_end(key)
+                return results[key]
+            running = self._running.setdefault(key, threading.Lock())
+        with running:  # a second caller of the same step waits here, then finds the result
+            with self._guard:
+                if key in results:
+                    return results[key]
+            value = compute()
+            with self._guard:
+                results[key] = value
+                while len(results) > self.max_entries:
+                    results.popitem(last=False)
+                self._running.pop(key, None)
+        return value
+
+    # --- the steps ------------------------------------------------------------------------------------------------
+
+    def load(self, progress: Progress = no_progress) -> IngestResult:
+        """Read, map, validate and clean the file (raises ValidationFailed with the report on fatal errors)."""
+        return self._step("load", (), lambda: load_transactions(self.source, self.config, progress))
+
+    def summary(self) -> dict[str, object]:
+        """Rows, customers, orders, products, date range and revenue of the clean transactions."""
+        return self._step("summary", (), lambda: transactions_summary(self.load().transactions))
+
+    def default_as_of(self) -> date:
+        """The as-of date when none is set: the day after the last transaction."""
+        from segmentation.features import default_as_of
+
+        return self._step("default_as_of", (), lambda: default_as_of(self.load().transactions))
+
+    def customers(self, features: FeatureConfig | None = None, progress: Progress = no_progress) -> pd.DataFrame:
+        """One row per customer: every engineered feature plus RFM scores, code and named segment."""
+        features = features or self.config.features
+
+        def compute() -> pd.DataFrame:
+            from segmentation.features import compute_features, rfm_table
+
+            transactions = self.load(progress).transactions
+            progress(0.0, "computing customer features")
+            table = compute_features(transactions, features)
+            out = table.join(rfm_table(table, features.rfm_bins).drop(columns=list(RFM_INPUTS)))
+            out.attrs = table.attrs
+            return out
+
+        return self._step("customers", (features,), compute)
+
+    def segmentation(
+        self,
+        clustering: ClusteringConfig | None = None,
+        features: FeatureConfig | None = None,
+        progress: Progress = no_progress,
+    ) -> SegmentationModel:
+        """The segmentation of :meth:`customers` by ``clustering`` (default: the config's), fitted once."""
+        clustering = clustering or self.config.clustering
+
+        def compute() -> SegmentationModel:
+            from segmentation.clustering import DEFAULT_FEATURES, SegmentationModel
+
+            table = self.customers(features, progress)
+            progress(0.0, f"segmenting {len(table):,} customers with {clustering.method}")
+            model = SegmentationModel(
+                clustering.method,
+                dict(clustering.params),
+                clustering.features or DEFAULT_FEATURES,
+                clustering.random_state,
+            )
+            return model.fit(table, table["rfm_segment"])
+
+        return self._step("segmentation", (clustering, features or self.config.features), compute)
+
+    def interactions(self) -> Interactions:
+        """Who bought which product when, as the recommenders read it (the file needs a product column)."""
+
+        def compute() -> Interactions:
+            from recommenders.data import Interactions
+
+            result = self.load()
+            result.require_products("map a product column")
+            return Interactions.from_transactions(result.transactions)
+
+        return self._step("interactions", (), compute)
+
+    def recommender(self, name: str, progress: Progress = no_progress) -> Recommender:
+        """Recommender ``name`` (one of :func:`recommenders.evaluate.standard_models`) fitted on all purchases."""
+
+        def compute() -> Recommender:
+            from recommenders.evaluate import standard_models
+
+            models = standard_models()
+            if name not in models:
+                raise ConfigError(f"unknown recommender {name!r}; choose from {', '.join(models)}")
+            return models[name].fit(self.interactions(), progress)
+
+        return self._step("recommender", (name,), compute)
+
+    def emails(self) -> pd.Series | None:
+        """Each customer's latest email address, or ``None`` when no email column is mapped."""
+        from segmentation.export import customer_emails
+
+        result = self.load()
+        if not result.mapping.get("email"):
+            return None
+        return self._step("emails", (), lambda: customer_emails(result.to_pandas()))
+
+    def run(self, progress: Progress = no_progress) -> RunResult:
+        """The whole pipeline of the config: load, features, segments, CRM export, saved run.
+
+        Idempotent: the run id is a hash of the data and the config, and a run already in the store is not redone,
+        so a scheduler may call it as often as it likes. The run is saved after its export succeeded.
+        """
+        from segmentation.export import export_segments, export_table
+        from segmentation.features import rfm_table
+        from segmentation.store import RunStore, run_id_for
+
+        config = self.config
+        settings = config.to_dict()
+        run_id = run_id_for(settings, self.fingerprint)
+        store = RunStore(config.store)
+        if store.exists(run_id):
+            progress(1.0, f"run {run_id} is already saved in {config.store}; nothing to do")
+            return RunResult(run_id, skipped=True, files=[])
+        self.load(lambda f, m: progress(0.5 * f, m))
+        progress(0.55, "features")
+        table = self.customers()
+        progress(0.7, f"segmenting {len(table):,} customers with {config.clustering.method}")
+        model = self.segmentation()
+        assignments = model.fitted_assignments(table)
+        rfm = rfm_table(table, config.features.rfm_bins)
+        as_of = table.attrs["as_of"]
+        export = export_table(assignments, rfm, self.emails(), run_id=run_id, run_date=date.fromisoformat(as_of))
+        progress(0.85, f"exporting for {config.export.crm}")
+        files = export_segments(
+            export,
+            config.export.crm,
+            config.export.out_dir,
+            list(config.export.segments) if config.export.segments else None,
+            {"run_id": run_id, "data_fingerprint": self.fingerprint, **settings},
+            config.export.format,
+        )
+        store.save(run_id, settings, assignments, model.profiles_, model, str(self.source), self.fingerprint, as_of)
+        progress(1.0, f"run {run_id} saved in {config.store}")
+        return RunResult(run_id, False, [*files.files, files.manifest], len(table), model.segmenter_.n_clusters_)
+
+
+def run_config(config: Config, progress: Progress = no_progress) -> RunResult:
+    """``segment run``: the pipeline of a config that names its input file."""
+    if not config.input:
+        raise ConfigError("the config names no input file; add `input: path/to/transactions.csv`")
+    return Analysis(config.input, config).run(progress)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the cache key: dataclasses as their fields, dates as ISO text, anything else as its repr."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value)
