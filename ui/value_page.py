@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -28,6 +29,9 @@ from ui.value_widgets import (
     lifetime_value,
     segment_names,
 )
+
+if TYPE_CHECKING:
+    from segmentation.value import ChurnClassifier, ChurnData
 
 AUDIENCE_COLUMNS = ["clv", "churn_probability", "value_at_risk", "p_alive", "expected_orders", "churn_reasons"]
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -63,7 +67,9 @@ def render() -> None:
         components.show_error(exc)
 
 
-def estimate(dataset: Dataset, config: Config, settings: ValueSettings):
+def estimate(
+    dataset: Dataset, config: Config, settings: ValueSettings
+) -> tuple[pd.DataFrame, ChurnClassifier, ChurnData] | None:
     """The value table with churn, the churn model and its data; None until the analyst asks (the first fit is
     long) or after a cancel."""
     run_id = f"value_{dataset.digest}"
@@ -152,7 +158,7 @@ def show_audience(table: pd.DataFrame, name: str) -> None:
     )
 
 
-def show_reasons(table: pd.DataFrame, model, data) -> None:
+def show_reasons(table: pd.DataFrame, model: ChurnClassifier, data: ChurnData) -> None:
     st.subheader("Why is this customer at risk?")
     scored = table.loc[table.index.intersection(data.features.index)]
     ranked = (scored["clv"] * scored["churn_probability"]).sort_values(ascending=False)
