@@ -65,3 +65,22 @@ def sankey_links(matrix: pd.DataFrame) -> pd.DataFrame:
     links = matrix.stack().rename("value").reset_index()
     links.columns = ["source", "target", "value"]
     return links[links["value"] > 0].reset_index(drop=True)
+
+
+def order_matrix(matrix: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
+    """The matrix with its rows and columns in ``segment_order``, then the others (``(new)``, ``(not in snapshot)``)
+    as they come."""
+    rows = [s for s in segment_order if s in matrix.index] + [r for r in matrix.index if r not in segment_order]
+    columns = [s for s in segment_order if s in matrix.columns] + [c for c in matrix.columns if c not in segment_order]
+    return matrix.loc[rows, columns]
+
+
+def largest_move(matrix: pd.DataFrame, segments: list[str]) -> tuple[str, str] | None:
+    """The ``(source, target)`` pair of different ``segments`` that the most customers moved along, or ``None``
+    when nobody moved between them (customers new or gone do not count)."""
+    moves = matrix.loc[[s for s in segments if s in matrix.index], [s for s in segments if s in matrix.columns]]
+    stacked = moves.stack()
+    stacked = stacked[[a != b for a, b in stacked.index]]
+    if not len(stacked) or stacked.max() <= 0:
+        return None
+    return stacked.idxmax()

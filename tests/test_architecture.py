@@ -71,3 +71,38 @@ def test_the_libraries_import_one_way() -> None:
         if t.startswith("recommenders")
     }
     assert users <= {"segmentation.cli", "segmentation.workflow"}
+
+
+def _page_imports(path: Path) -> set[str]:
+    """The ``ui`` pages (``*_page`` modules) that the module at ``path`` imports, anywhere in its code."""
+    pages = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "ui":
+            names = [f"ui.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        pages |= {name for name in names if name.startswith("ui.") and name.endswith("_page")}
+    return pages
+
+
+def test_pages_never_import_pages() -> None:
+    """What pages share lives in ui/components.py, ui/state.py, the ui/*_widgets.py modules or the libraries: a
+    page is never another page's helper library (History once imported Export, Export imported Recommend)."""
+    pages = sorted((ROOT / "ui").glob("*_page.py"))
+    assert len(pages) >= 8
+    found = {path.name: _page_imports(path) for path in pages}
+    assert {name: imported for name, imported in found.items() if imported} == {}
+    widgets = sorted((ROOT / "ui").glob("*_widgets.py"))
+    assert {path.name: _page_imports(path) for path in widgets if _page_imports(path)} == {}
+
+
+def test_the_page_check_sees_every_form_of_import(tmp_path: Path) -> None:
+    source = (
+        "import ui.export_page\nfrom ui import recommend_page, state\n\ndef f():\n    from ui.history_page import x\n"
+    )
+    (tmp_path / "x_page.py").write_text(source, encoding="utf-8")
+    assert _page_imports(tmp_path / "x_page.py") == {"ui.export_page", "ui.recommend_page", "ui.history_page"}

@@ -11,7 +11,17 @@ import pytest
 from segmentation.clustering import SegmentationModel
 from segmentation.config import FeatureConfig
 from segmentation.features import compute_features
-from segmentation.migration import GONE, NEW, migration_matrix, movers, sankey_links, segment_sizes, snapshot_segments
+from segmentation.migration import (
+    GONE,
+    NEW,
+    largest_move,
+    migration_matrix,
+    movers,
+    order_matrix,
+    sankey_links,
+    segment_sizes,
+    snapshot_segments,
+)
 from segmentation.pipeline import load_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +58,16 @@ def test_monthly_snapshots_of_the_sample() -> None:
         assert matrix.loc[a, b] == n
     new = snaps[dates[2]].index.difference(snaps[dates[0]].index)
     assert matrix.loc[NEW].sum() == len(new)
+
+
+def test_matrix_order_and_the_largest_move() -> None:
+    before = pd.Series({"a": "Top", "b": "Top", "c": "Top", "d": "Low", "e": "Mid"})
+    after = pd.Series({"a": "Low", "b": "Low", "c": "Mid", "d": "Low", "f": "Top"})
+    matrix = order_matrix(migration_matrix(before, after), ["Top", "Mid", "Low"])
+    assert list(matrix.index) == ["Top", "Mid", "Low", NEW]  # the segments in order, then those new or gone
+    assert list(matrix.columns) == ["Top", "Mid", "Low", GONE]
+    assert matrix.loc["Top", "Low"] == 2 and matrix.loc["Mid", GONE] == 1 and matrix.loc[NEW, "Top"] == 1
+    # Top -> Low (2) beats Top -> Mid (1); Low stayed (the diagonal) and e left (not a move between segments)
+    assert largest_move(matrix, ["Top", "Mid", "Low"]) == ("Top", "Low")
+    stayed = migration_matrix(pd.Series({"a": "Top", "b": "Low"}), pd.Series({"a": "Top", "c": "Low"}))
+    assert largest_move(stayed, ["Top", "Low"]) is None

@@ -1,0 +1,31 @@
+"""Names and one-line descriptions of the standard recommenders, without importing any of them (the app's model
+picker, the export's caption and the evaluation table read them)."""
+
+from __future__ import annotations
+
+MODEL_LABELS: dict[str, str] = {
+    "buy_again": "Buy again",
+    "itemknn": "Item kNN",
+    "als": "ALS",
+    "bpr": "BPR",
+    "tifu_knn": "TIFU-KNN",
+    "gru": "GRU sequence",
+    "attention": "Self-attention sequence",
+    "popularity": "Popularity",
+    "recent_popularity": "Recent popularity",
+}
+"""Model key of :func:`recommenders.evaluate.standard_models` -> its name for people."""
+
+MODEL_NOTES: dict[str, str] = {
+    "buy_again": "each customer's own repeat purchases, recent ones first, then the most popular products",
+    "itemknn": "products bought by the same customers as the customer's own products (cosine similarity)",
+    "als": "matrix factorisation (alternating least squares) of who bought what",
+    "bpr": "matrix factorisation trained to rank bought products above the rest (Bayesian personalised ranking)",
+    "tifu_knn": "each customer's own purchase frequencies, recent orders weighing most, blended with those of the "
+    "most similar customers (TIFU-KNN)",
+    "gru": "a recurrent network that reads each customer's orders in time order and predicts the next basket",
+    "attention": "a self-attention network (SASRec-style) over each customer's orders that predicts the next basket",
+    "popularity": "the products most customers bought: the same list for everyone",
+    "recent_popularity": "the products in the most orders of the last 30 days: the same list for everyone",
+}
+"""Model key -> what it recommends, in one phrase."""
