@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from segmentation.clustering import NOISE, SegmentationModel
 from segmentation.clustering.names import METHOD_LABELS
-from segmentation.clustering.present import display_names, feature_value, ordered_segments, segment_colors
+from segmentation.clustering.present import display_names, ordered_segments, segment_colors
 from segmentation.errors import SegmentationError
-from segmentation.explain import (
-    MODELS,
-    Explanation,
-    SegmentSurrogate,
-    explain,
-    importance_agreement,
-    rank_features,
-    segment_drivers,
-    surrogate_inputs,
-)
+from segmentation.explain import MODELS, Explanation, importance_agreement
 from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
+from segmentation.explain.names import MODEL_LABELS
+from segmentation.explain.plotting import customer_waterfall, importance_bars, shap_strip, value_text
 from segmentation.features import feature_label
 from ui import components, fairness_panel, state
+from ui.explain_widgets import customer_explanation, ranking, surrogate_results, train_both
 
-MODEL_LABELS = {"lightgbm": "LightGBM", "catboost": "CatBoost"}
-SAMPLE_SIZE = 2_000
 TOP_FEATURES = 10
 IMPORTANCE_FEATURES = 12
 STRIP_CUSTOMERS = 500
 PICKER_OPTIONS = 20_000
-LEFT_OUT = ("rfm_code", "rfm_segment")
-PUSH_IN, PUSH_OUT = "#16a34a", "#dc2626"
 
 
 def render() -> None:
@@ -62,12 +50,12 @@ def render() -> None:
     try:
         if not train_both(current):
             return
-        results = {kind: explanation(current, kind) for kind in MODELS}
+        explained = surrogate_results(current)
     except SegmentationError as exc:
         components.show_error(exc)
         return
 
-    show_fidelity(results, order, names, len(table))
+    show_fidelity(explained, order, names, len(table))
     kind = st.segmented_control(
         "Explaining model",
         list(MODELS),
@@ -77,97 +65,13 @@ def render() -> None:
         help="Both surrogates are trained; choose whose SHAP values the charts below show.",
         **state.keeping("explain_model"),
     )
-    _, expl, drivers = results[kind]
+    _, expl, drivers = explained[kind]
     show_drivers(model, table, drivers, order, names, colors, kind)
     show_importance(expl, order, names, colors, kind)
     show_customer(current, kind, model, table, expl, names)
-    show_agreement(results, order, names)
+    show_agreement(explained, order, names)
     show_ranking(current, model, table)
     fairness_panel.render(current)
-
-
-# --- cached computations (keyed by the segmentation's settings, which include the data set's digest) -------------
-
-
-def inputs(current: state.Segmentation) -> pd.DataFrame:
-    """The customer features as the surrogates see them (RFM scores, codes and names left out: they restate RFM)."""
-    table = components.customer_table(current.dataset, current.config, current.features)
-    return surrogate_inputs(table.drop(columns=[c for c in table if c.endswith("_score") or c in LEFT_OUT]))
-
-
-def labels_of(current: state.Segmentation) -> np.ndarray:
-    s = current
-    return components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params).labels_
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def surrogate(current: state.Segmentation, kind: str) -> SegmentSurrogate:
-    """The surrogate classifier of the segmentation's labels, with its cross-validated fidelity."""
-    return SegmentSurrogate(kind).fit(inputs(current), labels_of(current))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def explanation(current: state.Segmentation, kind: str) -> tuple[dict[str, Any], Explanation, pd.DataFrame]:
-    """Fidelity, SHAP values on a stratified sample, and the top drivers of every segment."""
-    model = surrogate(current, kind)
-    expl = explain(model, inputs(current), labels_of(current), sample_size=SAMPLE_SIZE)
-    return model.fidelity_, expl, segment_drivers(expl)
-
-
-@st.cache_data(show_spinner="Explaining this customer…", max_entries=64)
-def customer_explanation(
-    current: state.Segmentation, kind: str, customer_id: str
-) -> tuple[pd.DataFrame, float, dict[int, float]]:
-    """Feature pushes of one customer towards their own segment, the base value, and the surrogate's probabilities."""
-    expl = explanation(current, kind)[1]
-    model = surrogate(current, kind)
-    X = inputs(current)
-    if customer_id not in expl.data.index:  # outside the SHAP sample: explain this one row
-        row = X.index.get_loc(customer_id)
-        expl = explain(model, X.loc[[customer_id]], labels_of(current)[[row]], sample_size=None)
-    frame = expl.customer(customer_id)
-    proba = model.predict_proba(X.loc[[customer_id]])[0]
-    return (
-        frame,
-        float(frame.attrs["base_value"]),
-        {int(c): float(p) for c, p in zip(model.classes_, proba, strict=True)},
-    )
-
-
-@st.cache_data(show_spinner="Ranking the features (LightGBM gain and recursive elimination)…", max_entries=16)
-def ranking(current: state.Segmentation) -> pd.DataFrame:
-    X = inputs(current)
-    return rank_features(X.select_dtypes("number"), labels_of(current))
-
-
-def train_both(current: state.Segmentation) -> bool:
-    """Train both surrogates once per segmentation, with a step-by-step status and a Cancel button; later runs hit
-    the cache. False when the analyst cancelled the training (the page then offers to start it again)."""
-    trained_id = f"explain_{current.fit_id}"
-    run_id = f"{trained_id}_run"
-    if state.requested(trained_id):
-        return True
-    if state.cancelled(run_id) and not state.asked(
-        run_id,
-        "Explain the segments",
-        icon=":material/play_arrow:",
-        help="Trains the LightGBM and CatBoost surrogates and computes their SHAP values.",
-        key="explain_again",
-    ):
-        return False
-    with (
-        state.cancellable(run_id, "explain_cancel"),
-        st.status("Training the surrogate models…", expanded=True) as status,
-    ):
-        for i, kind in enumerate(MODELS, 1):
-            status.write(
-                f"{MODEL_LABELS[kind]} ({i} of {len(MODELS)}): 3-fold cross-validation, final fit, SHAP values on "
-                f"up to {SAMPLE_SIZE:,} customers…"
-            )
-            explanation(current, kind)
-        status.update(label="Trained both surrogate models", state="complete", expanded=False)
-    state.request(trained_id)
-    return True
 
 
 # --- fidelity -----------------------------------------------------------------------------------------------------
@@ -285,27 +189,8 @@ def show_importance(expl: Explanation, order: list[int], names: dict[int, str], 
     importance = expl.global_importance()
     left, right = st.columns(2)
     with left:
-        top = importance.head(IMPORTANCE_FEATURES)
-        fig = go.Figure(
-            [
-                go.Bar(
-                    x=top[segment],
-                    y=[feature_label(f) for f in top.index],
-                    orientation="h",
-                    name=names[segment],
-                    marker_color=colors[segment],
-                    hovertemplate="%{y}: %{x:.2f}<extra>" + names[segment] + "</extra>",
-                )
-                for segment in order
-                if segment in top.columns
-            ]
-        )
-        fig.update_layout(
-            barmode="stack",
-            legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0, "traceorder": "normal"},
-        )
-        fig.update_yaxes(autorange="reversed")
-        components.plot(fig, "Feature importance per segment", "Mean |SHAP value| (log-odds)", "", height=540)
+        chart = importance_bars(importance, order, names, colors, IMPORTANCE_FEATURES)
+        st.plotly_chart(chart, config={"displaylogo": False})
         st.caption(
             f"How strongly each feature moves the {MODEL_LABELS[kind]} surrogate's score for a segment, averaged over "
             f"the segment's own customers; the {IMPORTANCE_FEATURES} most important features overall."
@@ -320,86 +205,16 @@ def show_importance(expl: Explanation, order: list[int], names: dict[int, str], 
             format_func=names.get,
             **state.keeping("explain_segment"),
         )
-        show_strip(expl, importance, int(segment), names[segment])
+        show_strip(expl, int(segment), names[segment])
 
 
-def show_strip(expl: Explanation, importance: pd.DataFrame, segment: int, name: str) -> None:
+def show_strip(expl: Explanation, segment: int, name: str) -> None:
     """Beeswarm-style strip: each dot a customer's SHAP push towards ``segment``, coloured by the feature's value."""
-    features = importance[segment].sort_values(ascending=False).index[:TOP_FEATURES].tolist()
-    s = int(np.flatnonzero(expl.segments == segment)[0])
-    rng = np.random.default_rng(0)
-    rows = np.arange(len(expl.data))
-    if len(rows) > STRIP_CUSTOMERS:
-        rows = np.sort(rng.choice(rows, STRIP_CUSTOMERS, replace=False))
-    ids = expl.data.index[rows].astype(str)
-    numeric, other = [], []
-    for position, feature in enumerate(features):
-        j = expl.features.index(feature)
-        values = expl.data[feature].iloc[rows]
-        part = pd.DataFrame(
-            {
-                "x": expl.values[rows, j, s],
-                "y": position + rng.uniform(-0.3, 0.3, len(rows)),
-                "customer": ids,
-                "feature": feature_label(feature),
-            }
-        )
-        if pd.api.types.is_numeric_dtype(values):
-            part["color"] = values.rank(pct=True).to_numpy()
-            part["value"] = [feature_value(feature, v) for v in values]
-            numeric.append(part)
-        else:
-            part["value"] = values.astype(str).to_numpy()
-            other.append(part)
-    hover = "<b>Customer %{customdata[0]}</b><br>%{customdata[1]} = %{customdata[2]}<br>push %{x:+.2f}<extra></extra>"
-    fig = go.Figure()
-    if numeric:
-        frame = pd.concat(numeric)
-        fig.add_trace(
-            go.Scatter(
-                x=frame["x"],
-                y=frame["y"],
-                mode="markers",
-                customdata=frame[["customer", "feature", "value"]].to_numpy(),
-                hovertemplate=hover,
-                marker={
-                    "size": 5,
-                    "opacity": 0.75,
-                    "color": frame["color"],
-                    "colorscale": "RdBu_r",
-                    "cmin": 0,
-                    "cmax": 1,
-                    "colorbar": {
-                        "title": {"text": "Feature value"},
-                        "tickvals": [0, 1],
-                        "ticktext": ["low", "high"],
-                        "thickness": 12,
-                    },
-                },
-                showlegend=False,
-            )
-        )
-    if other:
-        frame = pd.concat(other)
-        fig.add_trace(
-            go.Scatter(
-                x=frame["x"],
-                y=frame["y"],
-                mode="markers",
-                customdata=frame[["customer", "feature", "value"]].to_numpy(),
-                hovertemplate=hover,
-                marker={"size": 5, "opacity": 0.6, "color": "#a8a29e"},
-                showlegend=False,
-            )
-        )
-    fig.add_vline(x=0, line_color="#94a3b8", line_width=1)
-    fig.update_yaxes(
-        tickvals=list(range(len(features))), ticktext=[feature_label(f) for f in features], autorange="reversed"
-    )
-    components.plot(fig, "How each feature pushes customers into the segment", "SHAP value (log-odds)", "", height=470)
+    chart = shap_strip(expl, segment, TOP_FEATURES, STRIP_CUSTOMERS)
+    st.plotly_chart(chart, config={"displaylogo": False})
     st.caption(
-        f"Each dot is one of {len(rows):,} sampled customers: right of the line the feature pushes them towards "
-        f"{components.escape(name)}, left away from it. Red = a high value of the feature, blue = a low one (grey: a category)."
+        f"Each dot is one of {min(len(expl.data), STRIP_CUSTOMERS):,} sampled customers: right of the line the feature "
+        f"pushes them towards {components.escape(name)}, left away from it. Red = a high value of the feature, blue = a low one (grey: a category)."
     )
 
 
@@ -477,53 +292,9 @@ def show_customer(
         )
 
 
-def value_text(feature: str, value: object) -> str:
-    """A feature value in its unit; categories as they are; no '-0' for a tiny negative value."""
-    if not isinstance(value, int | float | np.number):
-        return str(value)
-    text = feature_value(feature, float(value))
-    return text[1:] if text.startswith("-") and not re.search(r"[1-9]", text) else text
-
-
 def waterfall(frame: pd.DataFrame, base: float, segment_name: str, kind: str) -> None:
-    """Plotly waterfall from the surrogate's base value, feature by feature, to this customer's score."""
-    top = frame.head(TOP_FEATURES)
-    rest = frame.iloc[TOP_FEATURES:]
-    steps = [f"{feature_label(f)} = {value_text(f, v)}" for f, v in zip(top["feature"], top["value"], strict=True)]
-    pushes = top["shap"].tolist()
-    if len(rest):
-        steps.append(f"{len(rest)} other features")
-        pushes.append(float(rest["shap"].sum()))
-    total = base + sum(pushes)
-    fig = go.Figure(
-        go.Waterfall(
-            orientation="h",
-            measure=["absolute", *["relative"] * len(pushes), "total"],
-            y=["Average customer (base value)", *steps, "This customer"],
-            x=[base, *pushes, total],
-            text=[f"{base:.2f}", *[f"{p:+.2f}" for p in pushes], f"{total:.2f}"],
-            textposition="outside",
-            increasing={"marker": {"color": PUSH_IN}},
-            decreasing={"marker": {"color": PUSH_OUT}},
-            totals={"marker": {"color": "#64748b"}},
-            connector={"line": {"color": "#cbd5e1"}},
-            hovertemplate="%{y}: %{x:.2f}<extra></extra>",
-        )
-    )
-    levels = np.cumsum([base, *pushes])
-    low, high = min(0.0, float(levels.min())), max(0.0, float(levels.max()))
-    pad = 0.18 * (high - low or 1.0)  # room for the numbers printed next to the bars
-    fig.update_xaxes(range=[low - pad, high + pad])
-    fig.update_yaxes(autorange="reversed")
-    fig.update_traces(cliponaxis=False)
-    fig.update_layout(showlegend=False)
-    components.plot(
-        fig,
-        f"Why this customer is in {segment_name}",
-        f"{MODEL_LABELS[kind]} score for {segment_name} (log-odds)",
-        "",
-        height=120 + 34 * (len(steps) + 2),
-    )
+    chart = customer_waterfall(frame, base, segment_name, MODEL_LABELS[kind], TOP_FEATURES)
+    st.plotly_chart(chart, config={"displaylogo": False})
     st.caption("Green bars push the customer towards the segment, red bars away from it; the largest pushes first.")
 
 

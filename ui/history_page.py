@@ -4,32 +4,34 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.colors import hex_to_rgb, unlabel_rgb
 
 from segmentation.clustering.names import METHOD_LABELS
-from segmentation.clustering.present import NOISE_COLOR, TRAITS, display_names, ordered_segments, segment_colors
+from segmentation.clustering.present import TRAITS, display_names, ordered_segments, segment_colors
 from segmentation.errors import SegmentationError
 from segmentation.export import export_table
 from segmentation.features import feature_label
 from segmentation.migration import (
     GONE,
     NEW,
+    largest_move,
     migration_matrix,
     movers,
-    sankey_links,
-    segment_sizes,
+    order_matrix,
     snapshot_segments,
 )
+from segmentation.migration_plotting import (
+    day_label,
+    migration_colors,
+    migration_heatmap,
+    migration_sankey,
+    sizes_chart,
+)
 from segmentation.store import RunStore, run_id_for
-from ui import components, export_page, state
+from ui import components, export_widgets, state
 
 MONTHS_BACK = 4
-OUTSIDE_COLOR = "#d4d4d8"
 Names = tuple[tuple[int, str], ...]
 
 
@@ -41,10 +43,6 @@ def render() -> None:
     else:
         show_migration(current)
     show_saved_runs()
-
-
-def day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
 
 
 def snapshot_options(current: state.Segmentation) -> list[date]:
@@ -74,7 +72,9 @@ def snapshots(current: state.Segmentation, dates: list[date], names: Names) -> d
     try:
         bar = slot.progress(0.0, text="Segmenting the snapshots…")
         for i, as_of in enumerate(dates):
-            bar.progress(i / len(dates), text=f"Segmenting the customers as of {day(as_of)} ({i + 1} of {len(dates)})…")
+            bar.progress(
+                i / len(dates), text=f"Segmenting the customers as of {day_label(as_of)} ({i + 1} of {len(dates)})…"
+            )
             out[as_of] = snapshot(current, as_of, names)
     finally:
         slot.empty()
@@ -93,10 +93,7 @@ def show_migration(current: state.Segmentation) -> None:
         return
     order = ordered_segments(model)
     names = display_names(model, order)
-    colors = {names[s]: c for s, c in segment_colors(order).items()} | {
-        NEW: OUTSIDE_COLOR,
-        GONE: OUTSIDE_COLOR,
-    }
+    colors = migration_colors({names[s]: c for s, c in segment_colors(order).items()})
     st.caption(
         f"How the customers of **{components.escape(current.dataset.name)}** move between the {len(order)} segments of the "
         f"Segments page ({METHOD_LABELS[current.method]}). Every snapshot is segmented by the same fitted model, so a "
@@ -108,7 +105,7 @@ def show_migration(current: state.Segmentation) -> None:
         "Snapshot dates",
         options,
         [d for d in state.kept(key, default) if d in options],
-        format_func=day,
+        format_func=day_label,
         placeholder="Choose two dates or more",
         help="Each snapshot counts the purchases before that day. Default: month starts over the last "
         f"{MONTHS_BACK} months of the data.",
@@ -128,10 +125,10 @@ def show_migration(current: state.Segmentation) -> None:
 
     st.subheader("Who moved where")
     left, right, _ = st.columns([1, 1, 2])
-    before = left.selectbox("From snapshot", dates[:-1], index=0, format_func=day, key="history_from")
+    before = left.selectbox("From snapshot", dates[:-1], index=0, format_func=day_label, key="history_from")
     later = [d for d in dates if d > before]
-    after = right.selectbox("To snapshot", later, index=len(later) - 1, format_func=day, key="history_to")
-    matrix = ordered(migration_matrix(snaps[before], snaps[after]), segment_order)
+    after = right.selectbox("To snapshot", later, index=len(later) - 1, format_func=day_label, key="history_to")
+    matrix = order_matrix(migration_matrix(snaps[before], snaps[after]), segment_order)
     heatmap, sankey = st.columns([2, 3])
     with heatmap:
         show_matrix(matrix, before, after)
@@ -140,88 +137,22 @@ def show_migration(current: state.Segmentation) -> None:
     show_movers(current, snaps[before], snaps[after], before, after, matrix, names)
 
 
-def ordered(matrix: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
-    rows = [s for s in segment_order if s in matrix.index] + [r for r in matrix.index if r not in segment_order]
-    columns = [s for s in segment_order if s in matrix.columns] + [c for c in matrix.columns if c not in segment_order]
-    return matrix.loc[rows, columns]
-
-
 def show_sizes(snaps: dict[date, pd.Series], segment_order: list[str], colors: dict[str, str]) -> None:
     st.subheader("Segment sizes over time")
-    sizes = segment_sizes(snaps)
-    long = sizes.rename_axis("date").reset_index().melt(id_vars="date", var_name="segment", value_name="customers")
-    long["date"] = long["date"].map(day)  # snapshots are evenly spaced, whatever dates were chosen
-    fig = px.area(
-        long,
-        x="date",
-        y="customers",
-        color="segment",
-        color_discrete_map=colors,
-        category_orders={"segment": [s for s in segment_order if s in sizes.columns]},
-        markers=True,
-    )
-    fig.update_traces(hovertemplate="%{x}: %{y:,} customers<extra>%{fullData.name}</extra>")
-    fig.update_xaxes(type="category")
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0})
-    components.plot(fig, "Customers per segment over time", "Snapshot date", "Customers (stacked)", height=400)
+    st.plotly_chart(sizes_chart(snaps, segment_order, colors), config={"displaylogo": False})
     st.caption("The stack grows as new customers make their first purchase.")
 
 
 def show_matrix(matrix: pd.DataFrame, before: date, after: date) -> None:
-    counts = matrix.to_numpy()
-    fig = px.imshow(
-        np.log1p(counts),  # a log scale, so that the few who move show next to the many who stay
-        x=list(matrix.columns),
-        y=list(matrix.index),
-        color_continuous_scale="Blues",
-        aspect="auto",
-    )
-    fig.update_traces(
-        text=counts,
-        texttemplate="%{text:,}",
-        hovertemplate="%{y} → %{x}: %{text:,} customers<extra></extra>",
-    )
-    fig.update_layout(coloraxis_showscale=False)
-    fig.update_xaxes(side="bottom", tickangle=-30)
-    components.plot(fig, "Migration matrix", f"Segment on {day(after)}", f"Segment on {day(before)}", height=460)
+    st.plotly_chart(migration_heatmap(matrix, before, after), config={"displaylogo": False})
     st.caption(
-        f"Customers per segment on {day(before)} (rows) and on {day(after)} (columns); the diagonal stayed. "
-        f"*{NEW}*: first purchase in between; *{GONE}*: absent later. Colours on a log scale."
+        f"Customers per segment on {day_label(before)} (rows) and on {day_label(after)} (columns); the diagonal "
+        f"stayed. *{NEW}*: first purchase in between; *{GONE}*: absent later. Colours on a log scale."
     )
-
-
-def rgba(color: str, alpha: float) -> str:
-    """A '#rrggbb' or 'rgb(r, g, b)' colour made transparent."""
-    red, green, blue = (hex_to_rgb(color) if color.startswith("#") else unlabel_rgb(color))[:3]
-    return f"rgba({red:.0f},{green:.0f},{blue:.0f},{alpha})"
 
 
 def show_sankey(matrix: pd.DataFrame, before: date, after: date, colors: dict[str, str]) -> None:
-    links = sankey_links(matrix)
-    sources, targets = list(matrix.index), list(matrix.columns)
-    node_colors = [colors.get(n, NOISE_COLOR) for n in sources + targets]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            node={
-                "label": sources + targets,
-                "color": node_colors,
-                "pad": 14,
-                "thickness": 16,
-                "line": {"width": 0},
-                "customdata": [day(before)] * len(sources) + [day(after)] * len(targets),
-                "hovertemplate": "%{label} on %{customdata}: %{value:,} customers<extra></extra>",
-            },
-            link={
-                "source": [sources.index(s) for s in links["source"]],
-                "target": [len(sources) + targets.index(t) for t in links["target"]],
-                "value": links["value"].tolist(),
-                "color": [rgba(colors.get(s, NOISE_COLOR), 0.35) for s in links["source"]],
-                "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers<extra></extra>",
-            },
-        )
-    )
-    components.plot(fig, f"From {day(before)} (left) to {day(after)} (right)", "", "", height=460)
+    st.plotly_chart(migration_sankey(matrix, before, after, colors), config={"displaylogo": False})
     st.caption("Each band is a group of customers moving from one segment to another; its width is their number.")
 
 
@@ -236,18 +167,15 @@ def show_movers(
 ) -> None:
     st.subheader("Export the movers")
     segments = list(names.values())
-    moves = matrix.loc[[s for s in segments if s in matrix.index], [s for s in segments if s in matrix.columns]]
-    stacked = moves.stack()
-    stacked = stacked[[a != b for a, b in stacked.index]]
-    source, target = stacked.idxmax() if len(stacked) and stacked.max() > 0 else (segments[0], segments[0])
+    source, target = largest_move(matrix, segments) or (segments[0], segments[0])
     left, right, _ = st.columns([1, 1, 2])
     source = left.selectbox("From segment", segments, index=segments.index(source), key="movers_from")
     target = right.selectbox("To segment", segments, index=segments.index(target), key="movers_to")
     ids = movers(first, second, source, target)
     verb = "stayed in" if source == target else "moved to"
     st.markdown(
-        f"**{len(ids):,} customers** were in **{components.escape(source)}** on {day(before)} and {verb} "
-        f"**{components.escape(target)}** on {day(after)}."
+        f"**{len(ids):,} customers** were in **{components.escape(source)}** on {day_label(before)} and {verb} "
+        f"**{components.escape(target)}** on {day_label(after)}."
     )
     if not len(ids):
         st.info("No customer made this move; choose another pair (the largest move is chosen first).")
@@ -273,12 +201,12 @@ def show_movers(
         key="movers_ids",
     )
     with st.expander(f"Export them for your CRM, as the audience “{audience}”"):
-        crm = export_page.crm_choice("movers_crm")
+        crm = export_widgets.crm_choice("movers_crm")
         segment = {name: s for s, name in names.items()}[target]
         assignments = pd.DataFrame({"segment": segment, "segment_name": audience}, index=ids)
         try:
-            mails = export_page.emails(current.dataset, current.config)
-            settings = export_page.run_config(current)
+            mails = export_widgets.emails(current.dataset, current.config)
+            settings = export_widgets.run_config(current)
             run_id = run_id_for(settings, current.dataset.digest)
             table = export_table(assignments, None, mails, None, run_id, after)
             run = {
@@ -286,7 +214,7 @@ def show_movers(
                 "movers": {"from": source, "to": target, "before": before.isoformat(), "after": after.isoformat()},
                 **settings,
             }
-            result = export_page.write_export(table, crm, None, run, stem="movers")
+            result = export_widgets.write_export(table, crm, None, run, stem="movers")
         except SegmentationError as exc:
             components.show_error(exc)
             return
@@ -294,7 +222,7 @@ def show_movers(
             st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/warning:")
         st.markdown(f"**{result.rows:,} customers** in `{result.files[0].name}`.")
         if result.rows:
-            export_page.offer_downloads(result, "movers")
+            export_widgets.offer_downloads(result, "movers")
 
 
 # --- saved runs -----------------------------------------------------------------------------------------------------------
@@ -305,7 +233,7 @@ def show_saved_runs() -> None:
     path = components.RUN_STORE
     if not path.is_file():
         st.caption(f"No run is saved in `{path}` yet. Save one on the Export page.")
-        st.page_link("ui/export_page.py", label="Go to the Export page", icon=":material/ios_share:")
+        st.page_link("ui/export_widgets.py", label="Go to the Export page", icon=":material/ios_share:")
         return
     store = RunStore(path)
     try:
@@ -350,7 +278,7 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
     st.markdown(
         f"Run **{run_id}**: {components.escape(info['source'])}, {METHOD_LABELS.get(info['method'], info['method'])} with "
         f"{info['n_segments']} segments on {info['n_customers']:,} customers"
-        + (f", features as of {day(as_of)}" if as_of else "")
+        + (f", features as of {day_label(as_of)}" if as_of else "")
         + "."
     )
     medians = [f for f in TRAITS if f"median_{f}" in profiles]

@@ -2,47 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recommenders.base import Recommender
-from recommenders.data import Interactions
-from recommenders.evaluate import evaluate_models, standard_models
-from recommenders.segments import customer_top_products, segment_top_products
+from recommenders.lists import lists_at_a_glance, named_segment_lists
+from recommenders.names import MODEL_LABELS
+from recommenders.segments import customer_top_products
 from segmentation.clustering.names import METHOD_LABELS
 from segmentation.clustering.present import display_names, ordered_segments
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from ui import components, state
 from ui.components import Dataset
+from ui.recommend_widgets import (
+    DEFAULT_MODEL,
+    ListSettings,
+    controls,
+    fitted,
+    interactions,
+    segment_ids,
+    segment_lists,
+    segment_picker,
+)
 
-MODEL_LABELS = {
-    "buy_again": "Buy again",
-    "itemknn": "Item kNN",
-    "als": "ALS",
-    "bpr": "BPR",
-    "gru": "GRU sequence",
-    "attention": "Self-attention sequence",
-    "popularity": "Popularity",
-    "recent_popularity": "Recent popularity",
-}
-MODEL_NOTES = {
-    "buy_again": "each customer's own repeat purchases, recent ones first, then the most popular products",
-    "itemknn": "products bought by the same customers as the customer's own products (cosine similarity)",
-    "als": "matrix factorisation (alternating least squares) of who bought what",
-    "bpr": "matrix factorisation trained to rank bought products above the rest (Bayesian personalised ranking)",
-    "gru": "a recurrent network that reads each customer's orders in time order and predicts the next basket",
-    "attention": "a self-attention network (SASRec-style) over each customer's orders that predicts the next basket",
-    "popularity": "the products most customers bought: the same list for everyone",
-    "recent_popularity": "the products in the most orders of the last 30 days: the same list for everyone",
-}
-DEFAULT_MODEL = "buy_again"
-MAX_N = 20
 HOLDOUT_DAYS = 90
 CHURN_DAYS = 90
 PICKER_OPTIONS = 20_000
@@ -103,66 +89,7 @@ def render() -> None:
         show_evaluation(current.dataset, current.config)
 
 
-@dataclass(frozen=True)
-class ListSettings:
-    """How the lists are made: products per list, orders needed for a personal list, new products only."""
-
-    n: int
-    min_orders: int
-    exclude_bought: bool
-
-
-def controls() -> tuple[str, ListSettings]:
-    name = st.segmented_control(
-        "Model",
-        list(MODEL_LABELS),
-        default=state.kept("recommend_model", DEFAULT_MODEL),
-        format_func=MODEL_LABELS.get,
-        required=True,
-        help="Which recommender makes the lists. The last tab measures how well each one predicts the next purchases.",
-        **state.keeping("recommend_model"),
-    )
-    st.caption(f"**{MODEL_LABELS[name]}**: {MODEL_NOTES[name]}.")
-    left, middle, right = st.columns(3)
-    n = left.slider("Products per list", 3, MAX_N, state.kept("recommend_n", 10), **state.keeping("recommend_n"))
-    min_orders = middle.number_input(
-        "Orders needed for a personal list",
-        min_value=1,
-        max_value=20,
-        value=state.kept("recommend_min_orders", 1),
-        help="Customers with fewer orders get their segment's list instead (cold start).",
-        **state.keeping("recommend_min_orders"),
-    )
-    exclude_bought = right.toggle(
-        "Only products new to the customer",
-        value=state.kept("recommend_exclude", False),
-        help="Leave out what each customer has bought before (no repeat purchases).",
-        **state.keeping("recommend_exclude"),
-    )
-    return name, ListSettings(n, int(min_orders), exclude_bought)
-
-
 # --- cached computations ---------------------------------------------------------------------------------------------
-
-
-@st.cache_resource(show_spinner="Collecting the purchase histories…", max_entries=components.CACHED_FILES)
-def interactions(dataset: Dataset, config: Config) -> Interactions:
-    """Customer x product purchases and order sequences of the loaded data. Shared by all sessions: read only."""
-    return Interactions.from_transactions(components.load(dataset, config).transactions)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
-    """The model trained on every purchase, once per data set and model, with a progress bar."""
-    slot = st.empty()
-    try:
-        bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
-        return standard_models()[name].fit(
-            interactions(dataset, config),
-            lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}"),
-        )
-    finally:
-        slot.empty()
 
 
 def trained(current: state.Segmentation, name: str) -> Recommender:
@@ -177,50 +104,6 @@ def trained(current: state.Segmentation, name: str) -> Recommender:
         recommender = fitted(current.dataset, current.config, name)
     st.session_state[TRAINED] = name
     return recommender
-
-
-def segment_ids(current: state.Segmentation) -> pd.Series:
-    """customer_id -> segment number of the current segmentation."""
-    s = current
-    labels = components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params).labels_
-    table = components.customer_table(s.dataset, s.config, s.features)
-    return pd.Series(labels, index=table.index.astype(str), name="segment")
-
-
-@st.cache_data(show_spinner="Making the segment lists…", max_entries=32)
-def segment_lists(current: state.Segmentation, name: str, exclude_bought: bool) -> pd.DataFrame:
-    """Every segment's top products (twice the longest list shown, so the cold-start fallback can leave out
-    what a customer bought)."""
-    return segment_top_products(
-        fitted(current.dataset, current.config, name), segment_ids(current), 2 * MAX_N, exclude_bought=exclude_bought
-    )
-
-
-@st.cache_data(show_spinner="Recommending products for every customer…", max_entries=16)
-def products_per_customer(
-    current: state.Segmentation, name: str, n: int, min_orders: int, exclude_bought: bool
-) -> pd.Series:
-    """customer_id -> list of the ``n`` recommended product ids, for every customer of the segmentation."""
-    labels = segment_ids(current)
-    recs = customer_top_products(
-        fitted(current.dataset, current.config, name),
-        labels.index,
-        labels,
-        n,
-        min_orders,
-        exclude_bought,
-        segment_lists(current, name, exclude_bought),
-    )
-    return recs.groupby("customer_id", sort=False)["product_id"].agg(list)
-
-
-def chosen_settings() -> tuple[str, int, bool]:
-    """The model, orders needed for a personal list and new-products-only switch last set on this page."""
-    return (
-        state.kept("recommend_model", DEFAULT_MODEL),
-        int(state.kept("recommend_min_orders", 1)),
-        bool(state.kept("recommend_exclude", False)),
-    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -244,6 +127,8 @@ def churn_risk(dataset: Dataset, config: Config) -> pd.Series:
 @st.cache_data(show_spinner=False, max_entries=8)
 def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
     """Every model fitted before ``cutoff`` and scored on the purchases from it on (one seed), with a progress bar."""
+    from recommenders.evaluate import evaluate_models, standard_models
+
     slot = st.empty()
     try:
         bar = slot.progress(0.0, text="Evaluating…")
@@ -270,8 +155,7 @@ def show_segment(
         "segment's customers whose list holds the product; *lift* compares it with all customers (2× = twice as "
         "often as for everyone; 1× = no different); *already bought by* is the share who bought it before."
     )
-    overview = lists.loc[lists["rank"] <= 3].assign(product=lambda t: product_names(t))
-    glance = overview.groupby("segment")["product"].agg(" · ".join)
+    glance = lists_at_a_glance(lists, 3)
     sizes = labels.value_counts()
     st.dataframe(
         pd.DataFrame(
@@ -306,27 +190,10 @@ def show_segment(
     components.download(
         st,
         "All segment lists (CSV)",
-        lambda: export_lists(lists, names, n).to_csv(index=False),
+        lambda: named_segment_lists(lists, names, n).to_csv(index=False),
         f"segment_recommendations_{name}.csv",
         "Every segment's top products with share, lift, already-bought share and reason.",
     )
-
-
-def export_lists(lists: pd.DataFrame, names: dict[int, str], n: int) -> pd.DataFrame:
-    shown = lists.loc[lists["rank"] <= n]
-    return shown.assign(segment_name=shown["segment"].map(names))[["segment", "segment_name", *shown.columns[1:]]]
-
-
-def product_names(rows: pd.DataFrame) -> pd.Series:
-    return rows["description"].where(rows["description"] != "", rows["product_id"])
-
-
-def segment_picker(area: Any, title: str, order: list[int], names: dict[int, str], key: str) -> int:
-    """A select box of segment names (kept across pages by name); returns the segment number."""
-    options = [names[s] for s in order]
-    kept = state.kept(key, options[0])
-    choice = area.selectbox(title, options, index=options.index(kept) if kept in options else 0, **state.keeping(key))
-    return order[options.index(choice)]
 
 
 # --- by customer -----------------------------------------------------------------------------------------------------
@@ -463,7 +330,8 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
         run_id,
         "Evaluate all models",
         icon=":material/play_arrow:",
-        help="Trains all eight models once more on the earlier purchases (the sequence models take longest).",
+        help=f"Trains all {len(MODEL_LABELS)} models once more on the earlier purchases (the sequence models take "
+        "longest).",
         key="evaluate_models",
     ):
         return

@@ -1,0 +1,135 @@
+"""The Recommend page's model and settings, and its cached library calls, shared with the Export page (which adds
+each customer's recommended products to the CRM file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from recommenders.base import Recommender
+from recommenders.data import Interactions
+from recommenders.lists import products_per_customer, segment_list_length
+from recommenders.names import MODEL_LABELS, MODEL_NOTES
+from recommenders.segments import segment_top_products
+from segmentation.config import Config
+from ui import components, state
+from ui.components import Dataset
+
+DEFAULT_MODEL = "buy_again"
+MAX_N = 20
+"""The longest list the Recommend page shows."""
+
+
+def chosen_settings() -> tuple[str, int, bool]:
+    """The model, orders needed for a personal list and new-products-only switch last set on the Recommend page."""
+    return (
+        state.kept("recommend_model", DEFAULT_MODEL),
+        int(state.kept("recommend_min_orders", 1)),
+        bool(state.kept("recommend_exclude", False)),
+    )
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    """How the lists are made: products per list, orders needed for a personal list, new products only."""
+
+    n: int
+    min_orders: int
+    exclude_bought: bool
+
+
+def controls() -> tuple[str, ListSettings]:
+    name = st.segmented_control(
+        "Model",
+        list(MODEL_LABELS),
+        default=state.kept("recommend_model", DEFAULT_MODEL),
+        format_func=MODEL_LABELS.get,
+        required=True,
+        help="Which recommender makes the lists. The last tab measures how well each one predicts the next purchases.",
+        **state.keeping("recommend_model"),
+    )
+    st.caption(f"**{MODEL_LABELS[name]}**: {MODEL_NOTES[name]}.")
+    left, middle, right = st.columns(3)
+    n = left.slider("Products per list", 3, MAX_N, state.kept("recommend_n", 10), **state.keeping("recommend_n"))
+    min_orders = middle.number_input(
+        "Orders needed for a personal list",
+        min_value=1,
+        max_value=20,
+        value=state.kept("recommend_min_orders", 1),
+        help="Customers with fewer orders get their segment's list instead (cold start).",
+        **state.keeping("recommend_min_orders"),
+    )
+    exclude_bought = right.toggle(
+        "Only products new to the customer",
+        value=state.kept("recommend_exclude", False),
+        help="Leave out what each customer has bought before (no repeat purchases).",
+        **state.keeping("recommend_exclude"),
+    )
+    return name, ListSettings(n, int(min_orders), exclude_bought)
+
+
+@st.cache_resource(show_spinner="Collecting the purchase histories…", max_entries=components.CACHED_FILES)
+def interactions(dataset: Dataset, config: Config) -> Interactions:
+    """Customer x product purchases and order sequences of the loaded data. Shared by all sessions: read only."""
+    return Interactions.from_transactions(components.load(dataset, config).transactions)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
+    """The model trained on every purchase, once per data set and model, with a progress bar."""
+    from recommenders.evaluate import standard_models  # looked up on each call: tests swap in quicker models
+
+    slot = st.empty()
+    try:
+        bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
+        return standard_models()[name].fit(
+            interactions(dataset, config),
+            lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}"),
+        )
+    finally:
+        slot.empty()
+
+
+def segment_ids(current: state.Segmentation) -> pd.Series:
+    """customer_id -> segment number of the current segmentation."""
+    s = current
+    labels = components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params).labels_
+    table = components.customer_table(s.dataset, s.config, s.features)
+    return pd.Series(labels, index=table.index.astype(str), name="segment")
+
+
+@st.cache_data(show_spinner="Making the segment lists…", max_entries=32)
+def segment_lists(current: state.Segmentation, name: str, exclude_bought: bool) -> pd.DataFrame:
+    """Every segment's top products, long enough for the longest list shown and the cold-start fallback."""
+    return segment_top_products(
+        fitted(current.dataset, current.config, name),
+        segment_ids(current),
+        segment_list_length(MAX_N),
+        exclude_bought=exclude_bought,
+    )
+
+
+@st.cache_data(show_spinner="Recommending products for every customer…", max_entries=16)
+def customer_products(
+    current: state.Segmentation, name: str, n: int, min_orders: int, exclude_bought: bool
+) -> pd.Series:
+    """customer_id -> list of the ``n`` recommended product ids, for every customer of the segmentation."""
+    return products_per_customer(
+        fitted(current.dataset, current.config, name),
+        segment_ids(current),
+        n,
+        min_orders,
+        exclude_bought,
+        segment_lists(current, name, exclude_bought),
+    )
+
+
+def segment_picker(area: Any, title: str, order: list[int], names: dict[int, str], key: str) -> int:
+    """A select box of segment names (kept across pages by name); returns the segment number."""
+    options = [names[s] for s in order]
+    kept = state.kept(key, options[0])
+    choice = area.selectbox(title, options, index=options.index(kept) if kept in options else 0, **state.keeping(key))
+    return order[options.index(choice)]
