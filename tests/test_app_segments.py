@@ -10,7 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import segmentation.clustering
+import segmentation.clustering.projection
+import segmentation.features
 import ui.components
+import ui.segment_cache
 from tests.app_helpers import (
     CLEAN_ROWS,
     SEGMENTS,
@@ -143,10 +146,18 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 
         return wrapper
 
-    monkeypatch.setattr(ui.components, "compute_features", counting("features", ui.components.compute_features))
-    monkeypatch.setattr(segmentation.clustering, "choose_k", counting("k table", segmentation.clustering.choose_k))
+    # the feature table: computed by the workflow (segmentation.features) or by ui.components, whichever runs it
     monkeypatch.setattr(
-        segmentation.clustering, "project_2d", counting("projection", segmentation.clustering.project_2d)
+        segmentation.features, "compute_features", counting("features", segmentation.features.compute_features)
+    )
+    monkeypatch.setattr(
+        ui.components, "compute_features", counting("features", segmentation.features.compute_features), raising=False
+    )
+    monkeypatch.setattr(ui.segment_cache, "choose_k", counting("k table", ui.segment_cache.choose_k))
+    monkeypatch.setattr(
+        segmentation.clustering.projection,
+        "project_2d",
+        counting("projection", segmentation.clustering.projection.project_2d),
     )
 
     class CountingPreprocessor(segmentation.clustering.FeaturePreprocessor):
@@ -154,7 +165,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
             counter["matrix"] += 1
             return super().fit(X, y)
 
-    monkeypatch.setattr(segmentation.clustering, "FeaturePreprocessor", CountingPreprocessor)
+    monkeypatch.setattr(ui.segment_cache, "FeaturePreprocessor", CountingPreprocessor)
     yield counter
 
 

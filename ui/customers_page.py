@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
-from segmentation.features import FEATURES, RFM_SEGMENT_RULES, feature_label
-from ui import components, state
-from ui.components import Dataset
+from segmentation.features import FEATURES, feature_label
+from segmentation.features.plotting import RFM_DISTRIBUTIONS, distribution_chart, rfm_share_bars, rfm_treemap
+from segmentation.features.rfm_summary import RFM_SEGMENT_ORDER, rfm_segment_summary
+from ui import components, feature_settings, state
+from ui.charts import show
 
-SEGMENT_ORDER = [rule.name for rule in RFM_SEGMENT_RULES] + ["Unclassified"]
-SEGMENT_COLORS = {
-    "Champions": "#15803d",
-    "Loyal": "#22c55e",
-    "Potential Loyalist": "#86efac",
-    "New": "#0ea5e9",
-    "Promising": "#7dd3fc",
-    "Need Attention": "#eab308",
-    "About to Sleep": "#fb923c",
-    "Can't Lose Them": "#b91c1c",
-    "At Risk": "#ef4444",
-    "Hibernating": "#a8a29e",
-    "Lost": "#57534e",
-    "Unclassified": "#d4d4d8",
-}
 TEXT_COLUMNS = {"rfm_segment", "rfm_code", "country", "channel"}
 NUMBER_FORMATS = {"days": "%,d", "orders": "%,d", "currency": "%,.2f"}
 TABLE_COLUMNS = {
@@ -60,115 +43,30 @@ def render() -> None:
     dataset, config = loaded
     st.caption(f"RFM scores and segments of the customers in **{dataset.name}**.")
     try:
-        features = feature_controls(dataset, config)
+        features = feature_settings.controls(dataset, config)
         table = components.customer_table(dataset, config, features)
     except SegmentationError as exc:
         components.show_error(exc)
         return
     show_distributions(table)
-    show_segments(segment_summary(table), features.rfm_bins)
+    show_segments(rfm_segment_summary(table), features.rfm_bins)
     show_table(table, dataset.name)
-
-
-def feature_controls(dataset: Dataset, config: Config) -> FeatureConfig:
-    """As-of date, RFM bins and half-life, with the data's own defaults."""
-    default = components.snapshot_default(dataset, config)
-    as_of, bins, half_life = st.columns(3)
-    as_of_key = f"as_of_{dataset.digest[:16]}"
-    chosen: date = as_of.date_input(
-        "As-of date",
-        state.kept(as_of_key, default),
-        format="YYYY-MM-DD",
-        **state.keeping(as_of_key),
-        help=f"Only purchases before this day count. Default: the day after the last one ({default}).",
-    )
-    rfm_bins = bins.number_input(
-        "RFM score levels",
-        min_value=2,
-        max_value=10,
-        value=state.kept("rfm_bins", 5),
-        **state.keeping("rfm_bins"),
-        help="Recency, frequency and monetary are each scored 1 (worst) to this number (best), by quantile.",
-    )
-    days = half_life.number_input(
-        "Half-life of recent-weighted spend (days)",
-        min_value=1,
-        max_value=3650,
-        value=state.kept("half_life", 90),
-        help="A purchase this many days before the as-of date counts half as much in recent-weighted spend.",
-        **state.keeping("half_life"),
-    )
-    return FeatureConfig(
-        as_of=chosen if chosen != default else None, half_life_days=float(days), rfm_bins=int(rfm_bins)
-    )
 
 
 def show_distributions(table: pd.DataFrame) -> None:
     st.subheader("RFM distributions")
-    charts = (
-        ("recency_days", "Recency", "Days since the last purchase", False),
-        ("frequency", "Frequency", "Purchase orders", True),
-        ("monetary", "Monetary", "Net revenue", True),
-    )
-    for cell, (column, title, axis, log_y) in zip(st.columns(3), charts, strict=True):
+    for cell, (column, title, axis, log_y) in zip(st.columns(3), RFM_DISTRIBUTIONS, strict=True):
         with cell:
-            fig = px.histogram(table, x=column, nbins=40, log_y=log_y)
-            fig.update_yaxes(dtick=1 if log_y else None)  # log axes: ticks at 1, 10, 100... only
-            scale = " (log scale)" if log_y else ""
-            components.plot(fig, title, axis, f"Customers{scale}", height=300)
-
-
-def segment_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Customers, revenue and their shares per named segment, with each segment's rule and suggested action."""
-    grouped = table.groupby("rfm_segment")["monetary"].agg(customers="size", revenue="sum")
-    summary = grouped.reindex([s for s in SEGMENT_ORDER if s in grouped.index])
-    summary["customer_share"] = summary["customers"] / summary["customers"].sum()
-    summary["revenue_share"] = summary["revenue"] / summary["revenue"].sum()
-    rules = {rule.name: rule for rule in RFM_SEGMENT_RULES}
-    summary["r_range"] = [score_range(rules[s].r) if s in rules else "" for s in summary.index]
-    summary["fm_range"] = [score_range(rules[s].fm) if s in rules else "" for s in summary.index]
-    summary["action"] = [rules[s].action if s in rules else "" for s in summary.index]
-    return summary.rename_axis("segment").reset_index()
-
-
-def score_range(bounds: tuple[int, int]) -> str:
-    low, high = bounds
-    return str(low) if low == high else f"{low}–{high}"
+            show(distribution_chart(table[column], title, axis, log_y), height=300)
 
 
 def show_segments(summary: pd.DataFrame, bins: int) -> None:
     st.subheader("RFM segments")
     treemap, shares = st.columns(2)
     with treemap:
-        fig = px.treemap(
-            summary,
-            path=["segment"],
-            values="customers",
-            color="segment",
-            color_discrete_map=SEGMENT_COLORS,
-            custom_data=["customer_share", "revenue_share", "action"],
-        )
-        fig.update_traces(
-            texttemplate="<b>%{label}</b><br>%{value:,} customers",
-            hovertemplate="<b>%{label}</b><br>%{value:,} customers (%{customdata[0]:.1%})<br>"
-            "%{customdata[1]:.1%} of revenue<br>%{customdata[2]}<extra></extra>",
-        )
-        components.plot(fig, "Customers per segment", "", "", height=420)
+        show(rfm_treemap(summary), height=420)
     with shares:
-        long = summary.melt(id_vars="segment", value_vars=["customer_share", "revenue_share"], var_name="share")
-        long["share"] = long["share"].map({"customer_share": "Customers", "revenue_share": "Revenue"})
-        fig = px.bar(
-            long,
-            x="value",
-            y="segment",
-            color="share",
-            barmode="group",
-            orientation="h",
-            color_discrete_map={"Customers": "#94a3b8", "Revenue": "#2563eb"},
-        )
-        fig.update_yaxes(categoryorder="array", categoryarray=summary["segment"].tolist()[::-1])
-        fig.update_xaxes(tickformat=".0%")
-        components.plot(fig, "Share of customers and of revenue", "Share", "", height=420)
+        show(rfm_share_bars(summary), height=420)
     scale = "" if bins == 5 else f" Scores on your 1–{bins} scale are rescaled to 1–5 for these rules."
     st.caption(f"Segments follow the R × FM grid (FM = average of F and M), scores 1–5.{scale}")
     shown = summary.assign(customer_share=summary["customer_share"] * 100, revenue_share=summary["revenue_share"] * 100)
@@ -197,7 +95,7 @@ def show_table(table: pd.DataFrame, name: str) -> None:
         placeholder="e.g. 12345",
         **state.keeping("customer_search"),
     )
-    present = [s for s in SEGMENT_ORDER if s in set(table["rfm_segment"])]
+    present = [s for s in RFM_SEGMENT_ORDER if s in set(table["rfm_segment"])]
     chosen = segments.multiselect(
         "Segments",
         present,

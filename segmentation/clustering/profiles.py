@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation.clustering.base import NOISE
 from segmentation.features.rfm import RFM_SEGMENT_RULES
@@ -267,3 +270,28 @@ def top_values(transactions: pd.DataFrame, assignments: pd.Series, column: str, 
     revenue = tx.dropna(subset=["segment"]).groupby(["segment", column])["amount"].sum().reset_index()
     revenue = revenue.sort_values(["segment", "amount"], ascending=[True, False])
     return revenue.groupby("segment").head(n).reset_index(drop=True)
+
+
+def segment_top_lists(
+    transactions: pa.Table, assignments: pd.Series, as_of: date | None = None, n: int = 3
+) -> dict[str, dict[int, list[str]]]:
+    """Per segment, the ``n`` products and countries with most revenue: ``{"product": {segment: [...]}, ...}``.
+
+    Only transactions strictly before ``as_of`` count (the features' window: ``None`` keeps all); ``assignments``
+    maps customer id -> segment. A product is named by its description when there is one. Columns the data lack,
+    or leave empty, are left out.
+    """
+    if as_of is not None:
+        start = pa.scalar(datetime.combine(as_of, datetime.min.time()), type=transactions.schema.field("ts").type)
+        transactions = transactions.filter(pc.less(transactions["ts"], start))
+    present = set(transactions.column_names)
+    tx = transactions.select(
+        [c for c in ("customer_id", "product_id", "description", "country", "amount") if c in present]
+    ).to_pandas()
+    tx["product"] = tx["description"].fillna(tx["product_id"]) if "description" in tx else tx["product_id"]
+    lists: dict[str, dict[int, list[str]]] = {}
+    for column in ("product", "country"):
+        if column in tx and tx[column].notna().any():
+            top = top_values(tx, assignments, column, n)
+            lists[column] = {int(s): group[column].astype(str).tolist() for s, group in top.groupby("segment")}
+    return lists
