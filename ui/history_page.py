@@ -233,7 +233,7 @@ def show_saved_runs() -> None:
     path = components.RUN_STORE
     if not path.is_file():
         st.caption(f"No run is saved in `{path}` yet. Save one on the Export page.")
-        st.page_link("ui/export_widgets.py", label="Go to the Export page", icon=":material/ios_share:")
+        st.page_link("ui/export_page.py", label="Go to the Export page", icon=":material/ios_share:")
         return
     store = RunStore(path)
     try:
