@@ -105,3 +105,23 @@ def test_exposure_of_an_offer_tier_kept_from_one_gender(tmp_path, capsys, sample
     exposure = pd.DataFrame(report["exposure"]).set_index("gender")
     assert exposure.loc["f", "gold"] == 0 and exposure.loc["m", "gold"] == pytest.approx(0.6, abs=0.05)
     assert sorted(w.split(" is recommended")[0] for w in report["warnings"]) == ["gold", "standard"]
+
+
+def test_features_are_computed_as_of_the_segments_date(tmp_path, capsys, sample_path, monkeypatch) -> None:
+    """The surrogate must learn the segments from the features they were made from: same as-of date."""
+    import segmentation.features
+
+    seen = []
+    original = segmentation.features.compute_features
+
+    def spy(transactions, config=None):
+        seen.append(config.as_of if config else None)
+        return original(transactions, config)
+
+    monkeypatch.setattr(segmentation.features, "compute_features", spy)
+    segments = pd.DataFrame({"segment": [0, 1]}, index=pd.Index(["C000001", "C000002"], name="customer_id"))
+    argv = ["-q", "fairness", str(sample_path), "--attribute", "country", "--surrogate", "none"]
+    for as_of in ("2023-01-01", None):
+        segments.assign(**({"as_of": as_of} if as_of else {})).to_csv(tmp_path / "segments.csv")
+        assert main([*argv, "--segments", str(tmp_path / "segments.csv")]) == 0
+    assert [str(d) if d else None for d in seen] == ["2023-01-01", None]

@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from segmentation.config import FeatureConfig
 from segmentation.errors import SegmentationError
 from segmentation.privacy.audit import fairness_audit
 from segmentation.privacy.fairness import FOUR_FIFTHS, FairnessReport
@@ -29,11 +30,14 @@ def render(current: state.Segmentation) -> None:
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    show(transactions, pd.Series(fit.labels_, index=table.index), current.fit_id)
+    show(transactions, pd.Series(fit.labels_, index=table.index), current.fit_id, current.features)
 
 
-def show(transactions: pa.Table | pd.DataFrame, segments: pd.Series, key: str) -> None:
-    """Choose the attribute and the threshold; show the warnings, the chart and the rates by group."""
+def show(
+    transactions: pa.Table | pd.DataFrame, segments: pd.Series, key: str, features: FeatureConfig | None = None
+) -> None:
+    """Choose the attribute and the threshold; show the warnings, the chart and the rates by group. ``features``
+    are the settings the segments were made with; ``key`` names the segmentation for the cache."""
     frame = transactions if isinstance(transactions, pa.Table) else pa.Table.from_pandas(transactions)
     options = [a for a in ATTRIBUTES if a in frame.column_names and len(frame[a].drop_null().unique()) > 1]
     if not options:
@@ -56,7 +60,7 @@ def show(transactions: pa.Table | pd.DataFrame, segments: pd.Series, key: str) -
         help="Cross-validates the LightGBM surrogate (without the sensitive attributes): a few seconds.",
     )
     try:
-        report = _report(key, attribute, threshold, surrogate, transactions, segments)
+        report = _report(key, attribute, threshold, surrogate, transactions, segments, features)
     except SegmentationError as exc:
         components.show_error(exc)
         return
@@ -87,8 +91,14 @@ def _report(
     surrogate: bool,
     _transactions: pa.Table | pd.DataFrame,
     _segments: pd.Series,
+    _features: FeatureConfig | None,
 ) -> FairnessReport:
     """The report, cached per segmentation (``key``) and settings; the data itself is not hashed."""
     return fairness_audit(
-        _transactions, attribute, segments=_segments, surrogate="lightgbm" if surrogate else None, threshold=threshold
+        _transactions,
+        attribute,
+        segments=_segments,
+        surrogate="lightgbm" if surrogate else None,
+        threshold=threshold,
+        features=_features,
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 
+from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
 from segmentation.privacy.fairness import FOUR_FIFTHS, FairnessReport, fairness_report
 from segmentation.privacy.sensitive import without_sensitive
@@ -87,23 +88,26 @@ def fairness_audit(
     allow_sensitive: Iterable[str] = (),
     threshold: float = FOUR_FIFTHS,
     item_column: str = "product_id",
+    features: FeatureConfig | None = None,
     progress: Progress = no_progress,
 ) -> FairnessReport:
     """The fairness report of every part the inputs allow: composition and the surrogate (``segments``),
     exposure to each ``item_column`` value of ``recommendations`` (a product, an offer tier), the churn model
-    (``churn_cutoff``)."""
+    (``churn_cutoff``). ``features`` are the settings the segments were made with (their as-of date above all):
+    the surrogate learns the segments from the same feature values."""
     from segmentation.features import compute_features
 
     progress(0.0, "features")
-    features = compute_features(transactions)
-    features.index = features.index.astype(str)
-    groups = attribute_groups(features, attribute, customers)
+    table = compute_features(transactions, features)
+    table.index = table.index.astype(str)
+    groups = attribute_groups(table, attribute, customers)
     segment_classifiers, classifiers = {}, {}
+    if segments is not None:
+        segments = segments.set_axis(segments.index.astype(str))
     if segments is not None and surrogate:
         progress(0.2, f"cross-validating the {surrogate} surrogate")
-        segments = segments.set_axis(segments.index.astype(str))
         segment_classifiers[f"{surrogate} surrogate"] = surrogate_predictions(
-            features, segments, surrogate, allow_sensitive
+            table, segments, surrogate, allow_sensitive
         )
     if churn_cutoff is not None:
         progress(0.6, "training the churn model")
