@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.app_helpers import (
     profiles,
     upload,
 )
+from ui.segment_cache import default_params
 
 SCATTER = "Customers on a map of the chosen features"
 
@@ -203,3 +205,29 @@ def test_without_data_links_back(app: AppTest) -> None:
     assert not app.exception
     assert any("No data is loaded" in i.value for i in app.info)
     assert app.get("page_link")
+
+
+def test_segments_use_the_feature_settings_of_the_customers_page(app: AppTest) -> None:
+    app.run()
+    app.switch_page("ui/customers_page.py").run()
+    as_of = app.date_input[0]
+    earlier = as_of.value - timedelta(days=120)
+    as_of.set_value(earlier).run()
+    app.number_input(key="rfm_bins").set_value(4).run()
+    app.switch_page(SEGMENTS).run()
+    assert_clean_run(app)  # the top lists filter the transactions by the as-of date too
+    shown = app.session_state["segmentation"].features
+    assert (shown.as_of, shown.rfm_bins) == (earlier, 4)
+    assert any(f"as of **{earlier}**" in c.value for c in app.caption)
+    assert any("Top products: " in c.value for c in app.caption)
+
+
+def test_method_defaults_come_from_the_segmenters_and_the_comparison_reuses_the_fit(app: AppTest) -> None:
+    open_segments(app)
+    app.slider(key="seg_k").set_value(4).run()
+    for method in ("gmm", "hierarchical", "hdbscan"):
+        app.segmented_control(key="seg_method").set_value(method).run()
+        assert_clean_run(app)
+        shown = app.session_state["segmentation"]
+        assert shown.params == default_params(method, 4)  # untouched widgets: the segmenter's own defaults
+    assert default_params("gmm", 4) == (("n_clusters", 4),)  # the library's diagonal covariance, not "full"
