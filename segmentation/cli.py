@@ -125,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "config", type=Path, help="YAML: input, read, mapping, cleaning, features, clustering, export, store"
     )
+    run.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="duckdb (embedded, default) or spark: Parquet outputs under export.out_dir/RUN_ID (docs/scale.md)",
+    )
+    run.add_argument("--master", help="with --engine spark: the Spark master URL (default local[2])")
     run.set_defaults(run=_run)
 
     evaluate = commands.add_parser(
@@ -572,7 +579,12 @@ def _run(args: argparse.Namespace) -> int:
     raw = _read_yaml(args.config) or {}
     if not isinstance(raw, dict):
         raise SegmentationError(f"{args.config}: expected a mapping of sections at the top level")
-    result = run_config(Config.from_dict(raw), _progress)
+    if args.engine == "spark":
+        from segmentation.spark.run import run_spark
+
+        result = run_spark(Config.from_dict(raw), args.master, _progress)
+    else:
+        result = run_config(Config.from_dict(raw), _progress)
     status = "already done" if result.skipped else f"{result.n_customers:,} customers, {result.n_segments} segments"
     print(f"run {result.run_id}: {status}")
     for path in result.files:
