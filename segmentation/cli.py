@@ -194,6 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(churn)
     churn.add_argument("--cutoff", required=True, help="score at this date YYYY-MM-DD; labels from the days after")
     churn.add_argument("--horizon", type=float, default=90.0, help="churn = no order in this many days (default 90)")
+    churn.add_argument(
+        "--gru", action="store_true", help="also the GRU sequence model's churn head (trains torch; minutes)"
+    )
     churn.add_argument("--out", type=Path, help="write the comparison table (CSV)")
     churn.set_defaults(run=_churn_eval)
 
@@ -708,7 +711,8 @@ def _churn_eval(args: argparse.Namespace) -> int:
     cutoff = parse_date(args.cutoff)
     result = _load(args, args.file)
     _progress(0.0, f"training the churn models on the {args.horizon:g} days before {cutoff}")
-    table = churn_evaluation_table(result.transactions, cutoff, args.horizon)
+    more = {"GRU churn head": _gru_churn(args.horizon)} if args.gru else None
+    table = churn_evaluation_table(result.transactions, cutoff, args.horizon, more=more)
     print(
         f"{table['customers'].iat[0]:,} customers at {cutoff}, churn (no order in {args.horizon:g} days) "
         f"{table['churn_rate'].iat[0]:.1%}"
@@ -736,6 +740,20 @@ def _erase(args: argparse.Namespace) -> int:
     report = erase_customers(store, args.customer_ids, args.exports)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
     return 0
+
+
+def _gru_churn(horizon_days: float) -> Any:
+    """The GRU sequence model with a churn head as a further model of `churn-eval` (one seed)."""
+
+    def score(known: Any, customers: Any, cutoff: Any) -> Any:
+        from recommenders.data import Interactions
+        from recommenders.sequence.model import SequenceRecommender
+
+        _progress(0.5, "training the GRU with its churn head")
+        model = SequenceRecommender("gru", churn_days=horizon_days).fit(Interactions.from_transactions(known))
+        return model.churn_probability(customers, as_of=cutoff).to_numpy()
+
+    return score
 
 
 def _fairness(args: argparse.Namespace) -> int:

@@ -66,14 +66,24 @@ def test_nothing_after_the_cutoff_changes_a_prediction(transactions: pd.DataFram
 
 
 def test_the_table_compares_every_model_on_one_split(transactions: pd.DataFrame) -> None:
-    table = churn_evaluation_table(transactions, CUTOFF, 90).set_index("model")
+    seen: dict[str, object] = {}
+
+    def coin(known: pd.DataFrame, customers: pd.Index, cutoff: pd.Timestamp) -> np.ndarray:
+        """A further model that knows nothing: 0.5 for everyone (and what it was given)."""
+        seen.update(last=pd.to_datetime(known["ts"]).max(), customers=customers, cutoff=cutoff)
+        return np.full(len(customers), 0.5)
+
+    table = churn_evaluation_table(transactions, CUTOFF, 90, more={"coin": coin}).set_index("model")
     assert list(table.index) == [
         "recency alone",
         "RFM logistic",
         "BG/NBD 1 - P(alive)",
         "BG/NBD P(no order in horizon)",
         "LightGBM (calibrated)",
+        "coin",
     ]
+    assert seen["last"] < CUTOFF == seen["cutoff"] and len(seen["customers"]) == table["customers"].iloc[0]
+    assert table.loc["coin", "auroc"] == 0.5 and table.loc["coin", "brier"] == pytest.approx(0.25)
     assert table["customers"].nunique() == 1 and 0 < table["churn_rate"].iloc[0] < 1
     assert np.isnan(table.loc["recency alone", "brier"])  # a number of days is no probability
     # BG/NBD data: its own P(no order) and the learned models rank churners well above chance

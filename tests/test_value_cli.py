@@ -152,3 +152,13 @@ def test_value_on_online_retail(online_retail_path: Path, tmp_path: Path) -> Non
     top = table.head(10)
     assert (top["frequency"] >= table["frequency"].quantile(0.9)).mean() >= 0.8  # top CLV: frequent buyers
     assert 7e6 < table["clv"].sum() < 1e7  # 8.39 M measured (docs/value.md)
+
+
+@pytest.mark.slow
+def test_churn_eval_with_the_gru_churn_head(shop: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    out = tmp_path / "churn.csv"
+    args = ["-q", "churn-eval", str(shop[0]), "--cutoff", AS_OF, "--gru", "--out", str(out)]
+    assert main(args) == 0
+    written = pd.read_csv(out).set_index("model")
+    assert written.index[-1] == "GRU churn head" and written["customers"].nunique() == 1
+    assert 0.5 < written.loc["GRU churn head", "auroc"] <= 1 and written.loc["GRU churn head", "brier"] < 0.25

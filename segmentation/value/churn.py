@@ -8,6 +8,7 @@ changing any transaction from C on changes no prediction (a test checks it).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -237,18 +238,30 @@ def _before(transactions: pa.Table | pd.DataFrame, cutoff: pd.Timestamp) -> pd.D
     return frame.loc[pd.to_datetime(frame["ts"]) < cutoff]
 
 
+ExtraModel = Callable[[pd.DataFrame, pd.Index, pd.Timestamp], np.ndarray]
+"""A further churn model for :func:`churn_evaluation_table`: (transactions before the cutoff, customers, cutoff)
+-> each customer's probability of no order in the horizon."""
+
+
 def churn_evaluation_table(
     transactions: pa.Table | pd.DataFrame,
     cutoff: str | pd.Timestamp,
     horizon_days: float = 90.0,
     random_state: int = 0,
+    more: Mapping[str, ExtraModel] | None = None,
 ) -> pd.DataFrame:
     """One row per churn model on the same split: AUROC, PR-AUC, Brier score, top-decile lift, with the churn
     rate and the number of customers. Labels come from [cutoff, cutoff + horizon); the models see only the
-    transactions before the cutoff (trained one horizon earlier, see :func:`churn_scores`)."""
+    transactions before the cutoff (trained one horizon earlier, see :func:`churn_scores`). ``more`` adds models
+    from outside this package (``segment churn-eval --gru`` passes the GRU churn head of the recommenders); they
+    too get only the transactions before the cutoff."""
     cutoff = _day(cutoff)
     churn_labels(transactions, cutoff, horizon_days, pd.Index([]))  # data too short: say so before training
     now, scores = churn_scores(transactions, cutoff, horizon_days, random_state)
+    if more:
+        known = _before(transactions, cutoff)
+        for name, model in more.items():
+            scores[name] = (np.asarray(model(known, now.features.index, cutoff), dtype=float), True)
     churned = churn_labels(transactions, cutoff, horizon_days, now.features.index).to_numpy()
     rows = [
         {"model": name, **churn_metrics(churned, score, probability)} for name, (score, probability) in scores.items()
