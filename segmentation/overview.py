@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.formatting import currency_symbol, money, plural
-from segmentation.sql import fetch_row
+from segmentation.pipeline import summary_kpis
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -43,20 +43,6 @@ def _connect(transactions: pa.Table) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.register("t", transactions)
     return con
-
-
-def summary_kpis(transactions: pa.Table) -> dict[str, int | float | datetime | None]:
-    """The counts an analyst checks first. ``orders`` counts purchases (orders holding a return line are
-    returns, not orders); ``revenue`` is net of returns; ``first_ts``/``last_ts`` bound the data."""
-    row = fetch_row(
-        _connect(transactions),
-        """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id) FILTER (WHERE NOT is_return),
-                  count(DISTINCT product_id), coalesce(sum(amount), 0), min(ts), max(ts) FROM t""",
-    )
-    keys = ("rows", "customers", "orders", "products", "revenue", "first_ts", "last_ts")
-    kpis = dict(zip(keys, row, strict=True))
-    kpis["revenue"] = float(kpis["revenue"])
-    return kpis
 
 
 def monthly_revenue(transactions: pa.Table) -> pd.DataFrame:

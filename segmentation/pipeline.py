@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -74,22 +75,27 @@ def load_transactions(path: str | Path, config: Config | None = None, progress: 
     return IngestResult(clean, mapping, validation, cleaning)
 
 
-def transactions_summary(transactions: pa.Table) -> dict[str, object]:
-    """Counts an analyst checks first: rows, customers, orders, products, date range, revenue."""
+def summary_kpis(transactions: pa.Table) -> dict[str, Any]:
+    """The counts an analyst checks first, defined once for the app, the CLI and the overview. ``orders`` counts
+    purchases (orders holding a return line are returns, not orders); ``revenue`` is net of returns;
+    ``first_ts``/``last_ts`` bound the data."""
     con = duckdb.connect()
     con.register("t", transactions)
     row = fetch_row(
         con,
-        """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id), count(DISTINCT product_id),
-                  min(ts), max(ts), sum(amount) FROM t""",
+        """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id) FILTER (WHERE NOT is_return),
+                  count(DISTINCT product_id), coalesce(sum(amount), 0), min(ts), max(ts) FROM t""",
     )
-    rows, customers, orders, products, first, last, revenue = row
-    return {
-        "rows": rows,
-        "customers": customers,
-        "orders": orders,
-        "products": products,
-        "first_ts": first.isoformat(sep=" ") if first else None,
-        "last_ts": last.isoformat(sep=" ") if last else None,
-        "revenue": round(float(revenue or 0.0), 2),
-    }
+    keys = ("rows", "customers", "orders", "products", "revenue", "first_ts", "last_ts")
+    kpis = dict(zip(keys, row, strict=True))
+    kpis["revenue"] = float(kpis["revenue"])
+    return kpis
+
+
+def transactions_summary(transactions: pa.Table) -> dict[str, object]:
+    """:func:`summary_kpis` as plain data (dates as ISO text, revenue rounded to cents) for JSON and messages."""
+    kpis = summary_kpis(transactions)
+    for key in ("first_ts", "last_ts"):
+        kpis[key] = kpis[key].isoformat(sep=" ") if kpis[key] else None
+    kpis["revenue"] = round(kpis["revenue"], 2)
+    return kpis

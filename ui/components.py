@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import copy
 import hashlib
 import html
 import re
@@ -20,11 +21,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from segmentation.config import Config, FeatureConfig, ReadOptions
+from segmentation.config import ClusteringConfig, Config, FeatureConfig, ReadOptions
 from segmentation.errors import InputError, SegmentationError
-from segmentation.features import compute_features, default_as_of, rfm_table
 from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
-from segmentation.pipeline import IngestResult, load_transactions
+from segmentation.pipeline import IngestResult
+from segmentation.store import file_fingerprint
+from segmentation.workflow import Analysis
 from ui import uploads
 
 if TYPE_CHECKING:
@@ -60,13 +62,8 @@ def sample_dataset() -> Dataset | None:
     return Dataset(str(SAMPLE_PATH), SAMPLE_PATH.name, _file_digest(str(SAMPLE_PATH)))
 
 
-@st.cache_data(show_spinner=False)
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_file_digest = st.cache_data(show_spinner=False)(file_fingerprint)
+"""The file hash of the run store, computed once per file and server."""
 
 
 def save_upload(upload: UploadedFile) -> Dataset:
@@ -92,12 +89,21 @@ def inspect_file(dataset: Dataset, read: ReadOptions) -> tuple[list[str], dict[s
 
 
 @st.cache_resource(show_spinner=False, max_entries=CACHED_FILES)
+def analysis(dataset: Dataset, config: Config) -> Analysis:
+    """The workflow of one file under one set of read, mapping and cleaning settings: shared by every session and
+    page that loads it, so each step (load, features, segmentation, recommender) runs once for all of them."""
+    return Analysis(dataset.path, config, fingerprint=dataset.digest)
+
+
 def load(dataset: Dataset, config: Config) -> IngestResult:
-    """Read, validate and clean a file with a progress bar. Shared by all sessions: never mutate the result."""
+    """Read, validate and clean a file, with a progress bar the first time. Shared: never mutate the result."""
+    workflow = analysis(dataset, config)
+    if workflow.done("load"):
+        return workflow.load()
     slot = st.empty()
     try:
         bar = slot.progress(0.0, text=f"Loading {dataset.name}…")
-        return load_transactions(dataset.path, config, lambda done, step: bar.progress(done, text=step.capitalize()))
+        return workflow.load(lambda done, step: bar.progress(done, text=step.capitalize()))
     finally:
         slot.empty()
 
@@ -140,21 +146,18 @@ def overview(dataset: Dataset, config: Config, top: int = 10) -> Overview:
     return Overview(kpis, monthly.df(), products.df(), countries.df())
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def snapshot_default(dataset: Dataset, config: Config) -> date:
     """The default as-of date of the features: the day after the last transaction."""
-    return default_as_of(load(dataset, config).transactions)
+    return analysis(dataset, config).default_as_of()
 
 
-@st.cache_data(show_spinner="Computing customer features…", max_entries=16)
 def customer_table(dataset: Dataset, config: Config, features: FeatureConfig) -> pd.DataFrame:
-    """Every customer feature plus RFM scores, code and named segment, one row per customer."""
-    table = compute_features(load(dataset, config).transactions, features)
-    rfm = rfm_table(table, features.rfm_bins).drop(columns=["recency_days", "frequency", "monetary"])
-    return table.join(rfm)
+    """Every customer feature plus RFM scores, code and named segment, one row per customer (the page's own copy:
+    adding a column to it changes nothing shared)."""
+    with st.spinner("Computing customer features…"):
+        return analysis(dataset, config).customers(features).copy(deep=False)
 
 
-@st.cache_data(show_spinner="Finding the segments…", max_entries=32)
 def fit_segmentation(
     dataset: Dataset,
     config: Config,
@@ -163,11 +166,11 @@ def fit_segmentation(
     method: str,
     params: tuple[tuple[str, Any], ...],
 ) -> SegmentationModel:
-    """The Segments page's fitted segmentation; cached here, in a module, so the other pages reuse the same fit."""
-    from segmentation.clustering import SegmentationModel  # imports torch: only the pages that segment pay for it
-
-    table = customer_table(dataset, config, features)
-    return SegmentationModel(method, dict(params), chosen).fit(table, table["rfm_segment"])
+    """The segmentation the Segments page shows, fitted once by the workflow for every page; each call gets its
+    own copy, so renaming a segment changes only this session's view."""
+    clustering = ClusteringConfig(method, dict(params), chosen)
+    with st.spinner("Finding the segments…"):
+        return copy.deepcopy(analysis(dataset, config).segmentation(clustering, features))
 
 
 def show_error(exc: SegmentationError) -> None:
