@@ -150,3 +150,12 @@ def test_a_gap_small_groups_cannot_tell_from_chance_is_a_note() -> None:
     (note,) = report.notes
     assert report.warnings == [] and note.startswith("Segment 0 holds ") and "it may be chance (p = " in note
     assert "note: Segment 0" in report.to_text()
+
+
+def test_a_classifier_right_about_everyone_is_quiet() -> None:
+    """Everyone churned and was predicted to: no negatives, so fairlearn's false positive rate is 0 for every group."""
+    _, groups = customers(5)
+    truth = pd.Series(True, index=groups.index)
+    report = fairness_report(groups, classifiers={"churn model": (truth, truth)})
+    table = report.classifiers["churn model"]
+    assert report.warnings == [] == report.notes and (table[["false_positive_rate", "error_rate"]] == 0).all().all()

@@ -101,7 +101,6 @@ def _rate_gap(section: str, item: str, metric: str, rates: pd.Series, sizes: pd.
     test of it (are the two groups' rates different beyond chance?)."""
     from scipy.stats import fisher_exact
 
-    rates = rates.dropna()
     low, high = rates.idxmin(), rates.idxmax()
     ratio = rates[low] / rates[high] if rates[high] > 0 else 1.0
     hits = [round(rates[g] * sizes[g]) for g in (low, high)]
@@ -161,9 +160,7 @@ def classifier_fairness(
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Selection rate, false positive and false negative rates and error rate by group of a binary classifier."""
     from fairlearn.metrics import count, false_negative_rate, false_positive_rate, selection_rate
-
-    def error_rate(truth: np.ndarray, predicted: np.ndarray) -> float:
-        return float(np.mean(truth != predicted))
+    from sklearn.metrics import zero_one_loss
 
     def positives(truth: np.ndarray, predicted: np.ndarray) -> int:
         return int(np.sum(truth))
@@ -174,7 +171,7 @@ def classifier_fairness(
         "selection_rate": selection_rate,
         "false_positive_rate": false_positive_rate,
         "false_negative_rate": false_negative_rate,
-        "error_rate": error_rate,
+        "error_rate": zero_one_loss,
     }
     frame = _by_group(metrics, np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool), groups)
     table = frame.by_group
