@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentation.config import Config, ReadOptions
 from segmentation.errors import ConfigError
@@ -109,3 +114,35 @@ def test_cli_validate_writes_money_in_the_currency_and_takes_currency_option(wri
     assert "revenue €8.00" in capsys.readouterr().out
     assert main(["-q", "validate", str(path), "--currency", "euro"]) == 2
     assert "is not an ISO 4217 code" in capsys.readouterr().err
+
+
+MARKS = {"GBP": ["£"], "EUR": ["€", "EUR"], "USD": ["$", "US$", "USD"], "JPY": ["¥", "JPY"], "BRL": ["R$"]}
+
+
+@st.composite
+def priced_files(draw: st.DrawFn) -> tuple[str, str, list[float], str]:
+    """CSV text whose prices carry one currency's mark, in either decimal style, before or after the number."""
+    currency = draw(st.sampled_from(sorted(MARKS)))
+    comma = draw(st.booleans())
+    cents = draw(st.lists(st.integers(1, 999_999), min_size=1, max_size=8))
+    lines = [";".join(HEADER)]
+    for i, c in enumerate(cents):
+        grouped = f"{c // 100:,}" if draw(st.booleans()) else str(c // 100)
+        number = f"{grouped.replace(',', '.')},{c % 100:02d}" if comma else f"{grouped}.{c % 100:02d}"
+        mark, space = draw(st.sampled_from(MARKS[currency])), draw(st.sampled_from(["", " "]))
+        text = f"{mark}{space}{number}" if draw(st.booleans()) else f"{number}{space}{mark}"
+        lines.append(";".join(["c1", f"A{i}", "2024-01-02", "P", "1", text]))
+    return "\n".join(lines) + "\n", currency, [c / 100 for c in cents], "," if comma else "."
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=priced_files())
+def test_any_marked_price_reads_as_its_number_in_its_currency(case) -> None:
+    text, currency, prices, decimal = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "prices.csv"
+        path.write_text(text, encoding="utf-8")
+        result = load_transactions(path)
+    assert result.validation.detected["currency"] == currency
+    assert result.validation.detected["decimal"] == decimal or all(p == int(p) for p in prices)
+    assert sorted(result.to_pandas()["amount"]) == pytest.approx(sorted(prices))

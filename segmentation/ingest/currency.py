@@ -17,7 +17,7 @@ from segmentation.ingest.validation import ValidationReport
 
 _SYMBOL = re.compile(r"US\$|R\$|zł|[£€$¥₹₩₽₺]")
 _CODE = re.compile(r"(?:^|[\s\d.,-])([A-Z]{3})(?=$|[\s\d.,-])")
-STRIPPED = "[\\s\u00a0£$€¥₹₩₽₺]|zł|^[A-Z]{1,3}|[A-Z]{3}$"
+STRIPPED = "R\\$|US\\$|[\\s\u00a0£$€¥₹₩₽₺]|zł|^[A-Z]{1,3}|[A-Z]{3}$"
 """What a number's text may carry around its digits (symbols, a leading or trailing ISO code, ``R$``), as the
 regular expression number parsing removes before reading the digits."""
 
