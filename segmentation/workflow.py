@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from recommenders.base import Recommender
     from recommenders.data import Interactions
     from segmentation.clustering import SegmentationModel
+    from segmentation.overview import Overview
 
 T = TypeVar("T")
 RFM_INPUTS = ("recency_days", "frequency", "monetary")
@@ -128,6 +129,12 @@ class Analysis:
     def summary(self) -> dict[str, object]:
         """Rows, customers, orders, products, date range and revenue of the clean transactions."""
         return self._step("summary", (), lambda: transactions_summary(self.load().transactions))
+
+    def overview(self, top: int = 10) -> Overview:
+        """KPIs, revenue by month with partial months flagged, the top products and countries."""
+        from segmentation.overview import overview
+
+        return self._step("overview", (top,), lambda: overview(self.load().transactions, top))
 
     def default_as_of(self) -> date:
         """The as-of date when none is set: the day after the last transaction."""

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -24,6 +23,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from segmentation.config import ClusteringConfig, Config, FeatureConfig, ReadOptions
 from segmentation.errors import InputError, SegmentationError
 from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
+from segmentation.overview import Overview
 from segmentation.pipeline import IngestResult
 from segmentation.store import file_fingerprint
 from segmentation.workflow import Analysis
@@ -108,42 +108,10 @@ def load(dataset: Dataset, config: Config) -> IngestResult:
         slot.empty()
 
 
-@dataclass(frozen=True)
-class Overview:
-    """Headline numbers and small aggregates of the clean transactions."""
-
-    kpis: dict[str, float | int | date]
-    monthly: pd.DataFrame
-    products: pd.DataFrame
-    countries: pd.DataFrame
-
-
-@st.cache_data(show_spinner="Summarising…", max_entries=16)
 def overview(dataset: Dataset, config: Config, top: int = 10) -> Overview:
-    """KPIs, revenue by month and the top products and countries by revenue."""
-    con = duckdb.connect()
-    con.register("t", load(dataset, config).transactions)
-    kpis = (
-        con.sql(
-            """SELECT count(*) AS rows, count(DISTINCT customer_id) AS customers,
-                  count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS orders,
-                  count(DISTINCT product_id) AS products, sum(amount) AS revenue,
-                  min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM t"""
-        )
-        .df()
-        .iloc[0]
-        .to_dict()
-    )
-    monthly = con.sql("SELECT date_trunc('month', ts) AS month, sum(amount) AS revenue FROM t GROUP BY 1 ORDER BY 1")
-    products = con.sql(
-        f"""SELECT coalesce(any_value(description), product_id) || ' (' || product_id || ')' AS product,
-                   sum(amount) AS revenue FROM t GROUP BY product_id ORDER BY revenue DESC LIMIT {int(top)}"""
-    )
-    countries = con.sql(
-        f"""SELECT coalesce(country, 'unknown') AS country, sum(amount) AS revenue, count(DISTINCT customer_id)
-                   AS customers FROM t GROUP BY 1 ORDER BY revenue DESC LIMIT {int(top)}"""
-    )
-    return Overview(kpis, monthly.df(), products.df(), countries.df())
+    """KPIs, revenue by month (partial months flagged) and the top products and countries by revenue."""
+    with st.spinner("Summarising…"):
+        return analysis(dataset, config).overview(top)
 
 
 def snapshot_default(dataset: Dataset, config: Config) -> date:

@@ -17,9 +17,7 @@ from segmentation.ingest import FIELDS, REQUIRED, CleaningReport, ValidationRepo
 from segmentation.ingest.mapping import missing_fields
 from segmentation.limits import CLI_FIX, MAX_UPLOAD_MB, check_upload
 from segmentation.overview import (
-    Overview,
     monthly_revenue_chart,
-    overview,
     partial_note,
     top_countries_chart,
     top_products_chart,
@@ -334,14 +332,8 @@ def show_cleaning(report: CleaningReport, changed: int, name: str) -> None:
     components.plot(fig, "Rows removed or changed, by reason", "Rows", "", height=120 + 40 * len(summary))
 
 
-@st.cache_data(show_spinner="Summarising…", max_entries=16)
-def summarise(dataset: Dataset, config: Config) -> Overview:
-    """KPIs, revenue by month with partial months, the top products and countries of the clean transactions."""
-    return overview(components.load(dataset, config).transactions)
-
-
 def show_overview(dataset: Dataset, config: Config, currency: str | None) -> None:
-    data = summarise(dataset, config)
+    data = components.overview(dataset, config)
     k = data.kpis
     average = k["revenue"] / max(k["orders"], 1)
     days = (k["last_ts"].date() - k["first_ts"].date()).days + 1

@@ -47,7 +47,7 @@ def render() -> None:
 
 def snapshot_options(current: state.Segmentation) -> list[date]:
     """Every month start after the first purchase, and the day after the last purchase."""
-    first = pd.Timestamp(components.overview(current.dataset, current.config).kpis["first_day"]).date()
+    first = pd.Timestamp(components.overview(current.dataset, current.config).kpis["first_ts"]).date()
     last = components.snapshot_default(current.dataset, current.config)
     starts = pd.date_range(pd.Timestamp(first) + pd.offsets.MonthBegin(1), pd.Timestamp(last), freq="MS")
     options = [d.date() for d in starts]
