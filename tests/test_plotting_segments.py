@@ -145,6 +145,7 @@ def test_segment_shares_put_the_first_segment_on_top_with_customer_and_revenue_b
     assert list(customers.x) == [0.2, 0.5, 0.3] and list(revenue.x) == [0.7, 0.1, 0.2]
     assert list(fig.layout.yaxis.categoryarray) == list(NAMES.values())[::-1]  # plotly draws bottom-up
     assert fig.layout.barmode == "group" and fig.layout.xaxis.tickformat == ".0%"
+    assert fig.layout.legend.orientation == "h"  # below the tall chart of the Segments page
 
 
 def test_membership_histogram_stacks_each_segments_probabilities_in_its_colour() -> None:
@@ -198,9 +199,11 @@ def test_rfm_treemap_and_share_bars_show_each_named_segment_in_its_colour() -> N
     assert sizes == {"Champions": 3, "Lost": 2, "Unclassified": 1}
     colors = dict(zip(treemap.labels, treemap.marker.colors, strict=True))
     assert colors == {s: RFM_SEGMENT_COLORS[s] for s in sizes}
-    customers, revenue = rfm_share_bars(summary).data
+    bars = rfm_share_bars(summary)
+    customers, revenue = bars.data
     assert list(customers.y) == ["Champions", "Lost", "Unclassified"]
     assert list(revenue.x) == pytest.approx([0.96, 0.04, 0.0])
+    assert bars.layout.legend.orientation is None  # the default legend, at the right of a short chart
 
 
 def test_distribution_chart_counts_every_customer_on_the_asked_scale() -> None:

@@ -47,8 +47,10 @@ def share_bars(
     customer_share: Sequence[float],
     revenue_share: Sequence[float],
     title: str = "Share of customers and of revenue",
+    legend_below: bool = True,
 ) -> go.Figure:
-    """Each segment's share of customers beside its share of revenue, first segment at the top."""
+    """Each segment's share of customers beside its share of revenue, first segment at the top; the legend below
+    the chart (a tall chart has room for it) or, with ``legend_below=False``, at its right."""
     fig = go.Figure(
         [
             go.Bar(name=of, x=list(shares), y=list(segments), orientation="h", marker_color=SHARE_COLORS[of])
@@ -63,7 +65,7 @@ def share_bars(
         xaxis_title="Share",
         yaxis_title="",
         barmode="group",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0} if legend_below else {},
     )
     return fig
 
@@ -89,5 +91,5 @@ def rfm_treemap(summary: pd.DataFrame) -> go.Figure:
 
 
 def rfm_share_bars(summary: pd.DataFrame) -> go.Figure:
-    """:func:`share_bars` of the named RFM segments of ``summary`` (best segment at the top)."""
-    return share_bars(summary["segment"], summary["customer_share"], summary["revenue_share"])
+    """:func:`share_bars` of the named RFM segments of ``summary`` (best segment at the top), legend at the right."""
+    return share_bars(summary["segment"], summary["customer_share"], summary["revenue_share"], legend_below=False)
