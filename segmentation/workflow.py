@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from recommenders.base import Recommender
     from recommenders.data import Interactions
     from segmentation.clustering import SegmentationModel
+    from segmentation.explain import Explanation, SegmentSurrogate
     from segmentation.overview import Overview
+    from segmentation.value.churn import ChurnClassifier, ChurnData
 
 T = TypeVar("T")
 RFM_INPUTS = ("recency_days", "frequency", "monetary")
@@ -181,6 +183,82 @@ class Analysis:
             return model.fit(table, table["rfm_segment"])
 
         return self._step("segmentation", (clustering, features or self.config.features), compute)
+
+    def surrogate_inputs(
+        self, features: FeatureConfig | None = None, allow_sensitive: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
+        """The customer features as the surrogates see them: no RFM restatements, no sensitive attribute unless
+        the analyst opts in (``allow_sensitive``, docs/privacy.md)."""
+
+        def compute() -> pd.DataFrame:
+            from segmentation.explain.inputs import surrogate_features
+            from segmentation.privacy.sensitive import without_sensitive
+
+            return surrogate_features(without_sensitive(self.customers(features), allow_sensitive))
+
+        return self._step("surrogate_inputs", (features or self.config.features, allow_sensitive), compute)
+
+    def surrogate(
+        self,
+        kind: str = "lightgbm",
+        clustering: ClusteringConfig | None = None,
+        features: FeatureConfig | None = None,
+        allow_sensitive: tuple[str, ...] = (),
+    ) -> SegmentSurrogate:
+        """Surrogate ``kind`` (LightGBM or CatBoost) trained on the segmentation's labels, with its fidelity."""
+
+        def compute() -> SegmentSurrogate:
+            from segmentation.explain import SegmentSurrogate
+
+            labels = self.segmentation(clustering, features).labels_
+            return SegmentSurrogate(kind).fit(self.surrogate_inputs(features, allow_sensitive), labels)
+
+        inputs = (kind, clustering or self.config.clustering, features or self.config.features, allow_sensitive)
+        return self._step("surrogate", inputs, compute)
+
+    def explanation(
+        self,
+        kind: str = "lightgbm",
+        clustering: ClusteringConfig | None = None,
+        features: FeatureConfig | None = None,
+        allow_sensitive: tuple[str, ...] = (),
+        sample_size: int | None = 2_000,
+    ) -> Explanation:
+        """SHAP values of :meth:`surrogate` on a stratified sample of the customers."""
+
+        def compute() -> Explanation:
+            from segmentation.explain import explain
+
+            X = self.surrogate_inputs(features, allow_sensitive)
+            labels = self.segmentation(clustering, features).labels_
+            return explain(self.surrogate(kind, clustering, features, allow_sensitive), X, labels, sample_size)
+
+        clustering, features = clustering or self.config.clustering, features or self.config.features
+        return self._step("explanation", (kind, clustering, features, allow_sensitive, sample_size), compute)
+
+    def customer_value(self, as_of: date, horizon_days: float = 365.0, discount_rate: float = 0.10) -> pd.DataFrame:
+        """BG/NBD + Gamma-Gamma lifetime value and P(alive) of every customer with an order before ``as_of``."""
+
+        def compute() -> pd.DataFrame:
+            import pandas as pd
+
+            from segmentation.value import customer_value
+
+            return customer_value(self.load().transactions, pd.Timestamp(as_of), horizon_days, discount_rate)
+
+        return self._step("customer_value", (as_of, horizon_days, discount_rate), compute)
+
+    def churn(self, as_of: date, horizon_days: float = 90.0) -> tuple[ChurnClassifier, ChurnData]:
+        """The calibrated churn model for ``as_of`` (trained one horizon earlier) and the customers it scores."""
+
+        def compute() -> tuple[ChurnClassifier, ChurnData]:
+            import pandas as pd
+
+            from segmentation.value import churn_risk
+
+            return churn_risk(self.load().transactions, pd.Timestamp(as_of), horizon_days)
+
+        return self._step("churn", (as_of, horizon_days), compute)
 
     def interactions(self) -> Interactions:
         """Who bought which product when, as the recommenders read it (the file needs a product column)."""

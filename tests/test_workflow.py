@@ -96,3 +96,21 @@ def test_a_failed_step_stores_nothing(write_csv) -> None:
 def test_run_config_needs_an_input() -> None:
     with pytest.raises(ConfigError, match="names no input file"):
         run_config(Config())
+
+
+def test_surrogates_never_see_a_sensitive_attribute_unless_allowed(analysis: Analysis) -> None:
+    assert "country" in analysis.customers().columns
+    assert "country" not in analysis.surrogate_inputs().columns
+    assert "country" in analysis.surrogate_inputs(allow_sensitive=("country",)).columns
+    assert not any(c.endswith("_score") or c in ("rfm_code", "rfm_segment") for c in analysis.surrogate_inputs())
+
+
+def test_explanation_is_of_the_segmentation_it_names(analysis: Analysis) -> None:
+    clustering = ClusteringConfig("kmeans", {"n_clusters": 3})
+    surrogate = analysis.surrogate("lightgbm", clustering)
+    assert analysis.surrogate("lightgbm", clustering) is surrogate
+    labels = analysis.segmentation(clustering).labels_
+    assert set(surrogate.predict(analysis.surrogate_inputs())) <= set(labels)
+    assert surrogate.fidelity_["accuracy"] > 0.8
+    explanation = analysis.explanation("lightgbm", clustering, sample_size=300)
+    assert len(explanation.data) == 300 and set(explanation.data.columns) == set(analysis.surrogate_inputs().columns)

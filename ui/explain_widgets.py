@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from segmentation.explain import MODELS, Explanation, explain, rank_features, segment_drivers
+from segmentation.explain import MODELS, Explanation, rank_features, segment_drivers
 from segmentation.explain.customer import explain_customer
-from segmentation.explain.inputs import surrogate_features
 from segmentation.explain.names import MODEL_LABELS
 from ui import components, state
 
@@ -23,8 +22,8 @@ SAMPLE_SIZE = 2_000
 
 
 def inputs(current: state.Segmentation) -> pd.DataFrame:
-    """The customer features as the surrogates see them."""
-    return surrogate_features(components.customer_table(current.dataset, current.config, current.features))
+    """The customer features as the surrogates see them (never a sensitive attribute: docs/privacy.md)."""
+    return components.analysis(current.dataset, current.config).surrogate_inputs(current.features)
 
 
 def labels_of(current: state.Segmentation) -> np.ndarray:
@@ -33,18 +32,15 @@ def labels_of(current: state.Segmentation) -> np.ndarray:
     return components.fit_segmentation(s.dataset, s.config, s.features, s.chosen, s.method, s.params).labels_
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def surrogate(current: state.Segmentation, kind: str) -> SegmentSurrogate:
     """The surrogate classifier of the segmentation's labels, with its cross-validated fidelity."""
-    from segmentation.explain import SegmentSurrogate  # looked up on each call: tests swap in a stricter one
-
-    return SegmentSurrogate(kind).fit(inputs(current), labels_of(current))
+    return components.analysis(current.dataset, current.config).surrogate(kind, current.clustering, current.features)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def explanation(current: state.Segmentation, kind: str) -> Explanation:
     """SHAP values of the surrogate on a stratified sample of the customers."""
-    return explain(surrogate(current, kind), inputs(current), labels_of(current), sample_size=SAMPLE_SIZE)
+    workflow = components.analysis(current.dataset, current.config)
+    return workflow.explanation(kind, current.clustering, current.features, sample_size=SAMPLE_SIZE)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

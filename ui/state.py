@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
-from segmentation.config import Config, FeatureConfig
+from segmentation.config import ClusteringConfig, Config, FeatureConfig
 from ui import components
 from ui.components import Dataset
 
@@ -160,6 +160,11 @@ class Segmentation:
     method: str
     params: tuple[tuple[str, Any], ...]
     fit_id: str
+
+    @property
+    def clustering(self) -> ClusteringConfig:
+        """The segmenter settings as the workflow takes them."""
+        return ClusteringConfig(self.method, dict(self.params), self.chosen)
 
 
 def segmentation() -> Segmentation | None:
