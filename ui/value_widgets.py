@@ -67,21 +67,15 @@ def controls(dataset: Dataset, config: Config) -> ValueSettings:
     return ValueSettings(chosen, int(days), float(rate) / 100, int(churn_days))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def lifetime_value(dataset: Dataset, config: Config, settings: ValueSettings) -> pd.DataFrame:
-    """BG/NBD + Gamma-Gamma value of every customer (:func:`segmentation.value.customer_value`)."""
-    from segmentation.value import customer_value
-
-    transactions = components.load(dataset, config).transactions
-    return customer_value(transactions, pd.Timestamp(settings.as_of), settings.horizon_days, settings.discount_rate)
+    """BG/NBD + Gamma-Gamma value of every customer, fitted once by the workflow."""
+    workflow = components.analysis(dataset, config)
+    return workflow.customer_value(settings.as_of, settings.horizon_days, settings.discount_rate)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def churn(dataset: Dataset, config: Config, as_of: date, churn_days: int) -> tuple[ChurnClassifier, ChurnData]:
-    """The calibrated LightGBM churn model for ``as_of`` and the customers it scores."""
-    from segmentation.value import churn_risk
-
-    return churn_risk(components.load(dataset, config).transactions, pd.Timestamp(as_of), churn_days)
+    """The calibrated LightGBM churn model for ``as_of`` and the customers it scores, trained once by the workflow."""
+    return components.analysis(dataset, config).churn(as_of, churn_days)
 
 
 @st.cache_data(show_spinner="Backtesting BG/NBD + Gamma-Gamma against the naive baseline…", max_entries=8)
