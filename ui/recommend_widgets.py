@@ -71,23 +71,22 @@ def controls() -> tuple[str, ListSettings]:
     return name, ListSettings(n, int(min_orders), exclude_bought)
 
 
-@st.cache_resource(show_spinner="Collecting the purchase histories…", max_entries=components.CACHED_FILES)
 def interactions(dataset: Dataset, config: Config) -> Interactions:
     """Customer x product purchases and order sequences of the loaded data. Shared by all sessions: read only."""
-    return Interactions.from_transactions(components.load(dataset, config).transactions)
+    with st.spinner("Collecting the purchase histories…"):
+        return components.analysis(dataset, config).interactions()
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
 def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
-    """The model trained on every purchase, once per data set and model, with a progress bar."""
-    from recommenders.evaluate import standard_models  # looked up on each call: tests swap in quicker models
-
+    """The model trained on every purchase, once per data set and model (by the workflow), with a progress bar."""
+    workflow = components.analysis(dataset, config)
+    if workflow.done("recommender", name):
+        return workflow.recommender(name)
     slot = st.empty()
     try:
         bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
-        return standard_models()[name].fit(
-            interactions(dataset, config),
-            lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}"),
+        return workflow.recommender(
+            name, lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}")
         )
     finally:
         slot.empty()
