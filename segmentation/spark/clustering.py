@@ -146,7 +146,7 @@ def _matrix(features: DataFrame, preprocessor: FeaturePreprocessor) -> DataFrame
             yield pd.DataFrame({"customer_id": batch["customer_id"], "x": list(X)})
 
     matrix = features.mapInPandas(transform, "customer_id string, x array<double>")
-    return matrix.withColumn("x", array_to_vector("x"))
+    return matrix.withColumn("x", array_to_vector("x")).cache()  # MLlib passes over it once per iteration
 
 
 def _fit_mllib(method: str, matrix: DataFrame, k: int, seed: int) -> tuple[DataFrame, dict[str, np.ndarray]]:

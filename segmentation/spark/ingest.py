@@ -85,18 +85,19 @@ def load_transactions_spark(spark: SparkSession, path: str, config: Config | Non
     canonical_sample, validation = to_canonical(sample, mapping, config.read)
     validation.raise_for_errors()
     options = _whole_file_options(config.read, validation)
-    raw = _with_row_numbers(_read(spark, path, sample, quoted))
-    validation.rows_read = raw.count()
+    raw, validation.rows_read = _with_row_numbers(_read(spark, path, sample, quoted))
     validation.warn(
         "validated_on_sample",
         f"values were checked on the first {sample.table.num_rows:,} rows; the cleaning report counts every row",
     )
     parse = _partition_parser(sample.source, sample.format, mapping, options)
-    canonical = raw.mapInArrow(parse, _spark_schema(canonical_sample)).repartition("customer_id")
+    # parsed once (the threshold and the cleaning both read it), released once the cleaning result is cached
+    canonical = raw.mapInArrow(parse, _spark_schema(canonical_sample)).repartition("customer_id").cache()
     threshold = _outlier_threshold(canonical, config.cleaning)
     cleaner = _partition_cleaner(config.cleaning, threshold)
     marked = canonical.mapInArrow(cleaner, _spark_schema(_marked_schema(canonical_sample))).cache()
     counts = dict(marked.where(F.col("reason").isNotNull()).groupBy("reason").count().collect())
+    canonical.unpersist()
     kept = F.col("reason").isNull() | F.col("reason").isin(*CHANGED)
     transactions = marked.where(kept).drop("reason")
     rows_kept = validation.rows_read - sum(n for r, n in counts.items() if r not in CHANGED)
@@ -172,8 +173,8 @@ def _read(spark: SparkSession, path: str, sample: RawTable, quoted: bool) -> Dat
     )
 
 
-def _with_row_numbers(frame: DataFrame) -> DataFrame:
-    """``frame`` with the reader's consecutive row numbers (header = row 1) in file order.
+def _with_row_numbers(frame: DataFrame) -> tuple[DataFrame, int]:
+    """``frame`` with the reader's consecutive row numbers (header = row 1) in file order, and its row count.
 
     Spark's ids are (partition << 33) + position in the partition; each partition's first row number comes from
     the sizes of the partitions before it (one small pass, then a broadcast join).
@@ -191,7 +192,7 @@ def _with_row_numbers(frame: DataFrame) -> DataFrame:
     offsets = frame.sparkSession.createDataFrame(starts, "_part long, _start long")
     numbered = ids.join(F.broadcast(offsets), "_part")
     row = F.col("_start") + F.col("_id") - F.shiftleft(F.col("_part"), 33)
-    return numbered.withColumn(ROW_COLUMN, row).drop("_id", "_part", "_start")
+    return numbered.withColumn(ROW_COLUMN, row).drop("_id", "_part", "_start"), start - 2
 
 
 def _spark_schema(table: pa.Table) -> StructType:
@@ -208,12 +209,18 @@ def _marked_schema(canonical: pa.Table) -> pa.Table:
 
 def _partition_parser(source: str, fmt: FileFormat, mapping: ColumnMapping, options: ReadOptions) -> BatchFunction:
     def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        table = pa.Table.from_batches(list(batches))
-        if table.num_rows:
+        table = _partition_table(batches)
+        if table is not None:
             canonical, _ = to_canonical(RawTable(table, source, fmt), mapping, options)
             yield from _utc(canonical).to_batches()
 
     return parse
+
+
+def _partition_table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
+    """A partition's rows as one table; None for an empty partition."""
+    batches = [b for b in batches if b.num_rows]
+    return pa.Table.from_batches(batches) if batches else None
 
 
 def _utc(table: pa.Table) -> pa.Table:
@@ -242,8 +249,8 @@ def _outlier_threshold(canonical: DataFrame, policy: CleaningPolicy) -> float | 
 
 def _partition_cleaner(policy: CleaningPolicy, threshold: float | None) -> BatchFunction:
     def clean(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        table = pa.Table.from_batches(list(batches))
-        if table.num_rows:
+        table = _partition_table(batches)
+        if table is not None:
             yield from _utc(clean_partition(_naive(table), policy, threshold)).to_batches()
 
     return clean

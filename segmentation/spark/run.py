@@ -60,6 +60,7 @@ def run_spark(config: Config, master: str | None = None, progress: Progress = no
     ingest = load_transactions_spark(spark, config.input, config)
     progress(0.4, f"{ingest.rows_kept:,} of {ingest.rows_in:,} rows kept; features")
     features = compute_features_spark(ingest.transactions, config.features)
+    features.frame = features.frame.cache()  # collected, segmented and written: computed once
     frame = features.to_pandas()
     rfm = rfm_table(frame, config.features.rfm_bins)
     progress(0.6, f"segmenting {len(frame):,} customers with {config.clustering.method}")

@@ -23,6 +23,7 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.javaCharsets": "true",  # CSV in any Java charset (cp1252 exports), as the DuckDB reader
 }
 """Small driver memory (the machine is shared) and few shuffle partitions; a cluster overrides them with ``conf``."""
 
