@@ -135,7 +135,7 @@ def priced_files(draw: st.DrawFn) -> tuple[str, str, list[float], str]:
     return "\n".join(lines) + "\n", currency, [c / 100 for c in cents], "," if comma else "."
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(case=priced_files())
 def test_any_marked_price_reads_as_its_number_in_its_currency(case) -> None:
     text, currency, prices, decimal = case
