@@ -1,5 +1,5 @@
-"""The Value page in a real Chromium on an uploaded file: the estimate with its steps, the charts, the audience
-download, one customer's reasons and the backtest."""
+"""The Value page in a real Chromium on an uploaded file: the estimate with its steps and Cancel, the charts, the
+audience download, one customer's reasons and the backtest."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ def test_value_page_on_an_uploaded_file(page: Page, app_url: str, tmp_path: Path
     upload(page, path)
     open_page(page, "Value", page.get_by_role("button", name="Estimate value and churn"))
     expect(page.get_by_text(re.compile("compiles the models"))).to_be_visible()
+
+    # Cancel during the value model's fit: the page says so, shows no result and offers the button again
+    page.get_by_role("button", name="Estimate value and churn").click()
+    expect(page.get_by_text(re.compile("Step 2 of 2"))).to_be_visible(timeout=TRAINING_MS)
+    page.get_by_role("button", name="Cancel").click()
+    settled(page, page.get_by_text(re.compile("^Cancelled")), timeout=TRAINING_MS)
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)
+    shot(page, "value-00-cancelled")
 
     page.get_by_role("button", name="Estimate value and churn").click()
     clv = chart(page, "Predicted CLV over 365 days")

@@ -77,7 +77,7 @@ def estimate(
         st.caption(FIRST_FIT)
         return None
     started = time.perf_counter()
-    with state.cancellable(run_id, "value_cancel"), st.status("Estimating value and churn…") as status:
+    with state.cancellable(run_id, "value_cancel"), st.status("Estimating value and churn…", expanded=True) as status:
         status.write(
             f"Step 1 of 2: the churn model (LightGBM on the {settings.churn_days} days before the as-of date)…"
         )
@@ -85,7 +85,9 @@ def estimate(
         status.write(f"Step 2 of 2: BG/NBD and Gamma-Gamma. {FIRST_FIT}")
         table = with_churn(lifetime_value(dataset, config, settings), model, data)
         status.update(
-            label=f"Estimated {len(table):,} customers ({time.perf_counter() - started:.0f} s)", state="complete"
+            label=f"Estimated {len(table):,} customers ({time.perf_counter() - started:.0f} s)",
+            state="complete",
+            expanded=False,
         )
     return table, model, data
 
