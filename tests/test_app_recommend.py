@@ -50,14 +50,26 @@ def test_segment_lists_with_share_lift_and_an_overview_per_segment(app: AppTest)
     assert list(segment_table(app)["rank"]) == [1, 2, 3, 4, 5]
 
 
+def test_the_defaults_are_what_the_evaluation_ranks_best_for_new_products(app: AppTest) -> None:
+    assert app.toggle(key="recommend_exclude").value is True  # cross-sell: what marketers ask for most
+    assert app.segmented_control(key="recommend_model").value == "als"
+    assert any("ALS ranked best for products new to the customer" in c.value for c in app.caption)
+    assert BOUGHT_AGAIN not in set(frame(app, "score")["reason"])
+    app.toggle(key="recommend_exclude").set_value(False).run()
+    assert_clean_run(app)
+    assert any("TIFU-KNN ranked best for all products" in c.value for c in app.caption)
+
+
 def test_a_customer_list_and_the_cold_start_fallback(app: AppTest) -> None:
+    app.segmented_control(key="recommend_model").set_value("buy_again").run()
+    app.toggle(key="recommend_exclude").set_value(False).run()
     segment = app.selectbox(key="recommend_customer_segment")
     customer = app.selectbox(key="recommend_customer")
     assert customer.value == customer.options[0]
     mine = frame(app, "score")
     assert list(mine["rank"]) == list(range(1, 11)) and mine["product_id"].is_unique
     assert COLD_START not in set(mine["reason"])
-    assert BOUGHT_AGAIN in set(mine["reason"])  # buy-again, the default model, starts with the customer's own products
+    assert BOUGHT_AGAIN in set(mine["reason"])  # buy-again starts with the customer's own products
 
     app.number_input(key="recommend_min_orders").set_value(20).run()  # nobody in the sample has 20 orders
     assert_clean_run(app)
@@ -74,9 +86,9 @@ def test_a_customer_list_and_the_cold_start_fallback(app: AppTest) -> None:
 
 def test_switching_the_model_changes_the_lists(app: AppTest) -> None:
     before = tuple(segment_table(app)["product_id"])
-    app.segmented_control(key="recommend_model").set_value("als").run()
+    app.segmented_control(key="recommend_model").set_value("itemknn").run()
     assert_clean_run(app)
-    assert any(c.value.startswith("**ALS**") for c in app.caption)
+    assert any(c.value.startswith("**Item kNN**") for c in app.caption)
     assert tuple(segment_table(app)["product_id"]) != before
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from recommenders.base import Recommender
 from recommenders.lists import lists_at_a_glance, named_segment_lists
-from recommenders.names import MODEL_LABELS
+from recommenders.names import MODEL_LABELS, default_model
 from recommenders.segments import customer_top_products
 from segmentation.clustering.names import METHOD_LABELS
 from segmentation.clustering.present import display_names, ordered_segments
@@ -19,7 +19,7 @@ from segmentation.errors import SegmentationError
 from ui import components, state
 from ui.components import Dataset
 from ui.recommend_widgets import (
-    DEFAULT_MODEL,
+    NEW_ONLY_DEFAULT,
     ListSettings,
     controls,
     fitted,
@@ -94,7 +94,7 @@ def render() -> None:
 
 def trained(current: state.Segmentation, name: str) -> Recommender:
     """``fitted`` with a Cancel button while it trains; cancelling goes back to the model trained before."""
-    previous = st.session_state.get(TRAINED, DEFAULT_MODEL)
+    previous = st.session_state.get(TRAINED) or default_model(bool(state.kept("recommend_exclude", NEW_ONLY_DEFAULT)))
 
     def undo() -> None:
         state.restore("recommend_model", previous)
