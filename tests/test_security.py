@@ -122,7 +122,7 @@ def test_formula_cells_are_neutralised_in_every_crm_file(tmp_path) -> None:
 
 
 def test_user_text_is_escaped_before_it_is_shown_as_markdown_or_html() -> None:
-    from ui.segments_page import escape
+    from ui.components import escape
 
     shown = escape('<img src=x onerror="alert(1)"> [link](javascript:alert(1)) **bold**')
     assert "<" not in shown and "](" not in shown and "**" not in shown
