@@ -5,6 +5,7 @@ and a file too small for a churn model shown as an error, never a traceback."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -98,7 +99,12 @@ def test_value_churn_audience_and_reasons_on_the_sample(
 def test_backtest_and_model_comparison(app: AppTest) -> None:
     app.run()
     estimated(app)
+    default = app.date_input(key="value_backtest_cutoff").value
+    app.date_input(key="value_backtest_cutoff").set_value(date(2023, 12, 1)).run()  # no 180-day holdout after it
     app.button(key="value_backtest").click().run()
+    assert not app.exception and any("the data must run to 2024-05-29" in e.value for e in app.error)
+    assert app.button(key="value_compare")  # the section below still shows
+    app.date_input(key="value_backtest_cutoff").set_value(default).run()
     assert_clean_run(app)
     assert any(t.startswith("Orders per customer in the 180-day holdout") for t in plotly_titles(app))
     table = frame(app, "spearman")

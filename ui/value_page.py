@@ -40,10 +40,8 @@ MONEY = st.column_config.NumberColumn(format="%,.2f")
 
 def render() -> None:
     st.title("Value")
-    loaded = state.loaded()
+    loaded = state.loaded_or_prompt()
     if loaded is None:
-        st.info("No data is loaded yet. Choose the sample or upload a file on the Data page first.")
-        st.page_link("ui/data_page.py", label="Go to the Data page", icon=":material/arrow_back:")
         return
     dataset, config = loaded
     st.caption(
@@ -188,8 +186,12 @@ def show_backtest(dataset: Dataset, config: Config, last: date) -> None:
     run_id = f"value_backtest_{dataset.digest}"
     if not state.asked(run_id, "Run the backtest", ":material/history:", FIRST_FIT, "value_backtest"):
         return
-    with state.cancellable(run_id, "value_backtest_cancel"):
-        result = backtest_at(dataset, config, cutoff, int(holdout))
+    try:
+        with state.cancellable(run_id, "value_backtest_cancel"):
+            result = backtest_at(dataset, config, cutoff, int(holdout))
+    except SegmentationError as exc:  # e.g. a cutoff too late for the holdout: the comparison below still shows
+        components.show_error(exc)
+        return
     st.plotly_chart(plotting.calibration_chart(result.calibration, holdout), config={"displaylogo": False})
     st.dataframe(result.metrics.round(3), hide_index=True)
 
