@@ -162,3 +162,18 @@ def test_churn_eval_with_the_gru_churn_head(shop: tuple[Path, pd.DataFrame], tmp
     written = pd.read_csv(out).set_index("model")
     assert written.index[-1] == "GRU churn head" and written["customers"].nunique() == 1
     assert 0.5 < written.loc["GRU churn head", "auroc"] <= 1 and written.loc["GRU churn head", "brier"] < 0.25
+
+
+def test_a_file_without_order_ids_counts_purchase_days(shop: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    """One row per customer and day, no order column: frequency is the distinct purchase days less one."""
+    tx = shop[1].loc[shop[1]["ts"] < pd.Timestamp(AS_OF)]
+    daily = tx.assign(order_date=tx["ts"].dt.strftime("%Y-%m-%d"))
+    daily = daily.groupby(["customer_id", "order_date"], as_index=False).agg(
+        product_id=("product_id", "first"), quantity=("quantity", "sum"), unit_price=("unit_price", "sum")
+    )
+    path, out = tmp_path / "daily.csv", tmp_path / "value.parquet"
+    daily.to_csv(path, index=False)
+    assert main(["-q", "value", str(path), "--as-of", AS_OF, "--churn-days", "0", "--out", str(out)]) == 0
+    table = pd.read_parquet(out)
+    days = daily.groupby("customer_id")["order_date"].nunique()
+    assert (table["frequency"] == days.reindex(table.index) - 1).all() and len(table) == len(days)
