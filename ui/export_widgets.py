@@ -64,6 +64,7 @@ def run_config(current: state.Segmentation) -> dict[str, Any]:
 
 
 def crm_choice(key: str) -> str:
+    """The CRM or e-mail tool picker (kept across pages under ``key``), with that tool's import rules below it."""
     crm = st.segmented_control(
         "CRM or e-mail tool",
         list(SHAPES),
