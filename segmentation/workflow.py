@@ -138,6 +138,10 @@ class Analysis:
 
         return self._step("overview", (top,), lambda: overview(self.load().transactions, top))
 
+    def currency(self) -> str | None:
+        """The ISO 4217 code of the amounts: the config's, else what the file says (``None``: unknown)."""
+        return self.config.read.currency or self.load().validation.detected.get("currency")
+
     def default_as_of(self) -> date:
         """The as-of date when none is set: the day after the last transaction."""
         from segmentation.features import default_as_of

@@ -114,6 +114,11 @@ def overview(dataset: Dataset, config: Config, top: int = 10) -> Overview:
         return analysis(dataset, config).overview(top)
 
 
+def currency(dataset: Dataset, config: Config) -> str | None:
+    """The ISO 4217 code of the amounts: set on the Data page, else as the file says; ``None`` when unknown."""
+    return analysis(dataset, config).currency()
+
+
 def snapshot_default(dataset: Dataset, config: Config) -> date:
     """The default as-of date of the features: the day after the last transaction."""
     return analysis(dataset, config).default_as_of()
@@ -209,7 +214,9 @@ def escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", html.escape(str(text), quote=False))
 
 
-def download(area: Any, title: str, data: Callable[[], str], file_name: str, help_text: str) -> None:
+def download(
+    area: Any, title: str, data: Callable[[], str], file_name: str, help_text: str | None = None, key: str | None = None
+) -> None:
     """A CSV download button whose content is made only when the analyst clicks it."""
     area.download_button(
         title,
@@ -219,14 +226,23 @@ def download(area: Any, title: str, data: Callable[[], str], file_name: str, hel
         icon=":material/download:",
         on_click="ignore",
         help=help_text,
+        key=key,
     )
 
 
-def trait_lines(profile: pd.Series, overall: pd.Series, n: int = 3) -> list[str]:
+def csv_text(frame: pd.DataFrame, currency: str | None) -> str:
+    """``frame`` as CSV with its money columns rounded to the currency's minor unit (no 4310.000000000002)."""
+    from segmentation.clustering.present import money_columns
+    from segmentation.formatting import round_money
+
+    return round_money(frame, money_columns(list(frame.columns)), currency).to_csv()
+
+
+def trait_lines(profile: pd.Series, overall: pd.Series, n: int = 3, currency: str | None = None) -> list[str]:
     """A segment's distinguishing traits as Markdown lines ("**Order often**: 12 orders (typical customer: 3)")."""
     from segmentation.clustering.present import segment_traits
 
-    traits = segment_traits(profile, overall, n=n)
+    traits = segment_traits(profile, overall, n=n, currency=currency)
     if not traits:
         return ["Close to the typical customer on every profile feature"]
     return [f"**{trait.headline}**: {trait.detail}" for trait in traits]

@@ -13,7 +13,7 @@ from ui import components, feature_settings, state
 from ui.charts import show
 
 TEXT_COLUMNS = {"rfm_segment", "rfm_code", "country", "channel"}
-NUMBER_FORMATS = {"days": "%,d", "orders": "%,d", "currency": "%,.2f"}
+NUMBER_FORMATS = {"days": "%,d", "orders": "%,d"}
 TABLE_COLUMNS = {
     "rfm_segment": "Segment",
     "rfm_code": "RFM code",
@@ -35,10 +35,8 @@ TABLE_COLUMNS = {
 
 def render() -> None:
     st.title("Customers")
-    loaded = state.loaded()
+    loaded = state.loaded_or_prompt()
     if loaded is None:
-        st.info("No data is loaded yet. Choose the sample or upload a file on the Data page first.")
-        st.page_link("ui/data_page.py", label="Go to the Data page", icon=":material/arrow_back:")
         return
     dataset, config = loaded
     st.caption(f"RFM scores and segments of the customers in **{dataset.name}**.")
@@ -50,7 +48,7 @@ def render() -> None:
         return
     show_distributions(table)
     show_segments(rfm_segment_summary(table), features.rfm_bins)
-    show_table(table, dataset.name)
+    show_table(table, dataset.name, components.currency(dataset, config))
 
 
 def show_distributions(table: pd.DataFrame) -> None:
@@ -86,7 +84,7 @@ def show_segments(summary: pd.DataFrame, bins: int) -> None:
     )
 
 
-def show_table(table: pd.DataFrame, name: str) -> None:
+def show_table(table: pd.DataFrame, name: str, currency: str | None) -> None:
     st.subheader("Customer table")
     search, segments = st.columns([1, 2])
     text = search.text_input(
@@ -109,19 +107,17 @@ def show_table(table: pd.DataFrame, name: str) -> None:
     if chosen:
         view = view[view["rfm_segment"].isin(chosen)]
     st.caption(f"{len(view):,} of {len(table):,} customers")
-    st.dataframe(view, column_config=column_config())
-    st.download_button(
+    st.dataframe(view, column_config=column_config(currency))
+    components.download(
+        st,
         "Download these customers (CSV)",
-        data=lambda: view.to_csv(),
-        file_name=f"{name.split('.')[0]}_customers.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
+        lambda: components.csv_text(view, currency),
+        f"{name.split('.')[0]}_customers.csv",
     )
 
 
-def column_config() -> dict[str, st.column_config.Column]:
-    """Readable headers, with the library's feature descriptions as help."""
+def column_config(currency: str | None) -> dict[str, st.column_config.Column]:
+    """Readable headers, with the library's feature descriptions as help; money in the file's currency."""
     help_text = {f.name: f.description for f in FEATURES}
     help_text |= {"rfm_code": "R, F and M scores side by side; higher is better.", "rfm_segment": "Named RFM segment."}
     units = {f.name: f.unit for f in FEATURES}
@@ -130,9 +126,17 @@ def column_config() -> dict[str, st.column_config.Column]:
         if column in TEXT_COLUMNS:
             config[column] = st.column_config.TextColumn(label, help=help_text.get(column))
         else:
-            number_format = NUMBER_FORMATS.get(units.get(column, ""), "localized")
+            unit = units.get(column, "")
+            number_format = money_format(currency) if unit == "currency" else NUMBER_FORMATS.get(unit, "localized")
             config[column] = st.column_config.NumberColumn(label, help=help_text.get(column), format=number_format)
     return config
+
+
+def money_format(currency: str | None) -> str:
+    """A printf format for a money column: the currency's symbol and minor unit ("£%,.2f", "¥%,.0f")."""
+    from segmentation.formatting import currency_symbol, minor_unit
+
+    return f"{currency_symbol(currency).replace('%', '%%')}%,.{minor_unit(currency)}f"
 
 
 if __name__ == "__main__":

@@ -66,7 +66,9 @@ def render() -> None:
         **state.keeping("explain_model"),
     )
     _, expl, drivers = explained[kind]
-    show_drivers(model, table, drivers, order, names, colors, kind)
+    show_drivers(
+        model, table, drivers, order, names, colors, kind, components.currency(current.dataset, current.config)
+    )
     show_importance(expl, order, names, colors, kind)
     show_customer(current, kind, model, table, expl, names)
     show_agreement(explained, order, names)
@@ -150,6 +152,7 @@ def show_drivers(
     names: dict[int, str],
     colors: dict[int, str],
     kind: str,
+    currency: str | None,
 ) -> None:
     st.subheader("What defines each segment")
     st.caption(
@@ -174,7 +177,7 @@ def show_drivers(
                 profile = (
                     ["Customers who fit no dense group well enough"]
                     if segment == NOISE
-                    else components.trait_lines(row, overall, n=2)
+                    else components.trait_lines(row, overall, n=2, currency=currency)
                 )
                 st.markdown("**Profile**\n" + "\n".join(f"- {line}" for line in profile))
                 mine = drivers[drivers["segment"] == segment].sort_values("rank")

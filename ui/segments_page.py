@@ -51,10 +51,8 @@ CRITERION_WORDS = {
 
 def render() -> None:
     st.title("Segments")
-    loaded = state.loaded()
+    loaded = state.loaded_or_prompt()
     if loaded is None:
-        st.info("No data is loaded yet. Choose the sample or upload a file on the Data page first.")
-        st.page_link("ui/data_page.py", label="Go to the Data page", icon=":material/arrow_back:")
         return
     dataset, config = loaded
     st.caption(
@@ -100,7 +98,7 @@ def render() -> None:
         state.kept("seg_k", selection.recommended), int(selection.table["k"].max())
     )
     method_comparison.show_comparison(dataset, config, features, chosen, k)
-    show_downloads(dataset, model, table, method)
+    show_downloads(dataset, model, table, method, components.currency(dataset, config))
 
 
 # --- how many segments --------------------------------------------------------------------------------------------
@@ -186,11 +184,12 @@ def show_segments(s: state.Segmentation, model: SegmentationModel, table: pd.Dat
     )
     tops = top_lists(*inputs(s))
     overall = table.median(numeric_only=True)
+    currency = components.currency(s.dataset, s.config)
     per_row = 3
     for start in range(0, len(order), per_row):
         for cell, segment in zip(st.columns(per_row), order[start : start + per_row], strict=False):
             with cell:
-                profile_card(model, segment, names[segment], colors[segment], overall, tops, s.fit_id)
+                profile_card(model, segment, names[segment], colors[segment], overall, tops, s.fit_id, currency)
 
 
 def show_confidence(
@@ -305,6 +304,7 @@ def profile_card(
     overall: pd.Series,
     tops: dict[str, dict[int, list[str]]],
     fit_id: str,
+    currency: str | None,
 ) -> None:
     row = model.profiles_.loc[segment]
     with st.container(border=True):
@@ -316,7 +316,7 @@ def profile_card(
         if segment == NOISE:
             st.markdown("Customers who fit no dense group well enough: outliers and in-betweens.")
         else:
-            st.markdown("\n".join(f"- {line}" for line in components.trait_lines(row, overall)))
+            st.markdown("\n".join(f"- {line}" for line in components.trait_lines(row, overall, currency=currency)))
         facts = []
         if isinstance(row.get("top_rfm_segment"), str):
             facts.append(f"Most common RFM segment: **{row['top_rfm_segment']}**")
@@ -337,7 +337,9 @@ def profile_card(
         )
 
 
-def show_downloads(dataset: Dataset, model: SegmentationModel, table: pd.DataFrame, method: str) -> None:
+def show_downloads(
+    dataset: Dataset, model: SegmentationModel, table: pd.DataFrame, method: str, currency: str | None
+) -> None:
     st.subheader("Downloads")
     stem = f"{dataset.name.split('.')[0]}_{method}_{model.segmenter_.n_clusters_}_segments"
     assignments = model.fitted_assignments(table)
@@ -353,7 +355,7 @@ def show_downloads(dataset: Dataset, model: SegmentationModel, table: pd.DataFra
     components.download(
         right,
         "Segment profiles (CSV)",
-        lambda: profiles.to_csv(),
+        lambda: components.csv_text(profiles, currency),
         f"{stem}_profiles.csv",
         "One row per segment: name, size, revenue share, medians and z-scores of the profile features.",
     )

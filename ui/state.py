@@ -27,6 +27,15 @@ def loaded() -> tuple[Dataset, Config] | None:
     return st.session_state.get(_LOADED)
 
 
+def loaded_or_prompt() -> tuple[Dataset, Config] | None:
+    """:func:`loaded`, or ``None`` after telling the analyst to load data on the Data page first."""
+    last = loaded()
+    if last is None:
+        st.info("No data is loaded yet. Choose the sample or upload a file on the Data page first.")
+        st.page_link("ui/data_page.py", label="Go to the Data page", icon=":material/arrow_back:")
+    return last
+
+
 def remember(dataset: Dataset, config: Config) -> None:
     st.session_state[_LOADED] = (dataset, config)
 

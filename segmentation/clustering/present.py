@@ -66,23 +66,34 @@ def segment_colors(order: list[int]) -> dict[int, str]:
     return {s: NOISE_COLOR if s == NOISE else PALETTE[i % len(PALETTE)] for i, s in enumerate(order)}
 
 
-def feature_value(feature: str, value: float) -> str:
-    """A value in the feature's unit: whole days, money with cents below 100, shares in percent."""
+def money_columns(columns: list[str]) -> list[str]:
+    """The columns of a customer or profile table that hold money: the currency features and their medians."""
+    return [c for c in columns if UNITS.get(c.removeprefix("median_")) == "currency"]
+
+
+def feature_value(feature: str, value: float, currency: str | None = None) -> str:
+    """A value in the feature's unit: money in ``currency`` ("£4,310.00"), shares in percent, whole days, other
+    measures with one decimal below 100 (:mod:`segmentation.formatting`)."""
+    from segmentation.formatting import money, number, percent
+
     unit = UNITS.get(feature, "")
     if not np.isfinite(value):
         return "n/a"
+    if unit == "currency":
+        return money(value, currency)
     if unit == "share":
-        return f"{value:.1%}"
-    if unit == "days" or abs(value) >= 100 or abs(value - round(value)) < 0.05:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}" if unit == "currency" else f"{value:,.1f}"
+        return percent(value)
+    whole = unit == "days" or abs(value) >= 100 or abs(value - round(value)) < 0.05
+    return number(value, 0 if whole else 1)
 
 
-def segment_traits(profile: pd.Series, overall: pd.Series, n: int = 3, threshold: float = 0.25) -> list[Trait]:
+def segment_traits(
+    profile: pd.Series, overall: pd.Series, n: int = 3, threshold: float = 0.25, currency: str | None = None
+) -> list[Trait]:
     """The ``n`` profile features that set a segment apart most (largest |z| of at least ``threshold``).
 
     ``profile`` is one row of ``model.profiles_`` (``z_*`` and ``median_*`` columns); ``overall`` the typical
-    customer's medians by feature. An empty list: the segment is close to the typical customer everywhere.
+    customer's medians by feature; money is written in ``currency``. An empty list: the segment is close to the typical customer everywhere.
     """
     z = {f: profile[f"z_{f}"] for f in TRAITS if f"z_{f}" in profile and np.isfinite(profile[f"z_{f}"])}
     ranked = [f for f in sorted(z, key=lambda f: -abs(z[f]))[:n] if abs(z[f]) >= threshold]
@@ -90,8 +101,7 @@ def segment_traits(profile: pd.Series, overall: pd.Series, n: int = 3, threshold
     for feature in ranked:
         high, low, sentence = TRAITS[feature]
         value, typical = profile[f"median_{feature}"], overall.get(feature, np.nan)
-        detail = (
-            f"{sentence.format(feature_value(feature, value))} (typical customer: {feature_value(feature, typical)})"
-        )
+        shown, usual = feature_value(feature, value, currency), feature_value(feature, typical, currency)
+        detail = f"{sentence.format(shown)} (typical customer: {usual})"
         traits.append(Trait(high if z[feature] > 0 else low, detail))
     return traits
