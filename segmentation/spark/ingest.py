@@ -90,7 +90,7 @@ def load_transactions_spark(spark: SparkSession, path: str, config: Config | Non
         "validated_on_sample",
         f"values were checked on the first {sample.table.num_rows:,} rows; the cleaning report counts every row",
     )
-    parse = _partition_parser(sample.source, sample.format, mapping, options)
+    parse = _partition_parser(sample, mapping, options)
     # parsed once (the threshold and the cleaning both read it), released once the cleaning result is cached
     canonical = raw.mapInArrow(parse, _spark_schema(canonical_sample)).repartition("customer_id").cache()
     threshold = _outlier_threshold(canonical, config.cleaning)
@@ -153,13 +153,16 @@ def _whole_file_options(options: ReadOptions, validation: ValidationReport) -> R
 
 
 def _read(spark: SparkSession, path: str, sample: RawTable, quoted: bool) -> DataFrame:
-    """The whole input as Spark reads it: CSV as text columns named as the sample's header, Parquet as typed."""
+    """The whole input as Spark reads it: CSV as text columns, Parquet as typed. Columns are named by position
+    (``_c0``, ...): headers such as ``Description.1`` would read as field access in Spark; the parser renames them
+    back to the sample's header."""
     from pyspark.sql.types import StringType, StructField, StructType
 
     if sample.format.kind == "parquet":
-        return spark.read.parquet(path)
+        frame = spark.read.parquet(path)
+        return frame.toDF(*_positional(len(frame.columns)))
     fmt = sample.format
-    schema = StructType([StructField(c, StringType()) for c in sample.columns])
+    schema = StructType([StructField(c, StringType()) for c in _positional(len(sample.columns))])
     return (
         spark.read.schema(schema)
         .option("header", True)
@@ -207,11 +210,18 @@ def _marked_schema(canonical: pa.Table) -> pa.Table:
     return table.append_column("is_return", pa.array([], pa.bool_())).append_column("reason", pa.array([], pa.string()))
 
 
-def _partition_parser(source: str, fmt: FileFormat, mapping: ColumnMapping, options: ReadOptions) -> BatchFunction:
+def _positional(n: int) -> list[str]:
+    return [f"_c{i}" for i in range(n)]
+
+
+def _partition_parser(sample: RawTable, mapping: ColumnMapping, options: ReadOptions) -> BatchFunction:
+    source, fmt, names = sample.source, sample.format, [*sample.columns, ROW_COLUMN]
+
     def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         table = _partition_table(batches)
         if table is not None:
-            canonical, _ = to_canonical(RawTable(table, source, fmt), mapping, options)
+            raw = RawTable(table.rename_columns(names), source, fmt)
+            canonical, _ = to_canonical(raw, mapping, options)
             yield from _utc(canonical).to_batches()
 
     return parse
