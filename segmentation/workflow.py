@@ -28,11 +28,12 @@ from segmentation.pipeline import IngestResult, load_transactions, transactions_
 from segmentation.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from recommenders.base import Recommender
     from recommenders.data import Interactions
-    from segmentation.clustering import SegmentationModel
+    from segmentation.clustering import KSelection, SegmentationModel
     from segmentation.explain import Explanation, SegmentSurrogate
     from segmentation.overview import Overview
     from segmentation.value.churn import ChurnClassifier, ChurnData
@@ -187,6 +188,110 @@ class Analysis:
             return model.fit(table, table["rfm_segment"])
 
         return self._step("segmentation", (clustering, features or self.config.features), compute)
+
+    def matrix(self, chosen: tuple[str, ...], features: FeatureConfig | None = None) -> tuple[np.ndarray, list[str]]:
+        """The scaled customer x feature matrix of the ``chosen`` features (what the segmenters see), and the
+        names of the columns it kept."""
+
+        def compute() -> tuple[np.ndarray, list[str]]:
+            from segmentation.clustering import FeaturePreprocessor
+
+            pre = FeaturePreprocessor(chosen)
+            return pre.fit_transform(self.customers(features)), list(pre.feature_names_out_)
+
+        return self._step("matrix", (chosen, features or self.config.features), compute)
+
+    def k_selection(
+        self, chosen: tuple[str, ...], features: FeatureConfig | None = None, max_k: int = 10
+    ) -> KSelection:
+        """Inertia, silhouette, Calinski-Harabasz, Davies-Bouldin and BIC for k = 2..max_k, and the k chosen."""
+
+        def compute() -> KSelection:
+            from segmentation.clustering import choose_k
+
+            X = self.matrix(chosen, features)[0]
+            return choose_k(X, range(2, min(max_k, len(X) - 1) + 1))
+
+        return self._step("k_selection", (chosen, features or self.config.features, max_k), compute)
+
+    def projection(
+        self, chosen: tuple[str, ...], features: FeatureConfig | None = None
+    ) -> tuple[np.ndarray, tuple[float, float]]:
+        """2-D map coordinates of every customer and the share of the variance each axis shows."""
+
+        def compute() -> tuple[np.ndarray, tuple[float, float]]:
+            from segmentation.clustering.plotting import map_coordinates
+
+            return map_coordinates(self.matrix(chosen, features)[0])
+
+        return self._step("projection", (chosen, features or self.config.features), compute)
+
+    def _segment_inputs(
+        self, clustering: ClusteringConfig | None, features: FeatureConfig | None
+    ) -> tuple[ClusteringConfig, FeatureConfig]:
+        clustering = clustering or self.config.clustering
+        return clustering, features or self.config.features
+
+    def quality(self, clustering: ClusteringConfig | None = None, features: FeatureConfig | None = None) -> dict:
+        """Silhouette, Calinski-Harabasz and Davies-Bouldin of the segmentation (noise left out)."""
+        clustering, features = self._segment_inputs(clustering, features)
+
+        def compute() -> dict:
+            from segmentation.clustering import DEFAULT_FEATURES, cluster_metrics
+
+            X = self.matrix(clustering.features or DEFAULT_FEATURES, features)[0]
+            return cluster_metrics(X, self.segmentation(clustering, features).labels_)
+
+        return self._step("quality", (clustering, features), compute)
+
+    def stability(
+        self, clustering: ClusteringConfig | None = None, features: FeatureConfig | None = None, rounds: int = 5
+    ) -> tuple[float, float]:
+        """Mean and spread of the adjusted Rand index between refits on 80 % resamples."""
+        clustering, features = self._segment_inputs(clustering, features)
+
+        def compute() -> tuple[float, float]:
+            from segmentation.clustering import DEFAULT_FEATURES
+            from segmentation.clustering.confidence import refit_stability
+
+            X = self.matrix(clustering.features or DEFAULT_FEATURES, features)[0]
+            return refit_stability(self.segmentation(clustering, features), X, rounds)
+
+        return self._step("stability", (clustering, features, rounds), compute)
+
+    def top_lists(
+        self, clustering: ClusteringConfig | None = None, features: FeatureConfig | None = None, top: int = 3
+    ) -> dict[str, dict[int, list[str]]]:
+        """Per segment, the products and countries with most revenue before the as-of date."""
+        clustering, features = self._segment_inputs(clustering, features)
+
+        def compute() -> dict[str, dict[int, list[str]]]:
+            import pandas as pd
+
+            from segmentation.clustering.profiles import segment_top_lists
+
+            labels = pd.Series(self.segmentation(clustering, features).labels_, index=self.customers(features).index)
+            return segment_top_lists(self.load().transactions, labels, features.as_of, top)
+
+        return self._step("top_lists", (clustering, features, top), compute)
+
+    def comparison(
+        self, methods: dict[str, ClusteringConfig], features: FeatureConfig | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Quality metrics per method and the adjusted Rand index between the methods' segmentations."""
+        features = features or self.config.features
+
+        def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+            from segmentation.clustering import DEFAULT_FEATURES, compare_methods
+
+            chosen = {c.features or DEFAULT_FEATURES for c in methods.values()}
+            if len(chosen) != 1:
+                raise ConfigError("compare methods on the same features")
+            labels = {name: self.segmentation(c, features).labels_ for name, c in methods.items()}
+            metrics, ari, _ = compare_methods(self.matrix(chosen.pop(), features)[0], labels)
+            return metrics, ari
+
+        return self._step("comparison", (sorted(methods.items()), features), compute)
 
     def surrogate_inputs(
         self, features: FeatureConfig | None = None, allow_sensitive: tuple[str, ...] = ()

@@ -13,8 +13,6 @@ from streamlit.testing.v1 import AppTest
 import segmentation.clustering
 import segmentation.clustering.projection
 import segmentation.features
-import ui.components
-import ui.segment_cache
 from tests.app_helpers import (
     CLEAN_ROWS,
     SEGMENTS,
@@ -148,14 +146,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 
         return wrapper
 
-    # the feature table: computed by the workflow (segmentation.features) or by ui.components, whichever runs it
+    # the workflow imports these from their packages when a step runs
     monkeypatch.setattr(
         segmentation.features, "compute_features", counting("features", segmentation.features.compute_features)
     )
-    monkeypatch.setattr(
-        ui.components, "compute_features", counting("features", segmentation.features.compute_features), raising=False
-    )
-    monkeypatch.setattr(ui.segment_cache, "choose_k", counting("k table", ui.segment_cache.choose_k))
+    monkeypatch.setattr(segmentation.clustering, "choose_k", counting("k table", segmentation.clustering.choose_k))
     monkeypatch.setattr(
         segmentation.clustering.projection,
         "project_2d",
@@ -167,7 +162,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
             counter["matrix"] += 1
             return super().fit(X, y)
 
-    monkeypatch.setattr(ui.segment_cache, "FeaturePreprocessor", CountingPreprocessor)
+    monkeypatch.setattr(segmentation.clustering, "FeaturePreprocessor", CountingPreprocessor)
     yield counter
 
 

@@ -114,3 +114,20 @@ def test_explanation_is_of_the_segmentation_it_names(analysis: Analysis) -> None
     assert surrogate.fidelity_["accuracy"] > 0.8
     explanation = analysis.explanation("lightgbm", clustering, sample_size=300)
     assert len(explanation.data) == 300 and set(explanation.data.columns) == set(analysis.surrogate_inputs().columns)
+
+
+def test_segment_diagnostics_share_the_matrix_and_the_fit(analysis: Analysis) -> None:
+    chosen = ("recency_days", "frequency", "monetary")
+    X, names = analysis.matrix(chosen)
+    assert X.shape == (len(analysis.customers()), len(names)) and set(names) <= set(chosen)
+    assert analysis.matrix(chosen)[0] is X
+    kmeans = ClusteringConfig("kmeans", {"n_clusters": 4}, chosen)
+    quality = analysis.quality(kmeans)
+    assert -1 <= quality["silhouette"] <= 1
+    tops = analysis.top_lists(kmeans)
+    assert set(tops["product"]) == set(analysis.segmentation(kmeans).labels_)
+    metrics, ari = analysis.comparison({"kmeans": kmeans, "gmm": ClusteringConfig("gmm", {"n_clusters": 4}, chosen)})
+    assert {"kmeans", "gmm"} <= set(metrics.index) | set(metrics.columns)
+    assert ari.loc["kmeans", "kmeans"] == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="same features"):
+        analysis.comparison({"kmeans": kmeans, "other": ClusteringConfig("kmeans", {"n_clusters": 4}, chosen[:2])})
