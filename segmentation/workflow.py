@@ -395,13 +395,18 @@ class Analysis:
         return self._step("recommender", (name,), compute)
 
     def emails(self) -> pd.Series | None:
-        """Each customer's latest email address, or ``None`` when no email column is mapped."""
-        from segmentation.export import customer_emails
-
-        result = self.load()
-        if not result.mapping.get("email"):
+        """Each customer's latest email address, or ``None`` when the data has no mapped, non-empty email column.
+        Only the id, email and date columns are read (docs/privacy.md: contact fields only for an export)."""
+        transactions = self.load().transactions
+        if "email" not in transactions.column_names or transactions["email"].null_count == len(transactions):
             return None
-        return self._step("emails", (), lambda: customer_emails(result.to_pandas()))
+
+        def compute() -> pd.Series:
+            from segmentation.export import customer_emails
+
+            return customer_emails(transactions.select(["customer_id", "email", "ts"]).to_pandas())
+
+        return self._step("emails", (), compute)
 
     def run(self, progress: Progress = no_progress) -> RunResult:
         """The whole pipeline of the config: load, features, segments, CRM export, saved run.

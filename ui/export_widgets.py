@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from segmentation.config import ClusteringConfig, Config
-from segmentation.export import SHAPES, ExportResult, customer_emails, export_segments
+from segmentation.export import SHAPES, ExportResult, export_segments
 from ui import components, state
 from ui.components import Dataset
 
@@ -40,13 +40,10 @@ EAGER_BYTES = 8 * 1024**2  # files up to this size go with the page; larger ones
 _FOLDER = "export_folder"
 
 
-@st.cache_data(show_spinner="Finding each customer's email address…", max_entries=16)
 def emails(dataset: Dataset, config: Config) -> pd.Series | None:
     """Each customer's latest email address, or ``None`` when the data has no mapped email column."""
-    transactions = components.load(dataset, config).transactions
-    if "email" not in transactions.column_names or transactions["email"].null_count == len(transactions):
-        return None
-    return customer_emails(transactions.select(["customer_id", "email", "ts"]).to_pandas())
+    with st.spinner("Finding each customer's email address…"):
+        return components.analysis(dataset, config).emails()
 
 
 def as_of_date(current: state.Segmentation) -> date:
