@@ -35,15 +35,6 @@ def test_the_surrogates_see_every_feature_but_the_rfm_restatements() -> None:
     assert list(seen["country"]) == ["UK", "unknown"]
 
 
-def test_the_explain_command_and_page_share_the_rule() -> None:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    for path in (root / "segmentation" / "cli.py", root / "ui" / "explain_widgets.py"):
-        text = path.read_text(encoding="utf-8")
-        assert "surrogate_features(" in text and '"rfm_code"' not in text, path
-
-
 def test_explain_customer_inside_and_outside_the_shap_sample() -> None:
     from segmentation.explain import SegmentSurrogate, explain
     from segmentation.explain.customer import explain_customer
