@@ -20,7 +20,7 @@ def test_spark_run_writes_parquet_and_a_run_the_store_opens(spark, tmp_path: Pat
     write_sample(data, SyntheticSpec(n_customers=150, seed=2))
     config = {
         "input": str(data),
-        "clustering": {"method": "kmeans", "params": {"n_clusters": 3}},
+        "clustering": {"method": "kmeans", "params": {"n_clusters": 3, "n_init": 1}},
         "export": {"out_dir": str(tmp_path / "out")},
         "store": str(tmp_path / "runs.duckdb"),
     }

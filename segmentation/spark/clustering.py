@@ -31,7 +31,8 @@ MLLIB_METHODS: tuple[str, ...] = ("kmeans", "bisecting_kmeans", "gmm")
 """Methods fitted on every customer by Spark MLlib; the others of :data:`METHODS` are fitted on a sample."""
 SAMPLE_SIZE = 100_000
 """Customers the driver fits on: enough for stable medians, quantiles and segments, small in driver memory."""
-ASSIGNED = "customer_id string, segment int, segment_name string, probability double"
+MLLIB_N_INIT = 4
+"""Seeds tried per MLlib fit (the best kept), as :class:`~segmentation.clustering.KMeansSegmenter` does."""
 
 
 class MllibCentroids(Segmenter):
@@ -129,7 +130,8 @@ def segment_spark(
         from segmentation.clustering.selection import choose_k
 
         params["n_clusters"] = choose_k(preprocessor.transform(sample), random_state=seed).recommended
-    fitted, learnt = _fit_mllib(method, _matrix(features, preprocessor), int(params["n_clusters"]), seed)
+    n_init = int(params.get("n_init", MLLIB_N_INIT))
+    fitted, learnt = _fit_mllib(method, _matrix(features, preprocessor), int(params["n_clusters"]), seed, n_init)
     model = SegmentationModel(method, params, columns, seed, preprocessor_=preprocessor)
     segmenter = MllibMixture(learnt) if method == "gmm" else MllibCentroids(learnt)
     model.segmenter_ = segmenter.fit(preprocessor.transform(sample))
@@ -149,14 +151,26 @@ def _matrix(features: DataFrame, preprocessor: FeaturePreprocessor) -> DataFrame
     return matrix.withColumn("x", array_to_vector("x")).cache()  # MLlib passes over it once per iteration
 
 
-def _fit_mllib(method: str, matrix: DataFrame, k: int, seed: int) -> tuple[DataFrame, dict[str, np.ndarray]]:
-    """Every customer's segment from MLlib (and its probability for the mixture), and the learnt parameters."""
+def _fit_mllib(
+    method: str, matrix: DataFrame, k: int, seed: int, n_init: int
+) -> tuple[DataFrame, dict[str, np.ndarray]]:
+    """Every customer's segment from MLlib (and its probability for the mixture), and the learnt parameters.
+
+    Like the local segmenters (``n_init``), the best of ``n_init`` seeds is kept: the lowest within-segment cost
+    for the K-Means kinds, the highest log-likelihood for the mixture.
+    """
     from pyspark.ml.clustering import BisectingKMeans, GaussianMixture, KMeans
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
+    estimators = {
+        "kmeans": lambda s: KMeans(k=k, seed=s, featuresCol="x", initMode="k-means||"),
+        "bisecting_kmeans": lambda s: BisectingKMeans(k=k, seed=s, featuresCol="x"),
+        "gmm": lambda s: GaussianMixture(k=k, seed=s, featuresCol="x", tol=1e-4, maxIter=200),
+    }
+    fits = [estimators[method](seed + i).fit(matrix) for i in range(max(n_init, 1))]
     if method == "gmm":
-        fitted = GaussianMixture(k=k, seed=seed, featuresCol="x", tol=1e-4, maxIter=200).fit(matrix)
+        fitted = max(fits, key=lambda f: f.summary.logLikelihood)
         gaussians = fitted.gaussiansDF.collect()
         learnt = {
             "centers": np.array([g["mean"].toArray() for g in gaussians]),
@@ -165,9 +179,7 @@ def _fit_mllib(method: str, matrix: DataFrame, k: int, seed: int) -> tuple[DataF
         }
         probability = F.array_max(vector_to_array("probability"))
     else:
-        estimator = KMeans(k=k, seed=seed, featuresCol="x", initMode="k-means||") if method == "kmeans" else None
-        estimator = estimator or BisectingKMeans(k=k, seed=seed, featuresCol="x")
-        fitted = estimator.fit(matrix)
+        fitted = min(fits, key=lambda f: f.summary.trainingCost)
         learnt = {"centers": np.array(fitted.clusterCenters())}
         probability = F.lit(None).cast("double")
     labels = fitted.transform(matrix).select(
