@@ -530,14 +530,11 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from segmentation.export import customer_emails, export_segments, export_table
+    from segmentation.export import export_segments, export_table
 
     segments = _read_segments(args.segments, "segment", "segment_name")
     rfm = _read_features(args.features) if args.features else None
-    emails = None
-    if args.transactions:
-        transactions = _load(args, args.transactions)
-        emails = customer_emails(transactions.to_pandas()) if transactions.mapping.get("email") else None
+    emails = _analysis(args, args.transactions).emails() if args.transactions else None
     value = _read_table(args.value) if args.value else None
     run_date = _export_as_of(args, segments, rfm)
     table = export_table(segments, rfm, emails, run_id=args.run_id, run_date=run_date, value=value)

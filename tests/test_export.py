@@ -253,3 +253,16 @@ def test_a_value_table_without_its_columns_is_refused(tmp_path) -> None:
     frame = export_table(base[["segment", "segment_name"]], run_date=date(2024, 3, 1), value=broken)
     with pytest.raises(InputError, match="export column 'predicted_clv', customer '00001'"):
         export_segments(frame, "generic", tmp_path)
+
+
+def test_recommended_products_have_names_in_a_column_of_their_own(tmp_path) -> None:
+    base = table()
+    recs = pd.Series([["22633", "85123A", "X1"]] * 6, index=pd.Index(base["customer_id"], name="customer_id"))
+    names = pd.Series({"22633": "HAND WARMER", "85123A": "WHITE HANGING HEART", "X1": ""})
+    assignments = base.set_index("customer_id")[["segment", "segment_name"]]
+    exported = export_table(assignments, None, None, recs, run_date=date(2024, 3, 1), product_names=names)
+    rows = read(export_segments(exported, "hubspot", tmp_path).files[0])
+    header = rows[0]
+    ids, named = header.index("Recommended Products"), header.index("Recommended Product Names")
+    assert rows[1][ids] == "22633;85123A;X1"
+    assert rows[1][named] == "HAND WARMER;WHITE HANGING HEART;X1"  # a product without a description: its id

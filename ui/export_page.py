@@ -50,7 +50,9 @@ def render() -> None:
     assignments["segment_name"] = assignments["segment"].map(names)
     st.subheader("Export for your CRM")
     products, recommending = recommendations(current)
-    export = export_table(assignments, table, mails, products, run_id, as_of)
+    workflow = components.analysis(current.dataset, current.config)
+    descriptions = None if products is None else workflow.interactions().descriptions
+    export = export_table(assignments, table, mails, products, run_id, as_of, product_names=descriptions)
     manifest = {"run_id": run_id, "data_fingerprint": current.dataset.digest, **settings}
     show_export(current, export, order, names, manifest | ({"recommendations": recommending} if recommending else {}))
     show_save(current, model, table, run_id, settings, as_of)
@@ -63,7 +65,7 @@ def recommendations(current: state.Segmentation) -> tuple[pd.Series | None, dict
     if not st.toggle(
         f"Add each customer's top {EXPORTED_PRODUCTS} recommended products",
         value=state.kept("export_products", True),
-        help="From the model chosen on the Recommend page, with its settings; product ids, best first.",
+        help="From the model chosen on the Recommend page, with its settings; ids and names in two columns, best first.",
         **state.keeping("export_products"),
     ):
         return None, None

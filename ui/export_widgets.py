@@ -122,7 +122,7 @@ def write_export(
     stem: str = "segments",
 ) -> ExportResult:
     """Write the export into this session's folder once per content; the previous export of ``stem`` is removed."""
-    lists = {"top_products": table["top_products"].map(str)} if "top_products" in table else {}  # lists do not hash
+    lists = {c: table[c].map(str) for c in ("top_products", "top_product_names") if c in table}  # lists do not hash
     content = hashlib.sha256(pd.util.hash_pandas_object(table.assign(**lists), index=False).to_numpy().tobytes())
     content.update(json.dumps([crm, segments, fmt, stem, run, list(table.columns)], default=str).encode())
     base = session_folder() / stem

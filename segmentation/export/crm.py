@@ -30,7 +30,7 @@ NUMERIC = (
     "monetary",
     *VALUE_EXPORT,
 )
-TEXT = ("customer_id", "segment_name", "rfm_segment", "top_products", "run_id", "tags")
+TEXT = ("customer_id", "segment_name", "rfm_segment", "top_products", "top_product_names", "run_id", "tags")
 
 
 @dataclass
@@ -49,11 +49,13 @@ def export_table(
     run_id: str = "",
     run_date: date | str | None = None,
     value: pd.DataFrame | None = None,
+    product_names: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The columns every shape draws from, one row per customer (index ``customer_id``).
 
     ``assignments`` has ``segment``, ``segment_name`` and optionally ``probability``; ``rfm`` the RFM table;
-    ``recommendations`` a list of product ids per customer; ``value`` the table of
+    ``recommendations`` a list of product ids per customer, and ``product_names`` (product id -> description) names
+    them in a column of their own, ``top_product_names``, in the same order; ``value`` the table of
     :func:`segmentation.value.value_table` (``segment value``), whose clv, churn_probability and p_alive become
     predicted_clv, churn_probability and p_alive (customers it does not cover get empty cells). ``run_date`` ("Segmentation Date") is the as-of
     date of the features, the day recency counts from; by default ``attrs["as_of"]`` of ``rfm`` or
@@ -74,6 +76,15 @@ def export_table(
         table["email"] = emails.reindex(table.index)
     if recommendations is not None:
         table["top_products"] = recommendations.reindex(table.index)
+        if product_names is not None:
+            names = product_names.astype(str).where(product_names.astype(str).str.strip() != "")
+            table["top_product_names"] = table["top_products"].map(
+                lambda items: (
+                    [names.get(i) if pd.notna(names.get(i)) else str(i) for i in items]
+                    if isinstance(items, list | tuple)
+                    else items
+                )
+            )
     if value is not None:
         table = table.join(_value_columns(value))
     table = table.round({"probability": 4, "recency_days": 1, "monetary": 2, **VALUE_EXPORT})
@@ -175,10 +186,11 @@ def _shape(table: pd.DataFrame, shape: CrmShape) -> tuple[pd.DataFrame, list[str
     elif not has_email:
         table = table.drop(columns=["email"], errors="ignore")
         warnings.append("no email column: customers are identified by their customer id (import it as an external id)")
-    if "top_products" in table:
-        table["top_products"] = table["top_products"].map(
-            lambda items: shape.list_separator.join(map(str, items)) if isinstance(items, list | tuple) else items
-        )
+    for column in ("top_products", "top_product_names"):
+        if column in table:
+            table[column] = table[column].map(
+                lambda items: shape.list_separator.join(map(str, items)) if isinstance(items, list | tuple) else items
+            )
     if shape.tag_header:
         table[shape.tag_header] = (
             table[["segment_name", "rfm_segment"]].apply(

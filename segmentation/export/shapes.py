@@ -29,6 +29,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "churn_probability",
     "p_alive",
     "top_products",
+    "top_product_names",
     "run_id",
     "run_date",
 )
@@ -66,6 +67,7 @@ def _headers(style: str) -> dict[str, str]:
         "churn_probability": "Churn Probability",
         "p_alive": "Probability Alive",
         "top_products": "Recommended Products",
+        "top_product_names": "Recommended Product Names",
         "run_id": "Segmentation Run",
         "run_date": "Segmentation Date",
     }
