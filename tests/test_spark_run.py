@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from segmentation.cli import main
@@ -15,6 +16,7 @@ from segmentation.synthetic import SyntheticSpec, write_sample
 from tests.spark_fixtures import spark  # noqa: F401 (the fixture)
 
 
+@pytest.mark.slow
 def test_spark_run_writes_parquet_and_a_run_the_store_opens(spark, tmp_path: Path, capsys) -> None:  # noqa: F811
     data = tmp_path / "tx.csv.gz"
     write_sample(data, SyntheticSpec(n_customers=150, seed=2))
