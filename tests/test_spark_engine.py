@@ -80,6 +80,13 @@ def test_corpus_file_reads_cleans_and_features_as_on_duckdb(spark, name: str) ->
     assert_same_features(compute_features(clean), compute_features_spark(spark.createDataFrame(clean)).to_pandas())
 
 
+def test_parquet_input_reads_as_on_duckdb(spark, tmp_path: Path) -> None:  # noqa: F811
+    path = tmp_path / "tx.parquet"
+    pd.read_csv(CORPUS / "online_retail_ii_headers.csv", dtype=str).to_parquet(path)
+    clean, _ = assert_same_ingest(path, spark)
+    assert clean.num_rows == 4
+
+
 def test_outlier_rule_keeps_duckdb_order_with_returns_and_duplicates(spark, write_csv) -> None:  # noqa: F811
     """An outlier that is the customer's only purchase of a product leaves that product's return unmatched; an
     exact copy of an outlier is a duplicate: the policy's first reason, as on DuckDB."""
