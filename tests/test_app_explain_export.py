@@ -68,10 +68,10 @@ def test_explain_fidelity_drivers_waterfall_and_model_switch(app: AppTest) -> No
     assert_clean_run(app)
     fidelity = frame(app, "CatBoost")
     assert list(fidelity.columns) == ["LightGBM", "CatBoost"]
-    segments = [m.removeprefix("Recall of ") for m in fidelity.index if m.startswith("Recall of ")]
+    segments = [m.removeprefix("Found in ") for m in fidelity.index if m.startswith("Found in ")]
     assert len(segments) >= 2
     for model in ("LightGBM", "CatBoost"):
-        assert float(fidelity.loc["Accuracy", model].rstrip("%")) > 80
+        assert float(fidelity.loc["Right segment", model].rstrip("%")) > 80
     drivers = [m.value for m in app.markdown if m.value.startswith("**Drivers**")]
     assert len(drivers) == len(segments)
     assert all(d.count("\n- ") == 3 for d in drivers)
@@ -110,7 +110,10 @@ def test_low_fidelity_is_a_prominent_warning(app: AppTest, monkeypatch: pytest.M
     warnings = [w.value for w in app.warning]
     assert any(w.startswith("**Treat the LightGBM explanations with care:** low fidelity") for w in warnings)
     assert any(w.startswith("**Treat the CatBoost explanations with care:**") for w in warnings)
-    assert list(frame(app, "CatBoost").index[:2]) == ["Accuracy", "Macro-F1"]  # the table is still shown
+    assert list(frame(app, "CatBoost").index[:2]) == [
+        "Right segment",
+        "Every segment alike",
+    ]  # the table is still shown
 
 
 def test_export_mailchimp_preview_download_and_klaviyo_without_segments(

@@ -123,14 +123,14 @@ def test_stability_and_method_comparison_on_request(app: AppTest) -> None:
     app.slider(key="seg_k").set_value(4).run()
     next(b for b in app.button if b.label == "Check stability").click().run()
     assert_clean_run(app)
-    assert 0.5 < float(metrics(app)["Stability (adjusted Rand)"].split()[0]) <= 1
+    assert 0.5 < float(metrics(app)["Stability when refitted"].split()[0]) <= 1
 
     app.button(key="seg_compare").click().run()
     assert_clean_run(app)
     table = next(d.value for d in app.dataframe if "silhouette" in d.value.columns)
     assert list(table["method"]) == ["K-Means", "Hierarchical", "HDBSCAN", "Gaussian mixture", "Autoencoder"]
     assert (table.loc[table["method"] != "HDBSCAN", "segments"] == 4).all()
-    heatmap = chart(app, "Agreement between methods (adjusted Rand index)")
+    heatmap = chart(app, "How much the methods agree (1 = the same segments; adjusted Rand index)")
     assert heatmap["data"][0]["x"] == list(table["method"])
 
 

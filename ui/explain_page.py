@@ -95,7 +95,7 @@ def show_fidelity(
         "An explanation is only as good as the model it explains. Each surrogate is scored by 3-fold "
         f"cross-validation{sample}: how often it puts a customer it has not seen in the right segment."
     )
-    measures = ["Accuracy", "Macro-F1", *[f"Recall of {names[s]}" for s in order]]
+    measures = ["Right segment", "Every segment alike", *[f"Found in {names[s]}" for s in order]]
     table = pd.DataFrame(
         {
             MODEL_LABELS[kind]: [
@@ -110,11 +110,11 @@ def show_fidelity(
     left, right = st.columns([2, 3])
     left.dataframe(table, column_config={"measure": "Measure"})
     right.markdown(
-        "- **Accuracy**: share of customers put in their own segment.\n"
-        "- **Macro-F1**: precision and recall averaged over the segments, so a small segment counts as much as a "
-        "large one; below 0.80 the explanations carry a warning.\n"
-        "- **Recall of a segment**: share of its customers the surrogate finds. A low one means the explanations of "
-        "that segment are the least reliable."
+        "- **Right segment** (accuracy): share of customers put in their own segment.\n"
+        "- **Every segment alike** (macro-F1, 0 to 1): how well the segments are told apart when a small segment "
+        "counts as much as a large one; below 0.80 the explanations carry a warning.\n"
+        "- **Found in a segment** (recall): share of its customers the surrogate finds. A low one means the "
+        "explanations of that segment are the least reliable."
     )
 
 
@@ -290,7 +290,12 @@ def show_customer(
             column_config={
                 "feature": "Feature",
                 "value": "This customer",
-                "shap": st.column_config.NumberColumn("Push (log-odds)", format="%+.2f"),
+                "shap": st.column_config.NumberColumn(
+                    "Push towards the segment",
+                    format="%+.2f",
+                    help="The feature's SHAP value: how far it moves this customer's score (in log-odds) towards "
+                    "(+) or away from (-) the segment.",
+                ),
             },
         )
 

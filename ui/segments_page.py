@@ -212,10 +212,10 @@ def show_confidence(
             mean, spread = stability(*inputs(s))
             words = in_words(mean, STABILITY_WORDS)
             st.metric(
-                "Stability (adjusted Rand)",
-                f"{mean:.2f} ± {spread:.2f} · {words}",
-                help=f"Agreement between segmentations fitted on two random 80 % samples, {STABILITY_ROUNDS} times: "
-                "1 = the same segments every time, 0 = no better than chance.",
+                "Stability when refitted",
+                f"{mean:.2f} · {words}",
+                help=f"How alike the segments are when fitted on two random 80 % samples, {STABILITY_ROUNDS} times "
+                f"(adjusted Rand index, ± {spread:.2f}): 1 = the same segments every time, 0 = no better than chance.",
                 border=True,
             )
         else:

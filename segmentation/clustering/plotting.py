@@ -181,7 +181,7 @@ def agreement_heatmap(ari: pd.DataFrame, labels: dict[str, str] | None = None) -
     fig = px.imshow(ari.to_numpy(), x=shown, y=shown, zmin=0, zmax=1, text_auto=".2f", color_continuous_scale="Blues")
     fig.update_traces(hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>")
     fig.update_layout(
-        title={"text": "Agreement between methods (adjusted Rand index)"},
+        title={"text": "How much the methods agree (1 = the same segments; adjusted Rand index)"},
         xaxis_title="",
         yaxis_title="",
         coloraxis_colorbar={"title": {"text": "ARI"}},
