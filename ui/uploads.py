@@ -67,5 +67,8 @@ def _this_session() -> _Session:
 
 
 def register(folder: Path) -> None:
-    """Hold ``folder`` for the current session: it is deleted when the session ends (unless another holds it)."""
+    """Hold ``folder`` for the current session: it is deleted when the session ends (unless another holds it).
+    Called outside an app session (a script, a test), nothing holds it: it goes when the server's folder does."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return
     hold(_this_session().session_id, folder)
