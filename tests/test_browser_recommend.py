@@ -21,6 +21,7 @@ def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> Non
     page.set_viewport_size(TALL)
     segmented(page, app_url)
     open_page(page, "Recommend", page.get_by_text("Top products per segment"), page.get_by_text("Recommended to"))
+    settled(page, page.get_by_text("Recommended to"))  # the default model has trained: the page is idle
 
     picker = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Segment", exact=True))
     picker.locator("input").click()
