@@ -98,9 +98,9 @@ def analysis(dataset: Dataset, config: Config) -> Analysis:
 def load(dataset: Dataset, config: Config) -> IngestResult:
     """Read, validate and clean a file, with a progress bar the first time. Shared: never mutate the result."""
     workflow = analysis(dataset, config)
+    slot = st.empty()  # always there, loaded or not: elements that come and go above a page's tabs reset them
     if workflow.done("load"):
         return workflow.load()
-    slot = st.empty()
     try:
         bar = slot.progress(0.0, text=f"Loading {dataset.name}…")
         return workflow.load(lambda done, step: bar.progress(done, text=step.capitalize()))

@@ -85,9 +85,9 @@ def interactions(dataset: Dataset, config: Config) -> Interactions:
 def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
     """The model trained on every purchase, once per data set and model (by the workflow), with a progress bar."""
     workflow = components.analysis(dataset, config)
+    slot = st.empty()  # always there, trained or not: elements that come and go above the tabs reset them
     if workflow.done("recommender", name):
         return workflow.recommender(name)
-    slot = st.empty()
     try:
         bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
         return workflow.recommender(
