@@ -191,16 +191,10 @@ def compact(value: float) -> str:
 
 
 def plot(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> None:
-    """Show a Plotly figure with a readable title, axis labels and tight margins."""
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 8, "r": 8, "t": 48, "b": 8},
-        xaxis_title=x,
-        yaxis_title=y,
-        legend_title_text="",
-    )
-    st.plotly_chart(fig, config={"displaylogo": False})
+    """Show a Plotly figure in the app's one chart style (:func:`segmentation.chart_style.titled`)."""
+    from segmentation.chart_style import titled
+
+    st.plotly_chart(titled(fig, title, x, y, height), config={"displaylogo": False})
 
 
 def no_segmentation_yet(purpose: str) -> None:
