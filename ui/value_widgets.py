@@ -32,11 +32,27 @@ class ValueSettings:
     churn_days: int
 
 
+CHURN_DAYS = 90
+"""The churn horizon until the analyst sets another: no order in the 90 days after the as-of date."""
+
+
+def as_of_key(dataset: Dataset) -> str:
+    """The session key of the as-of date chosen for ``dataset``."""
+    return f"value_as_of_{dataset.digest[:16]}"
+
+
+def churn_settings(dataset: Dataset, config: Config) -> tuple[date, int]:
+    """The as-of date and churn horizon last set on this page, else their defaults: the Recommend page's churn tab
+    reads them too, so both pages show the same model's same numbers."""
+    as_of = state.kept(as_of_key(dataset), components.snapshot_default(dataset, config))
+    return as_of, int(state.kept("value_churn_days", CHURN_DAYS))
+
+
 def controls(dataset: Dataset, config: Config) -> ValueSettings:
     """As-of date, CLV horizon, annual discount rate and churn horizon, kept across pages."""
     default = components.snapshot_default(dataset, config)
     as_of, horizon, discount, churn = st.columns(4)
-    key = f"value_as_of_{dataset.digest[:16]}"
+    key = as_of_key(dataset)
     chosen = as_of.date_input(
         "As-of date",
         state.kept(key, default),
@@ -60,7 +76,7 @@ def controls(dataset: Dataset, config: Config) -> ValueSettings:
         "Churn horizon (days)",
         7,
         365,
-        state.kept("value_churn_days", 90),
+        state.kept("value_churn_days", CHURN_DAYS),
         **state.keeping("value_churn_days"),
         help="Churn = no order in this many days after the as-of date.",
     )
