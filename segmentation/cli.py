@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from segmentation.clustering.names import METHOD_NAMES
-from segmentation.config import Config, parse_date
+from segmentation.config import Config, PrivacyConfig, parse_date
 from segmentation.errors import InputError, SegmentationError
 from segmentation.explain.names import MODELS as SURROGATES
 from segmentation.export.shapes import SHAPES as CRM_SHAPES
@@ -80,7 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument(
         "--profiles",
         type=Path,
-        help="also write the segment profiles (CSV; a segment of fewer than 10 customers is suppressed)",
+        help="also write the segment profiles (CSV; the figures of a segment of fewer than --min-group-size "
+        "customers are left blank)",
+    )
+    cluster.add_argument(
+        "--min-group-size",
+        type=int,
+        default=PrivacyConfig().min_group_size,
+        metavar="K",
+        help="smallest segment whose figures the profiles file shows (privacy.min_group_size; default %(default)s)",
     )
     cluster.set_defaults(run=_cluster)
 
@@ -442,7 +450,10 @@ def _feature_choice(args: argparse.Namespace) -> tuple[str, ...]:
 
 def _cluster(args: argparse.Namespace) -> int:
     from segmentation.clustering import SegmentationModel
+    from segmentation.privacy.small_groups import shareable_profiles, small_group_warning
 
+    if args.min_group_size < 1:
+        raise SegmentationError(f"--min-group-size {args.min_group_size}: give a whole number of at least 1")
     features = _read_features(args.features)
     params: dict[str, Any] = {}
     if args.assign_noise and args.method != "hdbscan":
@@ -471,15 +482,18 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.model:
         model.save(args.model)
     if args.profiles:
-        from segmentation.privacy.small_groups import suppress_small_groups
-
-        suppress_small_groups(model.profiles_, "customers").to_csv(args.profiles)
+        shareable_profiles(model.profiles_, args.min_group_size).to_csv(args.profiles)
     if model.k_selection_ is not None:
         print(
             f"k = {model.k_selection_.recommended} (--k auto, as `segment choose-k` recommends): "
             f"{model.k_selection_.reason}"
         )
     print(model.profiles_[["name", "customers", "share", "revenue_share"]].to_string())
+    small = small_group_warning(
+        model.profiles_["customers"], args.min_group_size, model.names_, consequence="--profiles leaves them blank"
+    )
+    if small:
+        print(f"warning: {small}", file=sys.stderr)
     if args.method == "gmm" and params["n_clusters"] is None:
         print(f"k = {model.segmenter_.n_clusters_} (--k bic: lowest BIC)")
     if args.method == "hdbscan" and model.segmenter_.noise_warning():

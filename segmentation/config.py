@@ -92,6 +92,15 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """Small-group protection (docs/privacy.md)."""
+
+    min_group_size: int = 10
+    """k: an aggregate (segment profile, summary, chart data) of fewer customers is warned about in the app and
+    blanked in downloads and files, so it cannot single out a customer."""
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a run needs, from reading the file to exporting segments (``segment run CONFIG.yaml``)."""
 
@@ -103,6 +112,7 @@ class Config:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     store: str = "segmentation_runs.duckdb"
     """The DuckDB file where runs are saved (relative paths: the working directory)."""
 
@@ -137,6 +147,7 @@ class Config:
             features=_build(FeatureConfig, features),
             clustering=_build(ClusteringConfig, clustering),
             export=_build(ExportConfig, export),
+            privacy=_build(PrivacyConfig, raw.get("privacy", {})),
             store=raw.get("store", "segmentation_runs.duckdb"),
         )
 
@@ -179,6 +190,8 @@ def validate_config(config: Config) -> None:
         raise ConfigError(f"returns policy must be 'net' or 'drop', not {config.cleaning.returns!r}")
     if not 0 < config.cleaning.outlier_quantile < 1:
         raise ConfigError("outlier_quantile must be between 0 and 1")
+    if config.privacy.min_group_size < 1:
+        raise ConfigError(f"privacy.min_group_size is {config.privacy.min_group_size}; it must be at least 1 customer")
     if config.features.rfm_bins < 2:
         raise ConfigError("rfm_bins must be at least 2")
     if config.features.half_life_days <= 0 or config.features.trend_window_days <= 0:
