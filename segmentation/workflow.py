@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RFM_INPUTS = ("recency_days", "frequency", "monetary")
+MIN_TIMED = 0.5
+"""Steps shorter than this (seconds) are not recorded: nobody waits for an estimate of them."""
 
 
 @dataclass
@@ -102,8 +105,20 @@ class Analysis:
         with self._guard:
             return key in self._results.get(step, {})
 
-    def _step(self, step: str, inputs: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """``compute()``'s result for ``step`` and ``inputs``, computed once even when threads ask at once."""
+    def size(self, step: str) -> int:
+        """What ``step``'s work grows with: the file's bytes for loading it, else the cleaned transaction rows."""
+        return self.source.stat().st_size if step == "load" else len(self.load().transactions)
+
+    def expected_seconds(self, step: str) -> float | None:
+        """About how long ``step`` (a timing name: "churn", "explanation:lightgbm", "recommender:gru", ...) takes
+        on this file, from this machine's earlier runs (:mod:`segmentation.timing`); ``None`` when unknown."""
+        from segmentation.timing import timings
+
+        return timings().estimate(step, self.size(step))
+
+    def _step(self, step: str, inputs: tuple[Any, ...], compute: Callable[[], T], timing: str | None = None) -> T:
+        """``compute()``'s result for ``step`` and ``inputs``, computed once even when threads ask at once; steps
+        that take a while are timed under ``timing`` (default ``step``) for later estimates."""
         key = self.key(step, *inputs)
         with self._guard:
             results = self._results.setdefault(step, OrderedDict())
@@ -115,7 +130,13 @@ class Analysis:
             with self._guard:
                 if key in results:
                     return results[key]
+            start = time.perf_counter()
             value = compute()
+            seconds = time.perf_counter() - start
+            if seconds >= MIN_TIMED:
+                from segmentation.timing import timings
+
+                timings().record(timing or step, self.size(step), seconds)
             with self._guard:
                 results[key] = value
                 while len(results) > self.max_entries:
@@ -323,7 +344,7 @@ class Analysis:
             return SegmentSurrogate(kind).fit(self.surrogate_inputs(features, allow_sensitive), labels)
 
         inputs = (kind, clustering or self.config.clustering, features or self.config.features, allow_sensitive)
-        return self._step("surrogate", inputs, compute)
+        return self._step("surrogate", inputs, compute, timing=f"surrogate:{kind}")
 
     def explanation(
         self,
@@ -343,7 +364,8 @@ class Analysis:
             return explain(self.surrogate(kind, clustering, features, allow_sensitive), X, labels, sample_size)
 
         clustering, features = clustering or self.config.clustering, features or self.config.features
-        return self._step("explanation", (kind, clustering, features, allow_sensitive, sample_size), compute)
+        inputs = (kind, clustering, features, allow_sensitive, sample_size)
+        return self._step("explanation", inputs, compute, timing=f"explanation:{kind}")
 
     def customer_value(self, as_of: date, horizon_days: float = 365.0, discount_rate: float = 0.10) -> pd.DataFrame:
         """BG/NBD + Gamma-Gamma lifetime value and P(alive) of every customer with an order before ``as_of``."""
@@ -392,7 +414,7 @@ class Analysis:
                 raise ConfigError(f"unknown recommender {name!r}; choose from {', '.join(models)}")
             return models[name].fit(self.interactions(), progress)
 
-        return self._step("recommender", (name,), compute)
+        return self._step("recommender", (name,), compute, timing=f"recommender:{name}")
 
     def emails(self) -> pd.Series | None:
         """Each customer's latest email address, or ``None`` when the data has no mapped, non-empty email column.

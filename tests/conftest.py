@@ -20,6 +20,18 @@ CORPUS = Path(__file__).parent / "data"
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_timings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Step timings go to a file of the test session (and the servers it starts), not the user's cache."""
+    previous = os.environ.get("SEGMENT_TIMINGS")
+    os.environ["SEGMENT_TIMINGS"] = str(tmp_path_factory.mktemp("timings") / "timings.json")
+    yield
+    if previous is None:
+        os.environ.pop("SEGMENT_TIMINGS", None)
+    else:
+        os.environ["SEGMENT_TIMINGS"] = previous
+
+
 @pytest.fixture
 def app() -> AppTest:
     """The whole app, headless (AppTest), not yet run."""

@@ -2,15 +2,14 @@
 
 A small MLP autoencoder learns a low-dimensional code of the scaled features; segments are found in that
 code space. It trains on CUDA when present, CPU otherwise, and is deterministic for a seed on the CPU.
-The fitted encoder embeds new customers (:meth:`transform`).
+The fitted encoder embeds new customers (:meth:`transform`). torch is imported when a model is fitted or used,
+so the other methods (and every page that only imports the registry) never pay its ~3 s import.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 from sklearn.base import TransformerMixin
-from torch import nn
 
 from segmentation.clustering.base import Segmenter
 from segmentation.clustering.gmm import GmmSegmenter
@@ -43,6 +42,9 @@ class AutoencoderSegmenter(TransformerMixin, Segmenter):
         self.device = device
 
     def fit(self, X: np.ndarray, y: object = None) -> AutoencoderSegmenter:
+        import torch
+        from torch import nn
+
         X = self._fit_input(X)
         torch.manual_seed(self.random_state)
         device = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -85,6 +87,8 @@ class AutoencoderSegmenter(TransformerMixin, Segmenter):
         return self._embed(self._predict_input(X))
 
     def _embed(self, X: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.no_grad():
             return self.encoder_(torch.from_numpy(X.astype(np.float32))).numpy().astype(np.float64)
 
