@@ -55,10 +55,11 @@ def _is_number(column: pd.Series) -> bool:
 
 def small_groups(sizes: pd.Series, k: int = K_ANONYMITY) -> pd.Series:
     """The groups of ``sizes`` (group -> customers) with fewer than ``k`` customers, smallest first; a size that
-    is already blank (NaN, as :func:`suppress_small_groups` leaves it) counts as small."""
+    is already blank (NaN, as :func:`suppress_small_groups` leaves it) counts as small, an empty group does not
+    (it singles out no one)."""
     _check_k(k)
     sizes = pd.Series(sizes, dtype=float)
-    return sizes[sizes.isna() | (sizes < k)].sort_values(na_position="first")
+    return sizes[sizes.isna() | ((sizes > 0) & (sizes < k))].sort_values(na_position="first")
 
 
 def small_group_warning(
@@ -67,10 +68,12 @@ def small_group_warning(
     names: Mapping[object, str] | None = None,
     what: str = "segment",
     consequence: str = "downloads and shared reports leave them blank",
+    most: int = 8,
 ) -> str:
     """One sentence naming the groups of fewer than ``k`` customers, for the app to show beside an aggregate that
     still shows them ("" when there is none): the analyst may see their own customers, a report must not single
-    one out. ``names`` maps a group to the name shown (default: the group itself); ``what`` names a group."""
+    one out. ``names`` maps a group to the name shown (default: the group itself); ``what`` names a group; past
+    ``most`` groups the rest are counted, not named."""
     small = small_groups(sizes, k)
     if small.empty:
         return ""
@@ -79,6 +82,8 @@ def small_group_warning(
         + ("" if np.isnan(size) else f" ({int(size):,} customer{'s' * (int(size) != 1)})")
         for group, size in small.items()
     ]
+    if len(listed) > most:
+        listed = [*listed[:most], f"{len(listed) - most} more"]
     one = len(listed) == 1
     groups = listed[0] if one else f"{', '.join(listed[:-1])} and {listed[-1]}"
     return (
