@@ -366,6 +366,23 @@ def _rfm(interactions: Interactions, as_of: pd.Timestamp) -> np.ndarray:
 def standard_models() -> dict[str, Recommender]:
     """The models every evaluation compares: the baselines, both factorisations, TIFU-KNN and both sequence
     encoders."""
+    from recommenders.sequence.model import SequenceRecommender
+
+    return _models_without_sequences() | {
+        "gru": SequenceRecommender(encoder="gru"),
+        "attention": SequenceRecommender(encoder="attention"),
+    }
+
+
+def quick_models() -> dict[str, Recommender]:
+    """The models of :data:`recommenders.names.QUICK_MODELS` (the app's quick evaluation); torch is not imported."""
+    from recommenders.names import QUICK_MODELS
+
+    models = _models_without_sequences()
+    return {name: models[name] for name in QUICK_MODELS}
+
+
+def _models_without_sequences() -> dict[str, Recommender]:
     from recommenders.baselines import (
         BuyAgainRecommender,
         ItemKNNRecommender,
@@ -373,7 +390,6 @@ def standard_models() -> dict[str, Recommender]:
         RecentPopularityRecommender,
     )
     from recommenders.mf import ALSRecommender, BPRRecommender
-    from recommenders.sequence.model import SequenceRecommender
     from recommenders.tifu import TIFUKNNRecommender
 
     return {
@@ -384,6 +400,4 @@ def standard_models() -> dict[str, Recommender]:
         "als": ALSRecommender(),
         "bpr": BPRRecommender(),
         "tifu_knn": TIFUKNNRecommender(),
-        "gru": SequenceRecommender(encoder="gru"),
-        "attention": SequenceRecommender(encoder="attention"),
     }

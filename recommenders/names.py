@@ -30,6 +30,10 @@ MODEL_NOTES: dict[str, str] = {
 }
 """Model key -> what it recommends, in one phrase."""
 
+QUICK_MODELS: tuple[str, ...] = ("popularity", "recent_popularity", "buy_again", "itemknn", "als", "bpr", "tifu_knn")
+"""The models of the app's quick evaluation: every model but the two sequence models, which train for minutes on
+Online Retail where these fit in seconds; ``segment recommend-eval`` compares them all, over several seeds."""
+
 BEST_FOR_NEW_PRODUCTS = "als"
 """The model that ranked best when the list must hold products new to the customer: cross-sell NDCG@10 0.114
 (tuned) against item-kNN 0.110 and TIFU-KNN 0.079 on Online Retail (docs/recommenders.md)."""

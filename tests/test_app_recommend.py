@@ -1,19 +1,24 @@
 """The Recommend page, run headless with AppTest on the sample: segment lists, a customer's list with the cold-start
-fallback, the model switch and the evaluation table."""
+fallback, the model switch, the quick evaluation table and the churn risk of the Value page's model."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
+from datetime import date
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import recommenders.evaluate
+from recommenders.names import MODEL_LABELS, QUICK_MODELS
 from recommenders.reasons import BOUGHT_AGAIN
 from recommenders.segments import COLD_START
-from recommenders.sequence.model import SequenceRecommender
+from segmentation.cli import _parser
+from segmentation.clustering.present import display_names, ordered_segments
+from segmentation.formatting import number, percent
+from segmentation.workflow import Analysis
 from tests.app_helpers import EXPORT, RECOMMEND, assert_clean_run, frame, new_app, segmented
 
 
@@ -92,19 +97,38 @@ def test_switching_the_model_changes_the_lists(app: AppTest) -> None:
     assert tuple(segment_table(app)["product_id"]) != before
 
 
-def test_the_evaluation_table_ranks_every_model(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    quick = recommenders.evaluate.standard_models()
-    quick |= {name: SequenceRecommender(name, epochs=2) for name in ("gru", "attention")}
-    monkeypatch.setattr(recommenders.evaluate, "standard_models", lambda: quick)
-    assert not any("NDCG@10" in d.value.columns for d in app.dataframe)  # nothing runs until asked
+def test_the_quick_evaluation_ranks_the_quick_models_and_points_to_the_full_one(app: AppTest) -> None:
+    assert not any("Right products near the top" in d.value.columns for d in app.dataframe)  # nothing runs until asked
+    cli = next(c.value for c in app.caption if "segment recommend-eval" in c.value)
+    cutoff = re.search(r"`segment recommend-eval FILE --cutoff (\d{4}-\d\d-\d\d)`", cli).group(1)
+    assert "`--tune TRIALS`" in cli and "GRU" not in cli
+    options = _parser().parse_args(["recommend-eval", "f.csv", "--cutoff", cutoff, "--tune", "5"])  # real flags
+    assert (options.cutoff, options.tune) == (cutoff, 5)
     app.button(key="evaluate_models").click().run()
     assert_clean_run(app)
-    table = frame(app, "NDCG@10")
-    assert len(table) == len(quick) and table["NDCG@10"].is_monotonic_decreasing
-    assert "TIFU-KNN" in table.index  # every model by its name for people
-    assert table["NDCG@10"].between(0, 1).all() and table["Coverage@10"].between(0, 1).all()
-    assert table.loc["Popularity", "Coverage@10"] < table.loc["Buy again", "Coverage@10"]
-    assert any(c.value.startswith(f"Best by NDCG@10 at this cutoff: **{table.index[0]}**") for c in app.caption)
+    table = frame(app, "Right products near the top")
+    assert sorted(table.index) == sorted(MODEL_LABELS[name] for name in QUICK_MODELS)  # no sequence model
+    assert "GRU sequence" not in table.index and len(QUICK_MODELS) == 7
+    for column in ("Right products near the top", "New products near the top", "Precision of the top 10"):
+        assert table[column].str.fullmatch(r"0\.\d{3}").all(), table[column]
+    for column in ("Customers with a right product", "Purchases found", "Catalogue reached"):
+        assert table[column].str.fullmatch(r"\d{1,3}\.\d%").all(), table[column]
+    assert table["Fit (s)"].str.fullmatch(r"\d+\.\d").all()
+    ranked = table["New products near the top"].astype(float)  # new products only is on: ranked for cross-sell
+    assert ranked.is_monotonic_decreasing
+    coverage = table["Catalogue reached"].str.rstrip("%").astype(float)
+    assert coverage["Popularity"] < coverage["Buy again"]  # the same list for everyone reaches least
+    best = next(c.value for c in app.caption if c.value.startswith("Best for products new to the customer"))
+    assert f"**{table.index[0]}**" in best and table["New products near the top"].iat[0] in best
+
+
+def test_the_evaluation_ranks_for_the_lists_shown(app: AppTest) -> None:
+    app.toggle(key="recommend_exclude").set_value(False).run()
+    app.button(key="evaluate_models").click().run()
+    assert_clean_run(app)
+    table = frame(app, "Right products near the top")
+    assert table["Right products near the top"].astype(float).is_monotonic_decreasing
+    assert any(c.value.startswith("Best for all products, repeats included") for c in app.caption)
 
 
 def test_the_export_carries_the_chosen_models_products(app: AppTest, downloads: dict[str, bytes]) -> None:
@@ -122,13 +146,40 @@ def test_the_export_carries_the_chosen_models_products(app: AppTest, downloads: 
     assert "top_products" not in frame(app, "segment_name").columns
 
 
-def test_churn_risk_per_segment_on_request(app: AppTest) -> None:
+def test_churn_risk_is_the_value_pages_model_with_one_decimal_and_separators(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    step = Analysis.churn
+
+    def recorded(self: Analysis, as_of: date, horizon_days: float = 90.0):
+        calls.append((self, as_of, horizon_days))
+        return step(self, as_of, horizon_days)
+
+    monkeypatch.setattr(Analysis, "churn", recorded)
     assert not any("Mean churn risk" in d.value.columns for d in app.dataframe)  # nothing trains until asked
+    assert any("calibrated LightGBM" in c.value and "**Value** page" in c.value for c in app.caption)
     app.button(key="estimate_churn").click().run()
     assert_clean_run(app)
+    workflow, as_of, horizon = calls[-1]
+    assert (as_of, horizon) == (workflow.default_as_of(), 90)  # the Value page's defaults: after the data, 90 days
     table = frame(app, "Mean churn risk")
     assert list(table["Segment"]) == frame(app, "Top 3 products")["Segment"].tolist()
-    assert table["Mean churn risk"].between(0, 1).all() and table["Mean churn risk"].nunique() > 1
-    expected = table["Mean churn risk"] * table["Customers"]
-    assert table["Expected to stop"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert table["Mean churn risk"].str.fullmatch(r"\d{1,3}\.\d%").all()
+    assert table["Customers"].str.fullmatch(r"\d{1,3}(,\d{3})*").all()
+    assert table["Expected to stop"].str.fullmatch(r"\d{1,3}(,\d{3})*").all()
+
+    # the numbers are the workflow's churn model's, per segment of the Segments page
+    model, data = step(workflow, as_of, 90)  # kept by the workflow: the very model the page used
+    risk = pd.Series(model.predict_proba(data.features)[:, 1], index=data.features.index)
+    current = app.session_state["segmentation"]
+    segmentation = workflow.segmentation(current.clustering, current.features)
+    names = display_names(segmentation, ordered_segments(segmentation))
+    customers = workflow.customers(current.features).index.astype(str)
+    segment = pd.Series(segmentation.labels_, index=customers).map(names)
+    for _, row in table.iterrows():
+        members = risk.reindex(segment.index[segment == row["Segment"]])
+        assert (row["Customers"], row["Mean churn risk"]) == (number(len(members)), percent(members.mean()))
+        assert row["Expected to stop"] == number(members.sum())
+    assert sum(int(c.replace(",", "")) for c in table["Customers"]) == len(risk)  # every customer is scored
     assert "Churn risk per customer (CSV)" in [b.label for b in app.download_button]

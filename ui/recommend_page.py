@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recommenders.base import Recommender
 from recommenders.lists import lists_at_a_glance, named_segment_lists
-from recommenders.names import MODEL_LABELS, default_model
+from recommenders.names import MODEL_LABELS, QUICK_MODELS, default_model
 from recommenders.segments import customer_top_products
 from segmentation.clustering.names import METHOD_LABELS
 from segmentation.clustering.present import display_names, ordered_segments
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
+from segmentation.formatting import number, percent, plural
 from ui import components, state
 from ui.components import Dataset
 from ui.recommend_widgets import (
@@ -28,9 +28,9 @@ from ui.recommend_widgets import (
     segment_lists,
     segment_picker,
 )
+from ui.value_widgets import churn, churn_settings
 
 HOLDOUT_DAYS = 90
-CHURN_DAYS = 90
 PICKER_OPTIONS = 20_000
 TRAINED = "recommend_trained"  # session key of the last model trained to the end: a cancelled training goes back to it
 PRODUCT_COLUMNS = {
@@ -38,16 +38,29 @@ PRODUCT_COLUMNS = {
     "product_id": "Product",
     "description": "Description",
 }
-SHOWN_METRICS = {
-    "ndcg@10": "NDCG@10",
-    "hr@10": "HR@10",
-    "recall@20": "Recall@20",
-    "map@10": "MAP@10",
-    "ndcg@10 repeat": "NDCG@10 repeat",
-    "ndcg@10 new": "NDCG@10 new",
-    "coverage@10": "Coverage@10",
-    "train_s": "Fit (s)",
+SHOWN_METRICS: dict[str, tuple[str, str]] = {
+    "ndcg@10": (
+        "Right products near the top",
+        "NDCG@10: 1 when the products each customer bought next fill the top of their list, 0 when none is in "
+        "the top 10; repeat purchases count.",
+    ),
+    "cross-sell ndcg@10": (
+        "New products near the top",
+        "Cross-sell NDCG@10: the same with each customer's past products left out of the list and of what counts: "
+        "how well the model finds products new to the customer.",
+    ),
+    "hr@10": (
+        "Customers with a right product",
+        "HR@10: share of customers with a product they bought next in their top 10.",
+    ),
+    "recall@20": ("Purchases found", "Recall@20: share of each customer's next products found in their top 20."),
+    "map@10": ("Precision of the top 10", "MAP@10: mean average precision of the top 10 (0 to 1)."),
+    "coverage@10": ("Catalogue reached", "Coverage@10: share of the catalogue in at least one customer's top 10."),
+    "train_s": ("Fit (s)", "Seconds to train the model on the purchases before the cutoff."),
 }
+"""Evaluation column -> its plain-words heading and help (with the technical term)."""
+SHARES = ("hr@10", "recall@20", "coverage@10")
+"""Evaluation columns that are shares: shown as percentages."""
 
 
 def render() -> None:
@@ -86,7 +99,7 @@ def render() -> None:
     with churn:
         show_churn(current.dataset, current.config, labels, order, names)
     with evaluation:
-        show_evaluation(current.dataset, current.config)
+        show_evaluation(current.dataset, current.config, settings.exclude_bought)
 
 
 # --- cached computations ---------------------------------------------------------------------------------------------
@@ -106,28 +119,18 @@ def trained(current: state.Segmentation, name: str) -> Recommender:
     return recommender
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def churn_risk(dataset: Dataset, config: Config) -> pd.Series:
-    """Each customer's probability of no order in the ``CHURN_DAYS`` after the data ends, from a GRU with a churn
-    head trained on every purchase (with a progress bar)."""
-    from recommenders.sequence.model import SequenceRecommender  # imports torch: only when asked for
-
-    slot = st.empty()
-    try:
-        bar = slot.progress(0.0, text="Training the churn model…")
-        model = SequenceRecommender("gru", churn_days=CHURN_DAYS).fit(
-            interactions(dataset, config),
-            lambda done, step: bar.progress(done, text=f"Training the churn model: {step}"),
-        )
-        return model.churn_probability(model.interactions.customers)
-    finally:
-        slot.empty()
+def churn_risk(dataset: Dataset, config: Config, as_of: date, days: int) -> pd.Series:
+    """customer_id -> probability of no order in the ``days`` from ``as_of``: the Value page's churn model (the
+    workflow's calibrated LightGBM, trained once for both pages)."""
+    model, data = churn(dataset, config, as_of, days)
+    return pd.Series(model.predict_proba(data.features)[:, 1], index=data.features.index, name="churn_risk")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
-    """Every model fitted before ``cutoff`` and scored on the purchases from it on (one seed), with a progress bar."""
-    from recommenders.evaluate import evaluate_models, standard_models
+    """The quick models fitted before ``cutoff`` and scored on the purchases from it on (one seed), with a progress
+    bar."""
+    from recommenders.evaluate import evaluate_models, quick_models
 
     slot = st.empty()
     try:
@@ -135,7 +138,7 @@ def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
         return evaluate_models(
             components.load(dataset, config).transactions,
             cutoff.isoformat(),
-            standard_models(),
+            quick_models(),
             seeds=(0,),
             progress=lambda done, step: bar.progress(done, text=f"Evaluating: {step}"),
         )
@@ -258,64 +261,77 @@ def show_customer(
 
 
 def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[int], names: dict[int, str]) -> None:
-    st.subheader(f"Who is likely to stop buying in the next {CHURN_DAYS} days?")
+    as_of, days = churn_settings(dataset, config)
+    st.subheader(f"Who is likely to stop buying in the {days} days from {as_of}?")
     st.caption(
-        f"A GRU over each customer's orders with a churn head estimates the probability of no order in the "
-        f"{CHURN_DAYS} days after the data ends, given the orders and the days since the latest one. On Online Retail "
-        "it ranks the customers who then stopped as well as a logistic regression on recency, orders and revenue "
-        "(AUROC 0.74) and better than recency alone (0.68): see docs/recommenders.md."
+        f"The churn model of the Value page, with its as-of date and horizon: a calibrated LightGBM on each "
+        f"customer's features estimates the probability of no order in the {days} days from {as_of}, trained on "
+        "what the customers did one horizon earlier. On Online Retail it ranks the customers who then stopped better "
+        "than recency alone (AUROC 0.745 against 0.684, docs/value.md). The **Value** page says why each customer "
+        "is at risk, and sets the date and the horizon."
     )
-    run_id = f"churn_{dataset.digest}"
+    run_id = f"churn_{dataset.digest}_{as_of}_{days}"
     if not state.asked(
         run_id,
         "Estimate churn risk",
         icon=":material/play_arrow:",
-        help="Trains the churn model on every purchase (about as long as the GRU sequence model).",
+        help="Trains the Value page's churn model once for both pages (seconds to half a minute).",
         key="estimate_churn",
     ):
         return
-    with state.cancellable(run_id, "cancel_churn"):
-        risk = churn_risk(dataset, config).reindex(labels.index)
-    by_segment = risk.groupby(labels.to_numpy())
+    try:
+        with state.cancellable(run_id, "cancel_churn"), st.spinner("Training the churn model (LightGBM)…"):
+            risk = churn_risk(dataset, config, as_of, days)
+    except SegmentationError as exc:  # e.g. an as-of date with no history before it
+        components.show_error(exc)
+        return
+    scored = risk.reindex(labels.index)
+    by_segment = scored.groupby(labels.to_numpy())
+    unscored = int(scored.isna().sum())
+    if unscored:
+        st.caption(f"{plural(unscored, 'customer')} with no order before {as_of} are not scored.")
     st.dataframe(
         pd.DataFrame(
             {
                 "Segment": [names[s] for s in order],
-                "Customers": [int(by_segment.size().get(s, 0)) for s in order],
-                "Mean churn risk": [float(by_segment.mean().get(s, np.nan)) for s in order],
-                "Expected to stop": [float(by_segment.sum().get(s, 0.0)) for s in order],
+                "Customers": [number(by_segment.count().get(s, 0)) for s in order],
+                "Mean churn risk": [percent(by_segment.mean().get(s)) for s in order],
+                "Expected to stop": [number(by_segment.sum().get(s, 0.0)) for s in order],
             }
         ),
         hide_index=True,
         column_config={
-            "Mean churn risk": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
-            "Expected to stop": st.column_config.NumberColumn(
-                format="%.0f", help="The sum of the probabilities: how many of its customers the model expects to stop."
+            "Customers": st.column_config.TextColumn(help="Customers of the segment the churn model scores."),
+            "Expected to stop": st.column_config.TextColumn(
+                help="The sum of the probabilities: how many of its customers the model expects to stop."
             ),
         },
     )
     components.download(
         st,
         "Churn risk per customer (CSV)",
-        lambda: pd.DataFrame({"segment": labels.map(names), "churn_risk": risk.round(4)}).to_csv(),
+        lambda: pd.DataFrame({"segment": labels.map(names), "churn_risk": scored.round(4)}).to_csv(),
         "churn_risk.csv",
-        f"Every customer's segment and probability of no order in the {CHURN_DAYS} days after the data ends.",
+        f"Every customer's segment and probability of no order in the {days} days from {as_of}.",
     )
 
 
 # --- evaluation ------------------------------------------------------------------------------------------------------
 
 
-def show_evaluation(dataset: Dataset, config: Config) -> None:
+def show_evaluation(dataset: Dataset, config: Config, new_only: bool) -> None:
     st.subheader("How well does each model predict the next purchases?")
     data = interactions(dataset, config)
     last = pd.Timestamp(data.end).date()
     first = pd.Timestamp(data.step_time.min()).date()
+    quick = [MODEL_LABELS[name] for name in QUICK_MODELS]
     st.caption(
         "Every model is trained on the purchases before a cutoff date and ranks the whole catalogue for each "
         "customer who bought again after it; the measures compare its top 10 with what they really bought. "
-        "*Repeat* counts only products the customer had bought before, *new* only the others. One seed here; "
-        "`segment recommend-eval` runs three and reports the spread."
+        f"A quick evaluation: the {len(quick)} models that train in seconds ({', '.join(quick)}), one seed. "
+        "The full one, with the sequence models too, three seeds and the spread, is on the command line: "
+        f"`segment recommend-eval FILE --cutoff {last - timedelta(days=HOLDOUT_DAYS)}`, and with `--tune TRIALS` "
+        "each model is tuned first (docs/recommenders.md)."
     )
     default = max(first + timedelta(days=1), last - timedelta(days=HOLDOUT_DAYS))
     cutoff = st.date_input(
@@ -328,10 +344,9 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
     run_id = f"recommend_eval_{dataset.digest}_{cutoff}"
     if not state.asked(
         run_id,
-        "Evaluate all models",
+        "Evaluate the quick models",
         icon=":material/play_arrow:",
-        help=f"Trains all {len(MODEL_LABELS)} models once more on the earlier purchases (the sequence models take "
-        "longest).",
+        help=f"Trains the {len(quick)} quick models once more on the purchases before the cutoff.",
         key="evaluate_models",
     ):
         return
@@ -341,21 +356,35 @@ def show_evaluation(dataset: Dataset, config: Config) -> None:
     except SegmentationError as exc:
         st.error(f"The models cannot be evaluated at {cutoff}: {exc}. Choose another cutoff.")
         return
-    shown = table[list(SHOWN_METRICS)].rename(columns=SHOWN_METRICS, index=MODEL_LABELS)
-    shown = shown.sort_values("NDCG@10", ascending=False).rename_axis("Model")
-    best = shown.index[0]
-    st.dataframe(
-        shown,
-        column_config={name: st.column_config.NumberColumn(format="%.3f") for name in shown.columns[:-1]}
-        | {"Fit (s)": st.column_config.NumberColumn(format="%.1f")},
-    )
-    st.caption(
-        f"Best by NDCG@10 at this cutoff: **{best}** ({shown['NDCG@10'].iat[0]:.3f}). NDCG@10 rewards the right "
-        "products near the top; HR@10 is the share of customers with at least one right product in their top 10; "
-        "coverage is the share of the catalogue that reaches anyone's top 10."
-    )
-    if np.isnan(shown["NDCG@10"]).all():
+    measure = "cross-sell ndcg@10" if new_only else "ndcg@10"
+    if table[measure].isna().all():
         st.warning("No customer bought again after this cutoff: choose an earlier date.")
+        return
+    table = table.sort_values(measure, ascending=False)
+    shown = pd.DataFrame(
+        {heading: [cell(column, v) for v in table[column]] for column, (heading, _) in SHOWN_METRICS.items()},
+        index=table.index.map(MODEL_LABELS),
+    )
+    st.dataframe(
+        shown.rename_axis("Model"),
+        column_config={heading: st.column_config.TextColumn(help=help) for heading, help in SHOWN_METRICS.values()},
+    )
+    heading = SHOWN_METRICS[measure][0]
+    kind = "products new to the customer" if new_only else "all products, repeats included"
+    best = table[measure].round(3)
+    leaders = [MODEL_LABELS[name] for name in best.index[best == best.iat[0]]]
+    lead = f"**{leaders[0]}**" if len(leaders) == 1 else "a tie between " + " and ".join(f"**{m}**" for m in leaders)
+    st.caption(
+        f"Best for {kind} (the lists as set above) at this cutoff: {lead}, *{heading.lower()}* "
+        f"{number(best.iat[0], 3)}. Hover over a heading for what it measures."
+    )
+
+
+def cell(column: str, value: float) -> str:
+    """An evaluation measure as the table shows it: shares as percentages, scores with 3 decimals, seconds with 1."""
+    if column in SHARES:
+        return percent(value)
+    return number(value, 1 if column == "train_s" else 3)
 
 
 if __name__ == "__main__":
