@@ -17,7 +17,16 @@ from segmentation.errors import SegmentationError
 from segmentation.export import export_table
 from segmentation.store import RunStore, run_id_for
 from ui import components, recommend_widgets, state
-from ui.export_widgets import CRM_LABELS, as_of_date, crm_choice, emails, offer_downloads, run_config, write_export
+from ui.export_widgets import (
+    CRM_LABELS,
+    as_of_date,
+    crm_choice,
+    emails,
+    needs_emails,
+    offer_downloads,
+    run_config,
+    write_export,
+)
 
 FORMATS = {"csv": "CSV", "parquet": "Parquet"}
 PREVIEW_ROWS = 10
@@ -54,7 +63,8 @@ def render() -> None:
     descriptions = None if products is None else workflow.interactions().descriptions
     export = export_table(assignments, table, mails, products, run_id, as_of, product_names=descriptions)
     manifest = {"run_id": run_id, "data_fingerprint": current.dataset.digest, **settings}
-    show_export(current, export, order, names, manifest | ({"recommendations": recommending} if recommending else {}))
+    run = manifest | ({"recommendations": recommending} if recommending else {})
+    show_export(current, export, order, names, run, has_emails=mails is not None)
     show_save(current, model, table, run_id, settings, as_of)
 
 
@@ -95,11 +105,18 @@ def preview(path: Path) -> pd.DataFrame:
 
 
 def show_export(
-    current: state.Segmentation, table: pd.DataFrame, order: list[int], names: dict[int, str], run: dict[str, Any]
+    current: state.Segmentation,
+    table: pd.DataFrame,
+    order: list[int],
+    names: dict[int, str],
+    run: dict[str, Any],
+    has_emails: bool,
 ) -> None:
     crm_area, format_area = st.columns([3, 1])
     with crm_area:
-        crm = crm_choice("export_crm")
+        crm = crm_choice("export_crm", has_emails)
+    if needs_emails(crm, has_emails):  # the picker said why and how to map them
+        return
     fmt = "csv"
     if crm == "generic":
         fmt = format_area.radio(

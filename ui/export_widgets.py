@@ -60,17 +60,45 @@ def run_config(current: state.Segmentation) -> dict[str, Any]:
     return config.to_dict()
 
 
-def crm_choice(key: str) -> str:
-    """The CRM or e-mail tool picker (kept across pages under ``key``), with that tool's import rules below it."""
+NO_EMAILS = (
+    "This file has no email addresses: no column is mapped as the email. To add them, open the **Data** page, "
+    "expand **Column mapping** and choose your file's email column under **Email**; the segments are then "
+    "recomputed on the Segments page."
+)
+"""How to get emails into the app, for the tools that need them."""
+_KEYED_BY_ID = [CRM_LABELS[crm] for crm, shape in SHAPES.items() if not shape.requires_email]
+WITHOUT_EMAILS = (
+    f"Without emails, {', '.join(_KEYED_BY_ID[:-1])} and {_KEYED_BY_ID[-1]} identify each customer by their "
+    "customer id."
+)
+"""What the tools that need no email offer instead."""
+
+
+def needs_emails(crm: str, has_emails: bool) -> bool:
+    """Whether ``crm`` cannot take this data: its import needs an email per contact and the file has none."""
+    return SHAPES[crm].requires_email and not has_emails
+
+
+def crm_choice(key: str, has_emails: bool = True) -> str:
+    """The CRM or e-mail tool picker (kept across pages under ``key``), with that tool's import rules below it.
+    Without emails the tools that need them say so on their button, and, when picked, how to map the column."""
     crm = st.segmented_control(
         "CRM or e-mail tool",
         list(SHAPES),
         default=state.kept(key, "generic"),
-        format_func=CRM_LABELS.get,
+        format_func=lambda name: CRM_LABELS[name] + (" (needs emails)" if needs_emails(name, has_emails) else ""),
         required=True,
+        help=None if has_emails else f"{NO_EMAILS} {WITHOUT_EMAILS}",
         **state.keeping(key),
     )
     st.markdown(crm_rules(crm))
+    if needs_emails(crm, has_emails):
+        st.warning(
+            f"**{CRM_LABELS[crm]} needs an email address per contact**: its import has no other key, so it cannot "
+            f"take this file as it is. {NO_EMAILS} {WITHOUT_EMAILS}",
+            icon=":material/mail:",
+        )
+        st.page_link("ui/data_page.py", label="Map the email column on the Data page", icon=":material/swap_horiz:")
     return crm
 
 
