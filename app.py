@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from ui import export_widgets, uploads
+
 st.set_page_config(page_title="Customer segmentation", page_icon=":material/groups:", layout="wide")
+uploads.register(export_widgets.session_folder())  # this session's CRM export files go when it ends
 st.navigation(
     [
         st.Page("ui/data_page.py", title="Data", icon=":material/table_view:", default=True),

@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the whole pipeline from one YAML config (idempotent; for cron)")
     run.add_argument(
-        "config", type=Path, help="YAML: input, read, mapping, cleaning, features, clustering, export, store"
+        "config", type=Path, help="YAML: input, read, mapping, cleaning, features, clustering, export, privacy, store"
     )
     run.add_argument(
         "--engine",

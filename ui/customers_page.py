@@ -9,6 +9,7 @@ from segmentation.errors import SegmentationError
 from segmentation.features import FEATURES, feature_label
 from segmentation.features.plotting import RFM_DISTRIBUTIONS, distribution_chart, rfm_share_bars, rfm_treemap
 from segmentation.features.rfm_summary import RFM_SEGMENT_ORDER, rfm_segment_summary
+from segmentation.privacy.small_groups import small_group_warning
 from ui import components, feature_settings, state
 from ui.charts import show
 
@@ -47,7 +48,7 @@ def render() -> None:
         components.show_error(exc)
         return
     show_distributions(table)
-    show_segments(rfm_segment_summary(table), features.rfm_bins)
+    show_segments(rfm_segment_summary(table), features.rfm_bins, config.privacy.min_group_size)
     show_table(table, dataset.name, components.currency(dataset, config))
 
 
@@ -58,8 +59,16 @@ def show_distributions(table: pd.DataFrame) -> None:
             show(distribution_chart(table[column], title, axis, log_y), height=300)
 
 
-def show_segments(summary: pd.DataFrame, bins: int) -> None:
+def show_segments(summary: pd.DataFrame, bins: int, k: int) -> None:
     st.subheader("RFM segments")
+    small = small_group_warning(
+        summary.set_index("segment")["customers"],
+        k,
+        what="RFM segment",
+        consequence="keep them out of reports you share",
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     treemap, shares = st.columns(2)
     with treemap:
         show(rfm_treemap(summary), height=420)

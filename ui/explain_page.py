@@ -17,6 +17,7 @@ from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
 from segmentation.explain.names import MODEL_LABELS
 from segmentation.explain.plotting import customer_waterfall, importance_bars, shap_strip, value_text
 from segmentation.features import feature_label
+from segmentation.privacy.small_groups import small_group_warning
 from ui import components, fairness_panel, state
 from ui.explain_widgets import customer_explanation, ranking, surrogate_results, train_both
 
@@ -66,9 +67,8 @@ def render() -> None:
         **state.keeping("explain_model"),
     )
     _, expl, drivers = explained[kind]
-    show_drivers(
-        model, table, drivers, order, names, colors, kind, components.currency(current.dataset, current.config)
-    )
+    currency = components.currency(current.dataset, current.config)
+    show_drivers(model, table, drivers, order, names, colors, kind, currency, current.config.privacy.min_group_size)
     show_importance(expl, order, names, colors, kind)
     show_customer(current, kind, model, table, expl, names)
     show_agreement(explained, order, names)
@@ -153,6 +153,7 @@ def show_drivers(
     colors: dict[int, str],
     kind: str,
     currency: str | None,
+    k: int,
 ) -> None:
     st.subheader("What defines each segment")
     st.caption(
@@ -160,6 +161,11 @@ def show_drivers(
         f"features that push customers into the segment most, according to {MODEL_LABELS[kind]}; each bound holds "
         "for three in four customers of the segment."
     )
+    small = small_group_warning(
+        model.profiles_["customers"], k, names, consequence="keep their profiles and drivers out of reports you share"
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     overall = table.median(numeric_only=True)
     per_row = 3
     for start in range(0, len(order), per_row):

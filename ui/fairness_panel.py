@@ -12,6 +12,7 @@ from segmentation.errors import SegmentationError
 from segmentation.privacy.audit import fairness_audit
 from segmentation.privacy.fairness import FOUR_FIFTHS, FairnessReport
 from segmentation.privacy.plotting import fairness_chart, sections
+from segmentation.privacy.small_groups import K_ANONYMITY, small_group_warning
 from ui import components, state
 
 ATTRIBUTES = ("country", "channel")
@@ -30,14 +31,20 @@ def render(current: state.Segmentation) -> None:
     except SegmentationError as exc:
         components.show_error(exc)
         return
-    show(transactions, pd.Series(fit.labels_, index=table.index), current.fit_id, current.features)
+    segments = pd.Series(fit.labels_, index=table.index)
+    show(transactions, segments, current.fit_id, current.features, current.config.privacy.min_group_size)
 
 
 def show(
-    transactions: pa.Table | pd.DataFrame, segments: pd.Series, key: str, features: FeatureConfig | None = None
+    transactions: pa.Table | pd.DataFrame,
+    segments: pd.Series,
+    key: str,
+    features: FeatureConfig | None = None,
+    k: int = K_ANONYMITY,
 ) -> None:
     """Choose the attribute and the threshold; show the warnings, the chart and the rates by group. ``features``
-    are the settings the segments were made with; ``key`` names the segmentation for the cache."""
+    are the settings the segments were made with; ``key`` names the segmentation for the cache; groups of fewer
+    than ``k`` customers are named in a warning (the report leaves their counts blank)."""
     frame = transactions if isinstance(transactions, pa.Table) else pa.Table.from_pandas(transactions)
     options = [a for a in ATTRIBUTES if a in frame.column_names and len(frame[a].drop_null().unique()) > 1]
     if not options:
@@ -80,6 +87,14 @@ def show(
     if parts:
         part = st.segmented_control("Show", parts, default=parts[0], key="fairness_part", required=True)
         st.plotly_chart(fairness_chart(report, part), key="fairness_chart")
+    small = small_group_warning(
+        report.groups["customers"],
+        k,
+        what=f"{attribute} group",
+        consequence="the table leaves the counts blank and no rate is compared",
+    )
+    if small:
+        st.caption(components.escape(small))
     st.dataframe(report.groups, column_config={"customers": st.column_config.NumberColumn("Customers", format="%d")})
 
 

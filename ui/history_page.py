@@ -28,6 +28,7 @@ from segmentation.migration_plotting import (
     migration_sankey,
     sizes_chart,
 )
+from segmentation.privacy.small_groups import K_ANONYMITY, shareable_profiles, small_group_warning
 from segmentation.store import RunStore, run_id_for
 from ui import components, export_widgets, state
 
@@ -281,6 +282,16 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
         + (f", features as of {day_label(as_of)}" if as_of else "")
         + "."
     )
+    loaded = state.loaded()
+    k = loaded[1].privacy.min_group_size if loaded else K_ANONYMITY
+    small = small_group_warning(
+        profiles["customers"],
+        k,
+        profiles["name"].to_dict(),
+        consequence="the profiles download leaves them blank; keep them out of reports you share",
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     medians = [f for f in TRAITS if f"median_{f}" in profiles]
     shown = profiles[["name", "customers", "share", "revenue_share", *[f"median_{f}" for f in medians]]]
     config = {
@@ -305,12 +316,13 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
     )
     right.download_button(
         "Download its profiles (CSV)",
-        data=lambda: profiles.to_csv(),
+        data=lambda: shareable_profiles(profiles, k).to_csv(),
         file_name=f"run_{run_id}_profiles.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
         key="run_profiles",
+        help=f"One row per segment; a segment of fewer than {k} customers keeps only its name (suppressed = True).",
     )
     with st.expander("Settings of this run"):
         st.json(info["config"], expanded=False)

@@ -23,6 +23,7 @@ from segmentation.clustering.present import display_names, ordered_segments, seg
 from segmentation.config import Config, FeatureConfig
 from segmentation.errors import SegmentationError
 from segmentation.features import feature_label
+from segmentation.privacy.small_groups import shareable_profiles, small_group_warning
 from ui import components, feature_settings, method_comparison, state
 from ui.charts import show
 from ui.components import Dataset
@@ -98,7 +99,7 @@ def render() -> None:
         state.kept("seg_k", selection.recommended), int(selection.table["k"].max())
     )
     method_comparison.show_comparison(dataset, config, features, chosen, k)
-    show_downloads(dataset, model, table, method, components.currency(dataset, config))
+    show_downloads(dataset, model, table, method, components.currency(dataset, config), config.privacy.min_group_size)
 
 
 # --- how many segments --------------------------------------------------------------------------------------------
@@ -168,6 +169,14 @@ def show_segments(s: state.Segmentation, model: SegmentationModel, table: pd.Dat
             "the segment of the most similar customer.",
             icon=":material/warning:",
         )
+    small = small_group_warning(
+        model.profiles_["customers"],
+        s.config.privacy.min_group_size,
+        names,
+        consequence="the profiles download leaves them blank; keep them out of reports you share",
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     show_confidence(s, model, table, scores)
 
     scatter, shares = st.columns([3, 2])
@@ -338,12 +347,12 @@ def profile_card(
 
 
 def show_downloads(
-    dataset: Dataset, model: SegmentationModel, table: pd.DataFrame, method: str, currency: str | None
+    dataset: Dataset, model: SegmentationModel, table: pd.DataFrame, method: str, currency: str | None, k: int
 ) -> None:
     st.subheader("Downloads")
     stem = f"{dataset.name.split('.')[0]}_{method}_{model.segmenter_.n_clusters_}_segments"
     assignments = model.fitted_assignments(table)
-    profiles = model.profiles_
+    profiles = shareable_profiles(model.profiles_, k)
     left, right, _ = st.columns([1, 1, 2])
     components.download(
         left,
@@ -357,7 +366,8 @@ def show_downloads(
         "Segment profiles (CSV)",
         lambda: components.csv_text(profiles, currency),
         f"{stem}_profiles.csv",
-        "One row per segment: name, size, revenue share, medians and z-scores of the profile features.",
+        "One row per segment: name, size, revenue share, medians and z-scores of the profile features. A segment "
+        f"of fewer than {k} customers keeps only its name (suppressed = True), so the file cannot single anyone out.",
     )
 
 

@@ -1,6 +1,8 @@
-"""Uploads deleted when the session that uploaded them ends.
+"""Uploads and export files deleted when the session that made them ends.
 
-An upload folder (``components.UPLOAD_DIR / <content hash>``) is held by every session that uploaded those bytes.
+A folder is held by the sessions that use it: an upload folder (``components.UPLOAD_DIR / <content hash>``) by
+every session that uploaded those bytes, a session's export folder (``components.EXPORT_DIR / <random id>``, held
+from the session's first page run on, by ``app.py``) by that session alone.
 Streamlit calls the ``on_release`` hook of a session-scoped resource when a session's browser disconnects; the
 session may still come back within ``server.disconnectedSessionTTL`` seconds (a network blip), so its folders are
 released once that time has passed and the session is not connected again (checked again every TTL while it is).

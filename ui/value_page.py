@@ -13,6 +13,7 @@ import streamlit as st
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.export.safe_csv import csv_text
+from segmentation.privacy.small_groups import small_group_warning
 from segmentation.value import plotting
 from segmentation.value.reasons import churn_contributions
 from segmentation.value.scoring import segment_risk, valuable_at_risk, with_churn
@@ -114,6 +115,11 @@ def show_segments(table: pd.DataFrame) -> None:
         components.no_segmentation_yet("shows the churn risk and the value at risk of each segment here")
         return
     risk = segment_risk(table, segment_names(current))
+    small = small_group_warning(
+        risk["customers"], current.config.privacy.min_group_size, consequence="keep them out of reports you share"
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     st.plotly_chart(plotting.segment_risk_chart(risk), config={"displaylogo": False})
     st.dataframe(
         risk.rename_axis("Segment"),
