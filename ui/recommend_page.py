@@ -16,6 +16,7 @@ from segmentation.clustering.present import display_names, ordered_segments
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.formatting import number, percent, plural
+from segmentation.timing import timings
 from ui import components, state
 from ui.components import Dataset
 from ui.recommend_widgets import (
@@ -27,10 +28,14 @@ from ui.recommend_widgets import (
     segment_ids,
     segment_lists,
     segment_picker,
+    timed_progress,
+    usually,
 )
 from ui.value_widgets import churn, churn_settings
 
 HOLDOUT_DAYS = 90
+QUICK_EVALUATION = "quick_evaluation"
+"""The timing name of the quick evaluation (segmentation.timing): its estimate comes from this machine's runs."""
 PICKER_OPTIONS = 20_000
 TRAINED = "recommend_trained"  # session key of the last model trained to the end: a cancelled training goes back to it
 PRODUCT_COLUMNS = {
@@ -85,7 +90,7 @@ def render() -> None:
         f"**{components.escape(current.dataset.name)}**; the segments are those of the Segments page "
         f"({METHOD_LABELS[current.method]}, {len(order)} segments)."
     )
-    name, settings = controls()
+    name, settings = controls(current.dataset, current.config)
     recommender = trained(current, name)
     labels = segment_ids(current)
     lists = segment_lists(current, name, settings.exclude_bought)
@@ -132,16 +137,14 @@ def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
     bar."""
     from recommenders.evaluate import evaluate_models, quick_models
 
+    transactions = components.load(dataset, config).transactions
+    expected = timings().estimate(QUICK_EVALUATION, len(transactions))
     slot = st.empty()
     try:
         bar = slot.progress(0.0, text="Evaluating…")
-        return evaluate_models(
-            components.load(dataset, config).transactions,
-            cutoff.isoformat(),
-            quick_models(),
-            seeds=(0,),
-            progress=lambda done, step: bar.progress(done, text=f"Evaluating: {step}"),
-        )
+        progress = timed_progress(bar, "Evaluating", expected)
+        with timings().timed(QUICK_EVALUATION, len(transactions)):
+            return evaluate_models(transactions, cutoff.isoformat(), quick_models(), seeds=(0,), progress=progress)
     finally:
         slot.empty()
 
@@ -271,16 +274,23 @@ def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[
         "is at risk, and sets the date and the horizon."
     )
     run_id = f"churn_{dataset.digest}_{as_of}_{days}"
+    workflow = components.analysis(dataset, config)
+    expected = None if workflow.done("churn", as_of, days) else workflow.expected_seconds("churn")
     if not state.asked(
         run_id,
         "Estimate churn risk",
         icon=":material/play_arrow:",
-        help="Trains the Value page's churn model once for both pages (seconds to half a minute).",
+        help="Trains the Value page's churn model once for both pages." + usually(expected),
         key="estimate_churn",
     ):
+        if expected is not None:
+            st.caption(usually(expected).strip())
         return
     try:
-        with state.cancellable(run_id, "cancel_churn"), st.spinner("Training the churn model (LightGBM)…"):
+        with (
+            state.cancellable(run_id, "cancel_churn"),
+            st.spinner(f"Training the churn model (LightGBM).{usually(expected)}", show_time=True),
+        ):
             risk = churn_risk(dataset, config, as_of, days)
     except SegmentationError as exc:  # e.g. an as-of date with no history before it
         components.show_error(exc)
@@ -342,13 +352,16 @@ def show_evaluation(dataset: Dataset, config: Config, new_only: bool) -> None:
         **state.keeping("recommend_cutoff"),
     )
     run_id = f"recommend_eval_{dataset.digest}_{cutoff}"
+    expected = timings().estimate(QUICK_EVALUATION, components.analysis(dataset, config).size(QUICK_EVALUATION))
     if not state.asked(
         run_id,
         "Evaluate the quick models",
         icon=":material/play_arrow:",
-        help=f"Trains the {len(quick)} quick models once more on the purchases before the cutoff.",
+        help=f"Trains the {len(quick)} quick models once more on the purchases before the cutoff." + usually(expected),
         key="evaluate_models",
     ):
+        if expected is not None:
+            st.caption(usually(expected).strip())
         return
     try:
         with state.cancellable(run_id, "cancel_evaluation"):

@@ -3,6 +3,7 @@ each customer's recommended products to the CRM file)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from recommenders.lists import products_per_customer, segment_list_length
 from recommenders.names import MODEL_LABELS, MODEL_NOTES, default_model
 from recommenders.segments import segment_top_products
 from segmentation.config import Config
+from segmentation.progress import Progress
+from segmentation.timing import describe, elapsed_text
 from ui import components, state
 from ui.components import Dataset
 
@@ -43,15 +46,19 @@ class ListSettings:
     exclude_bought: bool
 
 
-def controls() -> tuple[str, ListSettings]:
+def controls(dataset: Dataset, config: Config) -> tuple[str, ListSettings]:
     new_only = bool(state.kept("recommend_exclude", NEW_ONLY_DEFAULT))
+    workflow = components.analysis(dataset, config)
+    estimates = {name: workflow.expected_seconds(f"recommender:{name}") for name in MODEL_LABELS}
+    known = [f"{MODEL_LABELS[name]} {describe(seconds)}" for name, seconds in estimates.items() if seconds is not None]
     name = st.segmented_control(
         "Model",
         list(MODEL_LABELS),
         default=state.kept("recommend_model", default_model(new_only)),
         format_func=MODEL_LABELS.get,
         required=True,
-        help="Which recommender makes the lists. The last tab measures how well each one predicts the next purchases.",
+        help="Which recommender makes the lists. The last tab measures how well each one predicts the next purchases."
+        + (f" Training on this file, from this machine's earlier runs: {', '.join(known)}." if known else ""),
         **state.keeping("recommend_model"),
     )
     best = MODEL_LABELS[default_model(new_only)]
@@ -90,11 +97,27 @@ def fitted(dataset: Dataset, config: Config, name: str) -> Recommender:
         return workflow.recommender(name)
     try:
         bar = slot.progress(0.0, text=f"Training {MODEL_LABELS[name]}…")
-        return workflow.recommender(
-            name, lambda done, step: bar.progress(done, text=f"Training {MODEL_LABELS[name]}: {step}")
-        )
+        report = timed_progress(bar, f"Training {MODEL_LABELS[name]}", workflow.expected_seconds(f"recommender:{name}"))
+        return workflow.recommender(name, report)
     finally:
         slot.empty()
+
+
+def usually(seconds: float | None) -> str:
+    """The sentence " Usually about 40 s on this file." for before a long step starts; empty when this machine has
+    no estimate."""
+    return f" Usually {describe(seconds)} on this file." if seconds is not None else ""
+
+
+def timed_progress(bar: Any, title: str, expected: float | None) -> Progress:
+    """A progress callback that writes ``title``, the time so far against the ``expected`` seconds and the step
+    (e.g. "Training GRU sequence (12 s of about 40 s): epoch 3/10")."""
+    started = time.perf_counter()
+
+    def report(done: float, step: str) -> None:
+        bar.progress(done, text=f"{title} ({elapsed_text(time.perf_counter() - started, expected)}): {step}")
+
+    return report
 
 
 def segment_ids(current: state.Segmentation) -> pd.Series:
