@@ -17,7 +17,8 @@ def half_undefined(n: int = 900, seed: int = 0) -> tuple[pd.DataFrame, np.ndarra
     """Three segments told apart by the interval between orders, which half of the customers do not have.
 
     0: one-order customers (interval NaN); 1: every 5-20 days; 2: every 60-120 days, with 40 % of them
-    one-order customers too, and big spenders (so those are told apart from segment 0). Recency is noise.
+    one-order customers too who are big spenders (so those are told apart from segment 0; the others spend like
+    segments 0 and 1, so the interval is what tells them apart). Recency is noise.
     """
     rng = np.random.default_rng(seed)
     labels = np.repeat([0, 1, 2], n // 3)
@@ -28,7 +29,7 @@ def half_undefined(n: int = 900, seed: int = 0) -> tuple[pd.DataFrame, np.ndarra
         {
             "interpurchase_mean_days": interval,
             "recency_days": rng.uniform(1, 300, n),
-            "monetary": np.where(labels == 2, rng.uniform(5_000, 9_000, n), rng.uniform(10, 2_000, n)),
+            "monetary": np.where((labels == 2) & one_order, rng.uniform(5_000, 9_000, n), rng.uniform(10, 2_000, n)),
         },
         index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
     )
@@ -49,6 +50,12 @@ def test_no_threshold_or_sentence_is_nan(drivers: pd.DataFrame) -> None:
     bounds = drivers[drivers["direction"].isin(["high", "low"])]
     assert np.isfinite(bounds["threshold"]).all()
     assert drivers.loc[drivers["direction"] == "undefined", "threshold"].isna().all()
+
+
+def test_a_feature_the_model_does_not_use_is_no_driver(drivers: pd.DataFrame) -> None:
+    strongest = drivers.groupby("segment")["importance"].transform("max")
+    assert (drivers["importance"] >= 0.01 * strongest).all()
+    assert "recency_days" not in set(drivers["feature"])  # pure noise: no segment is driven by it
 
 
 def test_segment_of_one_order_customers_reads_no_repeat_purchase(drivers: pd.DataFrame) -> None:

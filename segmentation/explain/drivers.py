@@ -27,6 +27,8 @@ MOSTLY_UNDEFINED = 0.75
 """Share of a segment's customers without a value above which the driver is "undefined" rather than a bound."""
 SOME_UNDEFINED = 0.1
 """Share without a value from which a bound on the defined values adds "or <undefined meaning>"."""
+NEGLIGIBLE = 0.01
+"""Share of a segment's strongest mean |SHAP| below which a feature is not called a driver."""
 
 
 def undefined_meaning(feature: str) -> str:
@@ -77,14 +79,18 @@ def segment_drivers(explanation: Explanation, names: dict[int, str] | None = Non
     percentile among members with a value, so the sentence holds for three quarters of the segment. A feature
     undefined for most of the segment (one order: no interval between orders) reads as what that means
     (direction ``undefined``, no threshold); ``undefined_share`` is the segment's share without a value.
-    Categorical features name their most pushing value.
+    Categorical features name their most pushing value. A feature whose mean |SHAP| is below ``NEGLIGIBLE`` of
+    the segment's strongest is no driver (the model barely uses it, so the sign of its pushes is noise) and is
+    left out, so a segment can have fewer than ``top`` drivers.
     """
     importance = explanation.global_importance()
     rows = []
     for segment in explanation.segments:
         members = (explanation.labels == segment).to_numpy()
         phrases = []
-        for rank, feature in enumerate(importance[int(segment)].sort_values(ascending=False).index[:top], start=1):
+        ranked = importance[int(segment)].sort_values(ascending=False)
+        used = ranked[ranked >= NEGLIGIBLE * ranked.iloc[0]]
+        for rank, feature in enumerate(used.index[:top], start=1):
             dep = explanation.dependence(int(segment), feature)
             if pd.api.types.is_numeric_dtype(dep["value"]):
                 driver = _numeric_driver(dep["value"].rename(feature), dep["shap"], members)

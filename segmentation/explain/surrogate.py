@@ -37,13 +37,16 @@ class SegmentSurrogate(ClassifierMixin, BaseEstimator):
     The fidelity is cross-validated on a stratified sample of at most ``cv_rows`` customers (``None``: all of
     them): 100,000 pin accuracy and F1 down to a few tenths of a percent, and on 1M customers the folds on
     every row would triple the training time. The final model is fitted on every customer.
+
+    100 trees per segment at a learning rate of 0.2 reproduce the segments as well as 200 at 0.1 (macro-F1 within
+    0.5 points on Online Retail and the sample, k = 4 to 8) in half the time, and SHAP's cost halves with the trees.
     """
 
     def __init__(
         self,
         model: str = "lightgbm",
-        n_estimators: int = 200,
-        learning_rate: float = 0.1,
+        n_estimators: int = 100,
+        learning_rate: float = 0.2,
         cv: int = 3,
         cv_rows: int | None = 100_000,
         min_fidelity: float = 0.8,
