@@ -208,7 +208,8 @@ class Analysis:
             )
             return model.fit(table, table["rfm_segment"])
 
-        return self._step("segmentation", (clustering, features or self.config.features), compute)
+        inputs = (clustering, features or self.config.features)
+        return self._step("segmentation", inputs, compute, timing=f"segmentation:{clustering.method}")
 
     def matrix(self, chosen: tuple[str, ...], features: FeatureConfig | None = None) -> tuple[np.ndarray, list[str]]:
         """The scaled customer x feature matrix of the ``chosen`` features (what the segmenters see), and the
@@ -278,7 +279,7 @@ class Analysis:
             X = self.matrix(clustering.features or DEFAULT_FEATURES, features)[0]
             return refit_stability(self.segmentation(clustering, features), X, rounds)
 
-        return self._step("stability", (clustering, features, rounds), compute)
+        return self._step("stability", (clustering, features, rounds), compute, timing=f"stability:{clustering.method}")
 
     def top_lists(
         self, clustering: ClusteringConfig | None = None, features: FeatureConfig | None = None, top: int = 3

@@ -26,6 +26,7 @@ from segmentation.ingest import Issue, ValidationFailed, infer_mapping, read_raw
 from segmentation.overview import Overview
 from segmentation.pipeline import IngestResult
 from segmentation.store import file_fingerprint
+from segmentation.timing import describe
 from segmentation.workflow import Analysis
 from ui import uploads
 
@@ -93,6 +94,15 @@ def analysis(dataset: Dataset, config: Config) -> Analysis:
     """The workflow of one file under one set of read, mapping and cleaning settings: shared by every session and
     page that loads it, so each step (load, features, segmentation, recommender) runs once for all of them."""
     return Analysis(dataset.path, config, fingerprint=dataset.digest)
+
+
+def expected(dataset: Dataset, config: Config, *steps: str) -> str:
+    """How long ``steps`` (timing names, e.g. "churn", "explanation:lightgbm") usually take together on this file,
+    in words ("about 40 s"), from this machine's earlier runs; "" when one of them is unknown. Said before a long
+    step starts and in its status, so the analyst knows what they are waiting for."""
+    workflow = analysis(dataset, config)
+    seconds = [workflow.expected_seconds(step) for step in steps]
+    return "" if any(s is None for s in seconds) else describe(sum(s for s in seconds if s is not None))
 
 
 def load(dataset: Dataset, config: Config) -> IngestResult:

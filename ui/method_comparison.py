@@ -8,7 +8,7 @@ from segmentation.clustering import METHODS
 from segmentation.clustering.names import METHOD_LABELS
 from segmentation.clustering.plotting import agreement_heatmap
 from segmentation.config import Config, FeatureConfig
-from ui import state
+from ui import components, state
 from ui.charts import show
 from ui.components import Dataset
 from ui.segment_cache import comparison, default_params, fit, key_of
@@ -21,11 +21,12 @@ def show_comparison(dataset: Dataset, config: Config, features: FeatureConfig, c
         "compares them. Methods that agree found structure that is really there."
     )
     compare_id = "compare_" + key_of(dataset.digest, config, features, chosen, k)
+    eta = components.expected(dataset, config, *(f"segmentation:{method}" for method in METHODS))
     if not state.asked(
         compare_id,
         "Compare all five methods",
         icon=":material/compare_arrows:",
-        help="Takes a few seconds; the autoencoder is the slowest.",
+        help=f"Fits five segmentations: {eta or 'a while'} on this file; the autoencoder is the slowest.",
         key="seg_compare",
     ):
         return
@@ -35,7 +36,8 @@ def show_comparison(dataset: Dataset, config: Config, features: FeatureConfig, c
             st.status("Comparing the five methods…", expanded=True) as status,
         ):
             for i, method in enumerate(METHODS, 1):
-                status.write(f"Fitting {METHOD_LABELS[method]} ({i} of {len(METHODS)})…")
+                each = components.expected(dataset, config, f"segmentation:{method}")
+                status.write(f"Fitting {METHOD_LABELS[method]} ({i} of {len(METHODS)}{f', {each}' if each else ''})…")
                 fit(dataset, config, features, chosen, method, default_params(method, k))
             status.update(label="Compared the five methods", state="complete", expanded=False)
         state.request(compare_id + "_done")

@@ -91,7 +91,8 @@ def stability(
     dataset: Dataset, config: Config, features: FeatureConfig, chosen: tuple[str, ...], method: str, params: Params
 ) -> tuple[float, float]:
     """Mean and spread of the adjusted Rand index between refits on 80 % resamples, search results fixed."""
-    with st.spinner(f"Refitting on {STABILITY_ROUNDS} pairs of resamples…"):
+    eta = components.expected(dataset, config, f"stability:{method}")
+    with st.spinner(f"Refitting on {STABILITY_ROUNDS} pairs of resamples{f' ({eta})' if eta else ''}…"):
         workflow = components.analysis(dataset, config)
         return workflow.stability(clustering(method, params, chosen), features, STABILITY_ROUNDS)
 
