@@ -1,9 +1,10 @@
-"""Uploads are deleted when the session that uploaded them ends: the folder goes with the last session holding it,
-and in a real server it is gone once a closed tab's session can no longer reconnect."""
+"""Uploads and export files are deleted when the session that made them ends: a folder goes with the last session
+holding it, and in a real server it is gone once a closed tab's session can no longer reconnect."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser_helpers import ARTIFACTS, analyst_file, serve
+from tests.browser_helpers import ARTIFACTS, analyst_file, open_page, segmented, serve, settled
 from ui import uploads
 
 
@@ -64,3 +65,28 @@ def test_closing_the_tab_deletes_the_upload(browser: Browser, tmp_path: Path, mo
         context.close()  # the tab closes: the session disconnects and cannot come back after the 2 s TTL
         assert wait_for(lambda: not saved.parent.exists()), os.listdir(private / "uploads")
         assert private.is_dir()  # the server still runs: only this session's upload went
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_closing_the_tab_deletes_its_exports(browser: Browser, tmp_path: Path, monkeypatch) -> None:
+    temp = tmp_path / "server-tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(ARTIFACTS / "streamlit-exports.log", "--server.disconnectedSessionTTL", "2") as (url, _):
+        context = browser.new_context()
+        tab = context.new_page()
+        segmented(tab, url)
+        open_page(tab, "Export")
+        settled(tab, tab.get_by_text(re.compile(r"customers in 1 file: generic_segments\.csv")))
+        written = wait_for(
+            lambda: next(temp.glob("segmentation-app-*/exports/*/segments/*/generic_segments.csv"), None)
+        )
+        session_folder = written.parents[2]
+        private = session_folder.parent.parent
+        assert written.stat().st_size > 0
+
+        context.close()  # the session cannot come back after the 2 s TTL: its export folder goes
+        assert wait_for(lambda: not session_folder.exists()), os.listdir(private / "exports")
+        assert private.is_dir()
