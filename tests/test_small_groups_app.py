@@ -19,6 +19,7 @@ from ui import uploads
 CUSTOMERS_PAGE = "ui/customers_page.py"
 EXPLAIN = "ui/explain_page.py"
 VALUE = "ui/value_page.py"
+HISTORY = "ui/history_page.py"
 LAST = date(2024, 12, 20)
 
 
@@ -81,6 +82,17 @@ def test_explain_page_names_it_beside_the_segment_profiles(app: AppTest) -> None
     assert_clean_run(app)
     warning = small_warning(app)
     assert "(4 customers) has fewer than 10 customers" in warning and "(10 customers)" not in warning
+
+
+def test_history_page_names_the_segment_and_its_small_moves(app: AppTest) -> None:
+    app.switch_page(SEGMENTS).run()
+    tiny = next(name for name in profiles(app) if f"“{name}” (4 customers)" in small_warning(app))
+    app.switch_page(HISTORY).run()
+    assert_clean_run(app)
+    assert f"“{tiny}” (4 customers) has fewer than 10 customers" in small_warning(app)
+    moves = [c for c in (re.sub(r"\\(.)", r"\1", c.value) for c in app.caption) if c.startswith("Move")]
+    assert len(moves) == 1, moves
+    assert f"“{tiny} → {tiny}” (4 customers)" in moves[0]
 
 
 @pytest.mark.slow

@@ -122,6 +122,12 @@ def show_migration(current: state.Segmentation) -> None:
         components.show_error(exc)
         return
     segment_order = [names[s] for s in order]
+    k = current.config.privacy.min_group_size
+    small = small_group_warning(
+        model.profiles_["customers"], k, names, consequence="keep them out of reports you share"
+    )
+    if small:
+        st.warning(components.escape(small), icon=":material/visibility_off:")
     show_sizes(snaps, segment_order, colors)
 
     st.subheader("Who moved where")
@@ -132,7 +138,7 @@ def show_migration(current: state.Segmentation) -> None:
     matrix = order_matrix(migration_matrix(snaps[before], snaps[after]), segment_order)
     heatmap, sankey = st.columns([2, 3])
     with heatmap:
-        show_matrix(matrix, before, after)
+        show_matrix(matrix, before, after, k)
     with sankey:
         show_sankey(matrix, before, after, colors)
     show_movers(current, snaps[before], snaps[after], before, after, matrix, names)
@@ -144,12 +150,18 @@ def show_sizes(snaps: dict[date, pd.Series], segment_order: list[str], colors: d
     st.caption("The stack grows as new customers make their first purchase.")
 
 
-def show_matrix(matrix: pd.DataFrame, before: date, after: date) -> None:
+def show_matrix(matrix: pd.DataFrame, before: date, after: date, k: int) -> None:
     st.plotly_chart(migration_heatmap(matrix, before, after), config={"displaylogo": False})
     st.caption(
         f"Customers per segment on {day_label(before)} (rows) and on {day_label(after)} (columns); the diagonal "
         f"stayed. *{NEW}*: first purchase in between; *{GONE}*: absent later. Colours on a log scale."
     )
+    moves = matrix.stack()
+    small = small_group_warning(
+        moves, k, {move: " → ".join(move) for move in moves.index}, "move", "keep them out of reports you share"
+    )
+    if small:
+        st.caption(components.escape(small))
 
 
 def show_sankey(matrix: pd.DataFrame, before: date, after: date, colors: dict[str, str]) -> None:
