@@ -1,5 +1,5 @@
 """Recommend in a real Chromium on the sample: a segment's products, a customer's list, training with progress, churn
-risk and the evaluation table."""
+risk from the Value page's model and the quick evaluation table."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> Non
     shot(page, "recommend-03-gru")
 
     page.get_by_role("tab", name="Churn risk").click()
+    expect(page.get_by_text(re.compile(r"The churn model of the Value page"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Usually .+ on this file\.$"))).to_be_visible()  # before it starts
     page.get_by_role("button", name="Estimate churn risk").click()
     settled(
         page, page.get_by_test_id("stDownloadButton").filter(has_text="Churn risk per customer"), timeout=TRAINING_MS
@@ -53,6 +55,8 @@ def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> Non
     shot(page, "recommend-04-churn")
 
     page.get_by_role("tab", name="How good is each model?").click()
-    page.get_by_role("button", name="Evaluate all models").click()
-    settled(page, page.get_by_text(re.compile(r"Best by NDCG@10 at this cutoff")), timeout=TRAINING_MS)
+    expect(page.get_by_text(re.compile(r"The full evaluation, with the sequence models too"))).to_be_visible()
+    page.get_by_role("button", name="Evaluate the quick models").click()
+    settled(page, page.get_by_text(re.compile(r"Best for products new to the customer")), timeout=TRAINING_MS)
+    expect(page.get_by_role("columnheader", name="Right products near the top")).to_be_visible()
     shot(page, "recommend-05-evaluation")

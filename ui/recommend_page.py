@@ -299,7 +299,7 @@ def show_churn(dataset: Dataset, config: Config, labels: pd.Series, order: list[
     by_segment = scored.groupby(labels.to_numpy())
     unscored = int(scored.isna().sum())
     if unscored:
-        st.caption(f"{plural(unscored, 'customer')} with no order before {as_of} are not scored.")
+        st.caption(f"Not scored: {plural(unscored, 'customer')} with no order before {as_of}.")
     st.dataframe(
         pd.DataFrame(
             {
@@ -338,10 +338,7 @@ def show_evaluation(dataset: Dataset, config: Config, new_only: bool) -> None:
     st.caption(
         "Every model is trained on the purchases before a cutoff date and ranks the whole catalogue for each "
         "customer who bought again after it; the measures compare its top 10 with what they really bought. "
-        f"A quick evaluation: the {len(quick)} models that train in seconds ({', '.join(quick)}), one seed. "
-        "The full one, with the sequence models too, three seeds and the spread, is on the command line: "
-        f"`segment recommend-eval FILE --cutoff {last - timedelta(days=HOLDOUT_DAYS)}`, and with `--tune TRIALS` "
-        "each model is tuned first (docs/recommenders.md)."
+        f"A quick evaluation: the {len(quick)} models that train in seconds ({', '.join(quick)}), one seed."
     )
     default = max(first + timedelta(days=1), last - timedelta(days=HOLDOUT_DAYS))
     cutoff = st.date_input(
@@ -350,6 +347,11 @@ def show_evaluation(dataset: Dataset, config: Config, new_only: bool) -> None:
         min_value=first + timedelta(days=1),
         max_value=last,
         **state.keeping("recommend_cutoff"),
+    )
+    st.caption(
+        "The full evaluation, with the sequence models too, three seeds and the spread, is on the command line: "
+        f"`segment recommend-eval FILE --cutoff {cutoff}`; add `--tune TRIALS` to tune each model first "
+        "(docs/recommenders.md)."
     )
     run_id = f"recommend_eval_{dataset.digest}_{cutoff}"
     expected = timings().estimate(QUICK_EVALUATION, components.analysis(dataset, config).size(QUICK_EVALUATION))
