@@ -269,7 +269,9 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
         help="set a column mapping, e.g. --map customer_id='Customer ID' (repeatable)",
     )
     parser.add_argument("--encoding", help="file encoding (default: detected)")
-    parser.add_argument("--delimiter", help="column delimiter (default: detected); use '\\t' for tab")
+    parser.add_argument(
+        "--delimiter", help="column delimiter (default: detected); use '\\t' for tab, 'whitespace' for aligned columns"
+    )
     parser.add_argument("--decimal", choices=[".", ","], help="decimal separator (default: detected)")
     parser.add_argument("--date-order", choices=["auto", "dayfirst", "monthfirst"], help="day/month order")
     parser.add_argument(

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data"
 ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+LIFETIMES = "lifetimes==0.11.3"
+CDNOW_FILES = ("CDNOW_master.txt", "CDNOW_sample.txt", "cdnow_customers_summary.csv")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,6 +60,35 @@ def online_retail_path() -> Path:
             pytest.fail(f"{ONLINE_RETAIL} is missing: CI must provide ../shared/data/online_retail.csv.gz")
         pytest.skip(f"{ONLINE_RETAIL} not present")
     return ONLINE_RETAIL
+
+
+@pytest.fixture(scope="session")
+def cdnow_dir() -> Path:
+    """The CDNOW data sets (Fader, Hardie and Lee's reference for BG/NBD: the full purchase log of 23,570 customers,
+    the 1/10 sample and its calibration summary) as they ship inside the ``lifetimes`` 0.11.3 wheel on PyPI. The
+    wheel is downloaded once (``pip download --no-deps``, never installed) and its data files kept in the user's
+    cache. Under CI a failed download fails instead of skipping."""
+    import subprocess
+    import sys
+    import tempfile
+    import zipfile
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segment-dashboard" / "cdnow"
+    if not all((folder / name).is_file() for name in CDNOW_FILES):
+        with tempfile.TemporaryDirectory() as tmp:
+            command = [sys.executable, "-m", "pip", "download", LIFETIMES, "--no-deps", "--only-binary=:all:"]
+            done = subprocess.run([*command, "-q", "-d", tmp], capture_output=True, text=True, timeout=600)
+            wheels = list(Path(tmp).glob("*.whl"))
+            if not wheels:
+                message = f"cannot download {LIFETIMES} for the CDNOW data: {done.stderr.strip()[-300:]}"
+                if os.environ.get("CI", "").lower() == "true":
+                    pytest.fail(message)
+                pytest.skip(message)
+            folder.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(wheels[0]) as wheel:
+                for name in CDNOW_FILES:
+                    (folder / name).write_bytes(wheel.read(f"lifetimes/datasets/{name}"))
+    return folder
 
 
 @pytest.fixture

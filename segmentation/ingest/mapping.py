@@ -255,7 +255,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 _COPY = re.compile(r"(.+)\.\d+")
 """How the reader names the second and later copies of a repeated header: ``quantity.1``."""
-_DATE_LIKE = re.compile(r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})")
+_DATE_LIKE = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))"
+)
+"""A date: year first or last with separators, or compact ``YYYYMMDD`` (19970101)."""
+DESCRIBED: dict[str, re.Pattern[str]] = {
+    "quantity": re.compile(r"^(number|num|count|no|n)[\W_]*(of[\W_]*)?[a-z]+s$"),
+    "amount": re.compile(r"(^|[\W_])(amount|value|sales|revenue|spend|total)([\W_]|$)"),
+}
+"""Headers that describe a field in words rather than name it (``number_of_cds``, ``dollar_value``): matched only
+when no header is a synonym of the field, and only on columns of numbers."""
+_NUMBER = re.compile(r"^\s*-?\d+([.,]\d+)?\s*$")
 
 
 def normalise_header(name: str) -> str:
@@ -374,7 +384,8 @@ def _shared(column: str, fields: list[str]) -> Issue:
 
 
 def infer_mapping(table: pa.Table, overrides: Mapping[str, str | None] | None = None) -> ColumnMapping:
-    """Match headers against :data:`SYNONYMS`; fall back on content for an unmatched timestamp.
+    """Match headers against :data:`SYNONYMS`, then the unmatched quantity and amount against :data:`DESCRIBED`;
+    fall back on content for an unmatched timestamp.
 
     ``overrides`` (field -> column) win over inference; a field overridden with ``None`` or ``""`` stays
     unmapped (e.g. to ignore a country column). Inference gives each column at most one field; an override
@@ -405,6 +416,14 @@ def infer_mapping(table: pa.Table, overrides: Mapping[str, str | None] | None = 
                 mapping[key] = found[0]  # copies with equal values: the first one
                 taken.update(found)
             break
+    for key, described in DESCRIBED.items():
+        if key in mapping or key in ambiguous or key in overrides:
+            continue
+        for col in columns:
+            if col not in taken and described.search(col.strip().lower()) and _looks_like_numbers(table.column(col)):
+                mapping[key] = col
+                taken.add(col)
+                break
     if "ts" not in overrides and "ts" not in mapping and "ts" not in ambiguous:
         for col in columns:
             if col not in taken and _looks_like_dates(table.column(col)):
@@ -417,6 +436,14 @@ def _header(column: str, columns: list[str]) -> str:
     """The header as written in the file: the reader names a repeated header's copies ``name.1``, ``name.2``."""
     copy = _COPY.fullmatch(column)
     return copy.group(1) if copy and copy.group(1) in columns else column
+
+
+def _looks_like_numbers(column: pa.ChunkedArray) -> bool:
+    sample = column.slice(0, 200)
+    if not pa.types.is_string(sample.type) and not pa.types.is_large_string(sample.type):
+        return pa.types.is_integer(sample.type) or pa.types.is_floating(sample.type)
+    values = [v for v in pc.drop_null(sample).to_pylist() if v]
+    return bool(values) and all(_NUMBER.match(v) for v in values)
 
 
 def _looks_like_dates(column: pa.ChunkedArray) -> bool:

@@ -40,6 +40,7 @@ _TOKENS = pa.array(sorted(NULL_TOKENS))
 _FLOAT_ID = re.compile(r"(^| )\d+\.0+( |$)")
 _ISO = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _DMY = re.compile(r"^\s*\d{1,2}([-/.])\d{1,2}\1\d{2,4}")
+_COMPACT = re.compile(r"^\s*(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\s*$")
 _COMMA_DECIMAL = re.compile(r"(^|[^\d])\d*,\d{1,2}$|\.\d{3},\d+$|^-?\d{1,3}(\.\d{3})+$")
 _DOT_DECIMAL = re.compile(r"\d\.\d{1,2}$|,\d{3}\.\d+$|^-?\d{1,3}(,\d{3})+$|\.\d{4,}$")
 
@@ -204,7 +205,9 @@ def _timestamp_expr(
         f"coalesce(TRY_CAST(replace({col}, '/', '-') AS TIMESTAMP), "
         f"TRY_CAST(translate(left({text}, 10), '/.', '--') || substr({text}, 11) AS TIMESTAMP))"
     )
-    iso = sum(bool(_ISO.match(v)) for v in sample)
+    if any(_COMPACT.match(v) for v in sample):  # 19970101: year, month and day without separators
+        iso_expr = f"coalesce({iso_expr}, try_strptime({text}, '%Y%m%d'))"
+    iso = sum(bool(_ISO.match(v) or _COMPACT.match(v)) for v in sample)
     dmy = [m.group(1) for v in sample if (m := _DMY.match(v))]
     if not dmy:
         report.detected["date_format"] = "ISO (year-month-day)"

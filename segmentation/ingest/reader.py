@@ -36,6 +36,8 @@ BLOCK_BYTES = 4 << 20
 MAX_BLOCK_BYTES = 256 << 20
 """The longest line pyarrow is retried with when a line does not fit a block; longer lines are refused."""
 DELIMITERS = (",", ";", "\t", "|")
+WHITESPACE = "whitespace"
+"""The delimiter of column-aligned text files (runs of spaces or tabs between fields, e.g. CDNOW's purchase log)."""
 ROW_COLUMN = "source_row"
 """Spreadsheet-style row number of each data line: the header is row 1, the first data line row 2."""
 
@@ -138,15 +140,19 @@ def _read_csv(path: Path, options: ReadOptions) -> RawTable:
     # the sample may hold one field as long as itself; the csv module refuses fields over 128 KiB by default
     csv.field_size_limit(max(csv.field_size_limit(), SNIFF_BYTES))
     delimiter = options.delimiter or _detect_delimiter(text)
-    lines = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(lines)
-    layout = {"header_lines": lines.line_num, "quoted_newlines": '"' in text}  # a quoted header may span lines
+    if delimiter == WHITESPACE:
+        header, layout = text.splitlines()[0].split(), {"header_lines": 1, "quoted_newlines": False}
+    else:
+        lines = csv.reader(io.StringIO(text), delimiter=delimiter)
+        header = next(lines)
+        layout = {"header_lines": lines.line_num, "quoted_newlines": '"' in text}  # a quoted header may span lines
     names, warnings = _unique_names([" ".join(h.split()) for h in header])
     if len(names) < 2:
         raise InputError(
             f"found only one column ({names[0]!r}) with delimiter {delimiter!r}",
             where=path.name,
-            fix="pass the delimiter explicitly (--delimiter) or export with , or ; between columns",
+            fix="pass the delimiter explicitly (--delimiter, 'whitespace' for aligned columns) or export with , or ; "
+            "between columns",
         )
     fmt = FileFormat("csv", encoding, delimiter, compression)
     try:
@@ -172,6 +178,8 @@ def _parse_csv(
 ) -> pa.Table:
     """Every column as text. Line breaks inside quotes cost speed, so they are allowed only where the sample
     has quotes, or on a retry when a quoted line break past the sample splits a row."""
+    if fmt.delimiter == WHITESPACE:
+        return _parse_aligned(path, fmt, names, header_lines)
     block_size = block_size or BLOCK_BYTES
     read = pacsv.ReadOptions(
         column_names=names, skip_rows=header_lines, encoding=fmt.encoding, block_size=block_size, use_threads=True
@@ -215,6 +223,32 @@ def _parse_csv(
             where=path.name,
             fix="check that every line has the same number of columns and quotes are balanced",
         ) from exc
+
+
+def _parse_aligned(path: Path, fmt: FileFormat, names: list[str], header_lines: int) -> pa.Table:
+    """A column-aligned file (fields between runs of blanks), every column as text. pyarrow splits on one
+    character only; pandas' C parser splits on runs of blanks at a similar speed."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=r"\s+",
+            names=names,
+            skiprows=header_lines,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=fmt.encoding,
+            compression=fmt.compression,
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(
+            f"malformed aligned columns: {str(exc).strip()}",
+            where=path.name,
+            fix="every line needs the same number of fields; quote fields that contain blanks",
+        ) from exc
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _long_field(path: Path, fmt: FileFormat, names: list[str], limit: int) -> tuple[int, str | None]:
@@ -320,7 +354,8 @@ def _detect_encoding(head: bytes) -> str:
 
 
 def _detect_delimiter(text: str) -> str:
-    """The candidate that splits the first lines into the same number (>1) of fields most often."""
+    """The candidate that splits the first lines into the same number (>1) of fields most often; when none splits
+    them, :data:`WHITESPACE` if runs of blanks do, consistently (column-aligned text)."""
     lines = text.splitlines()[:50]
     if len(lines) > 1 and not text.endswith("\n"):
         lines = lines[:-1]  # the sample may cut the last line
@@ -335,4 +370,12 @@ def _detect_delimiter(text: str) -> str:
         score = counts.count(mode) / len(counts) * mode**0.5
         if score > best_score:
             best, best_score = delimiter, score
+    if best_score == 0 and _aligned(lines):
+        return WHITESPACE
     return best
+
+
+def _aligned(lines: list[str]) -> bool:
+    """Whether every non-blank line splits on runs of blanks into the same number (> 1) of fields."""
+    counts = {len(line.split()) for line in lines if line.strip()}
+    return len(counts) == 1 and counts.pop() > 1
