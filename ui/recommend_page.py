@@ -34,8 +34,7 @@ from ui.recommend_widgets import (
 from ui.value_widgets import churn, churn_settings
 
 HOLDOUT_DAYS = 90
-QUICK_EVALUATION = "quick_evaluation"
-"""The timing name of the quick evaluation (segmentation.timing): its estimate comes from this machine's runs."""
+QUICK_EVALUATION = "quick_evaluation"  # its timing name (segmentation.timing): estimates from this machine's runs
 PICKER_OPTIONS = 20_000
 TRAINED = "recommend_trained"  # session key of the last model trained to the end: a cancelled training goes back to it
 PRODUCT_COLUMNS = {
@@ -43,6 +42,7 @@ PRODUCT_COLUMNS = {
     "product_id": "Product",
     "description": "Description",
 }
+# evaluation column -> its plain-words heading and help (with the technical term)
 SHOWN_METRICS: dict[str, tuple[str, str]] = {
     "ndcg@10": (
         "Right products near the top",
@@ -63,9 +63,7 @@ SHOWN_METRICS: dict[str, tuple[str, str]] = {
     "coverage@10": ("Catalogue reached", "Coverage@10: share of the catalogue in at least one customer's top 10."),
     "train_s": ("Fit (s)", "Seconds to train the model on the purchases before the cutoff."),
 }
-"""Evaluation column -> its plain-words heading and help (with the technical term)."""
-SHARES = ("hr@10", "recall@20", "coverage@10")
-"""Evaluation columns that are shares: shown as percentages."""
+SHARES = ("hr@10", "recall@20", "coverage@10")  # evaluation columns that are shares: shown as percentages
 
 
 def render() -> None:
