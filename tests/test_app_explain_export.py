@@ -74,7 +74,7 @@ def test_explain_fidelity_drivers_waterfall_and_model_switch(app: AppTest) -> No
         assert float(fidelity.loc["Right segment", model].rstrip("%")) > 80
     drivers = [m.value for m in app.markdown if m.value.startswith("**Drivers**")]
     assert len(drivers) == len(segments)
-    assert all(d.count("\n- ") == 3 for d in drivers)
+    assert all(1 <= d.count("\n- ") <= 3 for d in drivers)  # up to 3: a feature the model barely uses is none
     assert any("according to LightGBM" in c.value for c in app.caption)
     assert {"Feature importance per segment", "How each feature pushes customers into the segment"} <= set(
         plotly_titles(app)
