@@ -52,3 +52,19 @@ def test_one_customers_waterfall_ends_at_the_model_output(customers) -> None:
     segment = labels[7]
     expected = surrogate.decision_function(customers.loc[[customer]])[0, list(surrogate.classes_).index(segment)]
     assert table.attrs["base_value"] + table["shap"].sum() == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("n_segments", [2, 4])
+def test_lightgbm_values_are_shaps_own(customers, n_segments) -> None:
+    """The library calls LightGBM's TreeSHAP directly; shap's TreeExplainer (the field's reference) agrees."""
+    import shap
+
+    labels = pd.qcut(customers["monetary"].rank(method="first"), n_segments, labels=False).to_numpy()
+    surrogate = SegmentSurrogate("lightgbm", n_estimators=40, cv=2).fit(customers, labels)
+    explanation = explain(surrogate, customers, labels, sample_size=200)
+    reference = shap.TreeExplainer(surrogate.model_)(surrogate.model_input(explanation.data))
+    values, base = np.asarray(reference.values), np.asarray(reference.base_values)
+    if n_segments == 2:  # shap gives segment 1's log-odds only
+        values, base = np.stack([-values, values], axis=2), np.stack([-base, base], axis=1)
+    np.testing.assert_allclose(explanation.values, values, atol=1e-9)
+    np.testing.assert_allclose(explanation.base_values, base, atol=1e-9)

@@ -1,5 +1,5 @@
-"""SHAP (TreeExplainer) on a fitted surrogate: global importance per segment, per-customer explanations,
-dependence of a segment's score on one feature.
+"""SHAP values of a fitted surrogate: global importance per segment, per-customer explanations, dependence of a
+segment's score on one feature.
 
 Large tables are explained on a stratified sample (``sample_size`` customers, every segment represented in
 proportion, at least ``min_per_segment`` of each where it has that many).
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shap
 
 from segmentation.explain.sampling import stratified_sample
 from segmentation.explain.surrogate import SegmentSurrogate
@@ -90,19 +89,24 @@ def explain(
 
 
 def _tree_shap(surrogate: SegmentSurrogate, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """SHAP values (rows, features[, classes]) and base values of the surrogate's trees.
-
-    CatBoost computes its own (exact TreeSHAP, ``get_feature_importance(type="ShapValues")``): shap's parser of
-    CatBoost's oblivious trees crashed the process now and then (a segmentation fault in
-    ``_cext.compute_expectations``, shap 0.51). LightGBM goes through ``shap.TreeExplainer``.
+    """SHAP values (rows, features[, classes]) and base values of the surrogate's trees, from each library's own
+    exact TreeSHAP: LightGBM's ``predict(pred_contrib=True)`` (what ``shap.TreeExplainer`` itself calls for a
+    LightGBM model: tests/test_shap_additivity.py checks the values are equal) and CatBoost's
+    ``get_feature_importance(type="ShapValues")`` (shap's parser of CatBoost's oblivious trees crashed the process
+    now and then: a segmentation fault in ``_cext.compute_expectations``, shap 0.51). Calling them directly spares
+    the Explain page importing shap (numba, matplotlib and pyspark when installed: 1-2.4 s on a first visit).
     """
-    if surrogate.model != "catboost":
-        result = shap.TreeExplainer(surrogate.model_)(data)
-        return np.asarray(result.values, dtype=float), np.asarray(result.base_values, dtype=float)
-    from catboost import Pool
+    if surrogate.model == "catboost":
+        from catboost import Pool
 
-    raw = surrogate.model_.get_feature_importance(Pool(data, cat_features=surrogate.categorical_), type="ShapValues")
+        raw = surrogate.model_.get_feature_importance(
+            Pool(data, cat_features=surrogate.categorical_), type="ShapValues"
+        )
+    else:
+        raw = surrogate.model_.predict(data, pred_contrib=True, num_threads=surrogate.n_jobs)
     raw = np.asarray(raw, dtype=float)
+    if raw.ndim == 2 and len(surrogate.classes_) > 2:  # LightGBM: (rows, classes x (features + 1))
+        raw = raw.reshape(len(data), len(surrogate.classes_), -1)
     if raw.ndim == 2:  # binary: (rows, features + 1), the last column the expected value
         return raw[:, :-1], raw[:, -1]
     return raw[:, :, :-1].transpose(0, 2, 1), raw[:, :, -1]  # (rows, classes, features + 1)
