@@ -23,7 +23,7 @@ from segmentation.overview import (
     top_products_chart,
 )
 from segmentation.pipeline import IngestResult
-from ui import components, state
+from ui import components, feature_settings, prefetch, state
 from ui.components import Dataset
 
 SAMPLE = "Use the sample data"
@@ -79,6 +79,7 @@ def render() -> None:
         components.show_error(exc)
         return
     state.remember(dataset, config)
+    prefetch.start(dataset, config, feature_settings.current(dataset, config))
     show_result(dataset, config, result)
 
 
