@@ -30,6 +30,7 @@ def test_cancelling_the_evaluation_stops_it_and_keeps_the_page_usable(page: Page
 
     page.get_by_role("tab", name="How good is each model?").click()
     page.get_by_role("button", name="Evaluate the quick models").click()
+    page.mouse.move(0, 0)  # the button's help tooltip would stay over the Cancel button drawn in its place
     cancel = page.get_by_role("button", name="Cancel")
     expect(cancel).to_be_visible(timeout=TIMEOUT_MS)
     # mid-way: the progress bar, with the time so far, has moved on to a model's own iterations (ALS, then BPR's
