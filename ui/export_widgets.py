@@ -62,8 +62,8 @@ def run_config(current: state.Segmentation) -> dict[str, Any]:
 
 NO_EMAILS = (
     "This file has no email addresses: no column is mapped as the email. To add them, open the **Data** page, "
-    "expand **Column mapping** and choose your file's email column under **Email**; the segments are then "
-    "recomputed on the Segments page."
+    "expand **Column mapping** and choose your file's email column under **Email**, then open the Segments page "
+    "once more and come back here."
 )
 """How to get emails into the app, for the tools that need them."""
 _KEYED_BY_ID = [CRM_LABELS[crm] for crm, shape in SHAPES.items() if not shape.requires_email]
