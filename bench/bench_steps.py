@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_steps.py [FILE] [--skip gru]
 
 Runs the steps in the order an analyst meets them (load, customer features, default k, segmentation, stability,
-the five-method comparison, both surrogates with SHAP, lifetime value, churn, ALS, TIFU-KNN and GRU recommenders)
-in one process with ``OMP_NUM_THREADS=1`` like the app, each timed once by the workflow itself, into a fresh
+the five-method comparison, both surrogates with SHAP, lifetime value, churn and its reasons, ALS, TIFU-KNN and GRU
+recommenders) in one process with ``OMP_NUM_THREADS=1`` like the app, each timed once by the workflow itself, into a fresh
 timings file. Prints each step's seconds and the lines of ``segmentation.timing.PRIORS``. The figures depend on
 the machine's load: the app replaces them with its own runs as soon as it has any.
 """
@@ -54,6 +54,7 @@ def main() -> int:
         "explanation:catboost": lambda: analysis.explanation("catboost", kmeans, features),
         "customer_value": lambda: analysis.customer_value(analysis.default_as_of()),
         "churn": lambda: analysis.churn(analysis.default_as_of()),
+        "scored_value": lambda: analysis.scored_value(analysis.default_as_of()),
         "recommender:als": lambda: analysis.recommender("als"),
         "recommender:tifu_knn": lambda: analysis.recommender("tifu_knn"),
         "recommender:gru": lambda: analysis.recommender("gru"),

@@ -392,6 +392,20 @@ class Analysis:
 
         return self._step("churn", (as_of, horizon_days), compute)
 
+    def scored_value(
+        self, as_of: date, horizon_days: float = 365.0, discount_rate: float = 0.10, churn_days: float = 90.0
+    ) -> pd.DataFrame:
+        """:meth:`customer_value` with each customer's churn probability and its reasons from :meth:`churn` (the
+        reasons are SHAP values of every customer: seconds on a large file, so they are kept too)."""
+
+        def compute() -> pd.DataFrame:
+            from segmentation.value.scoring import with_churn
+
+            value = self.customer_value(as_of, horizon_days, discount_rate)
+            return with_churn(value, *self.churn(as_of, churn_days))
+
+        return self._step("scored_value", (as_of, horizon_days, discount_rate, churn_days), compute)
+
     def interactions(self) -> Interactions:
         """Who bought which product when, as the recommenders read it (the file needs a product column)."""
 

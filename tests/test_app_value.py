@@ -19,6 +19,7 @@ from tests.app_helpers import (
     csv_bytes,
     frame,
     metrics,
+    new_app,
     plotly_titles,
     segmented,
     upload,
@@ -31,12 +32,24 @@ AS_OF = "2024-01-01"
 
 
 def estimated(at: AppTest) -> AppTest:
-    """Press Estimate on the Value page and wait for the fits."""
+    """Press Estimate on the Value page and wait for the fits (no button once this server has estimated them)."""
     at.switch_page(VALUE).run()
     assert_clean_run(at)
-    at.button(key="value_estimate").click().run()
-    assert_clean_run(at)
+    if any(button.key == "value_estimate" for button in at.button):
+        at.button(key="value_estimate").click().run()
+        assert_clean_run(at)
     return at
+
+
+def test_a_second_analyst_sees_the_estimate_without_waiting(app: AppTest) -> None:
+    app.run()
+    estimated(app)
+    later = new_app()
+    later.run()
+    later.switch_page(VALUE).run()
+    assert_clean_run(later)
+    assert not any(button.key == "value_estimate" for button in later.button)
+    assert any(m.label.startswith("Expected to stop") for m in later.metric)
 
 
 @pytest.fixture(scope="module")

@@ -88,9 +88,10 @@ def train_both(current: state.Segmentation) -> bool:
         key="explain_again",
     ):
         return False
+    eta = components.expected(current.dataset, current.config, *(f"explanation:{kind}" for kind in MODELS))
     with (
         state.cancellable(run_id, "explain_cancel"),
-        st.status("Training the surrogate models…", expanded=True) as status,
+        st.status(f"Training the surrogate models{f' ({eta})' if eta else ''}…", expanded=True) as status,
     ):
         for i, kind in enumerate(MODELS, 1):
             status.write(

@@ -16,7 +16,7 @@ from segmentation.export.safe_csv import csv_text
 from segmentation.privacy.small_groups import small_group_warning
 from segmentation.value import plotting
 from segmentation.value.reasons import churn_contributions
-from segmentation.value.scoring import segment_risk, valuable_at_risk, with_churn
+from segmentation.value.scoring import segment_risk, valuable_at_risk
 from ui import components, state
 from ui.components import Dataset
 from ui.value_widgets import (
@@ -27,7 +27,6 @@ from ui.value_widgets import (
     comparison,
     controls,
     cutoff_input,
-    lifetime_value,
     segment_names,
 )
 
@@ -72,17 +71,24 @@ def estimate(
     """The value table with churn, the churn model and its data; None until the analyst asks (the first fit is
     long) or after a cancel."""
     run_id = f"value_{dataset.digest}"
-    if not state.asked(run_id, "Estimate value and churn", ":material/play_arrow:", FIRST_FIT, "value_estimate"):
-        st.caption(FIRST_FIT)
+    workflow = components.analysis(dataset, config)
+    inputs = (settings.as_of, settings.horizon_days, settings.discount_rate, settings.churn_days)
+    if workflow.done("scored_value", *inputs):  # estimated before, in this session or another: nothing to wait for
+        return workflow.scored_value(*inputs), *churn(dataset, config, settings.as_of, settings.churn_days)
+    eta = components.expected(dataset, config, "churn", "scored_value")  # scored_value times the CLV fit too
+    help_text = f"Usually {eta} on this file once the models are compiled. {FIRST_FIT}" if eta else FIRST_FIT
+    if not state.asked(run_id, "Estimate value and churn", ":material/play_arrow:", help_text, "value_estimate"):
+        st.caption(help_text)
         return None
     started = time.perf_counter()
-    with state.cancellable(run_id, "value_cancel"), st.status("Estimating value and churn…", expanded=True) as status:
+    title = f"Estimating value and churn{f' ({eta})' if eta else ''}…"
+    with state.cancellable(run_id, "value_cancel"), st.status(title, expanded=True) as status:
         status.write(
             f"Step 1 of 2: the churn model (LightGBM on the {settings.churn_days} days before the as-of date)…"
         )
         model, data = churn(dataset, config, settings.as_of, settings.churn_days)
-        status.write(f"Step 2 of 2: BG/NBD and Gamma-Gamma. {FIRST_FIT}")
-        table = with_churn(lifetime_value(dataset, config, settings), model, data)
+        status.write(f"Step 2 of 2: BG/NBD and Gamma-Gamma, then each customer's reasons. {FIRST_FIT}")
+        table = workflow.scored_value(*inputs)
         status.update(
             label=f"Estimated {len(table):,} customers ({time.perf_counter() - started:.0f} s)",
             state="complete",

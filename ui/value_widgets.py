@@ -83,12 +83,6 @@ def controls(dataset: Dataset, config: Config) -> ValueSettings:
     return ValueSettings(chosen, int(days), float(rate) / 100, int(churn_days))
 
 
-def lifetime_value(dataset: Dataset, config: Config, settings: ValueSettings) -> pd.DataFrame:
-    """BG/NBD + Gamma-Gamma value of every customer, fitted once by the workflow."""
-    workflow = components.analysis(dataset, config)
-    return workflow.customer_value(settings.as_of, settings.horizon_days, settings.discount_rate)
-
-
 def churn(dataset: Dataset, config: Config, as_of: date, churn_days: int) -> tuple[ChurnClassifier, ChurnData]:
     """The calibrated LightGBM churn model for ``as_of`` and the customers it scores, trained once by the workflow."""
     return components.analysis(dataset, config).churn(as_of, churn_days)
