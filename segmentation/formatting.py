@@ -11,15 +11,16 @@ from collections.abc import Iterable
 from functools import cache
 
 import pandas as pd
+from babel import Locale
 from babel.numbers import (
+    NumberPattern,
     format_compact_currency,
     format_compact_decimal,
     format_currency,
-    format_decimal,
-    format_percent,
     get_currency_precision,
     get_currency_symbol,
     list_currencies,
+    parse_pattern,
 )
 
 LOCALE = "en"
@@ -76,12 +77,23 @@ def _missing(value: float | None) -> bool:
     return value is None or bool(pd.isna(value))
 
 
+@cache
+def _pattern(text: str) -> NumberPattern:
+    """A parsed number pattern: Babel parses the pattern text on every call otherwise (4x the time of applying it,
+    which a chart's hover text of 5,000 values feels)."""
+    return parse_pattern(text)
+
+
+@cache
+def _locale() -> Locale:
+    return Locale.parse(LOCALE)
+
+
 def number(value: float | None, decimals: int = 0) -> str:
     """A count or measure with thousands separators: 2679 -> "2,679"; ``decimals`` fixed digits after the point."""
     if _missing(value):
         return MISSING
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return _pattern("#,##0" + ("." + "0" * decimals if decimals else "")).apply(value, _locale())
 
 
 def money(value: float | None, currency: str | None) -> str:
@@ -108,7 +120,7 @@ def percent(share: float | None) -> str:
     """A share (0.5432) as a percentage with :data:`PERCENT_DECIMALS` decimals: "54.3%"."""
     if _missing(share):
         return MISSING
-    return format_percent(share, format="#,##0." + "0" * PERCENT_DECIMALS + "%", locale=LOCALE)
+    return _pattern("#,##0." + "0" * PERCENT_DECIMALS + "%").apply(share, _locale())
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
