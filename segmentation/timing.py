@@ -23,20 +23,28 @@ from pathlib import Path
 TIMINGS_ENV = "SEGMENT_TIMINGS"
 KEPT = 20
 """Runs kept per step (the most recent)."""
-REFERENCE_ROWS = 531_285
+REFERENCE_ROWS = 398_624
 """Transaction rows of Online Retail after cleaning: the size the priors were measured at."""
 PRIORS: dict[str, tuple[float, float]] = {
-    # step: (size, seconds) measured on Online Retail, 2 shared cores (docs/benchmarks.md, "Estimates")
-    "k_selection": (REFERENCE_ROWS, 3.3),
-    "segmentation": (REFERENCE_ROWS, 1.0),
-    "stability": (REFERENCE_ROWS, 6.0),
-    "comparison": (REFERENCE_ROWS, 60.0),
-    "explanation:lightgbm": (REFERENCE_ROWS, 9.0),
-    "explanation:catboost": (REFERENCE_ROWS, 5.5),
-    "churn": (REFERENCE_ROWS, 12.0),
-    "customer_value": (REFERENCE_ROWS, 20.0),
-    "recommender:als": (REFERENCE_ROWS, 6.0),
-    "recommender:gru": (REFERENCE_ROWS, 300.0),
+    # step: (size, seconds) on Online Retail, 2 shared cores at load 2-3, `bench/bench_steps.py --skip gru`
+    # (2026-12-01 22:40 UTC; GRU from the run before). K-Means, GMM, stability: under 0.5 s, not timed.
+    "customers": (REFERENCE_ROWS, 0.6),
+    "k_selection": (REFERENCE_ROWS, 3.4),
+    "segmentation:hierarchical": (REFERENCE_ROWS, 0.9),
+    "segmentation:hdbscan": (REFERENCE_ROWS, 4.9),
+    "segmentation:autoencoder": (REFERENCE_ROWS, 5.3),
+    "comparison": (REFERENCE_ROWS, 15.4),
+    "surrogate:lightgbm": (REFERENCE_ROWS, 2.6),
+    "explanation:lightgbm": (REFERENCE_ROWS, 4.9),
+    "surrogate:catboost": (REFERENCE_ROWS, 3.1),
+    "explanation:catboost": (REFERENCE_ROWS, 3.3),
+    "customer_value": (REFERENCE_ROWS, 9.2),
+    "churn": (REFERENCE_ROWS, 3.6),
+    "scored_value": (REFERENCE_ROWS, 10.9),  # the Value page fits the CLV models inside it: 9.2 + 1.7 for the reasons
+    "interactions": (REFERENCE_ROWS, 4.4),
+    "recommender:als": (REFERENCE_ROWS, 7.0),
+    "recommender:tifu_knn": (REFERENCE_ROWS, 3.1),
+    "recommender:gru": (REFERENCE_ROWS, 43.5),
 }
 
 
