@@ -107,7 +107,7 @@ def show_fidelity(
         },
         index=pd.Index(measures, name="measure"),
     )
-    left, right = st.columns([2, 3])
+    left, right = st.columns([3, 2])  # the table needs its room: at 1280 px [2, 3] hid the CatBoost column
     left.dataframe(table, column_config={"measure": "Measure"})
     right.markdown(
         "- **Right segment** (accuracy): share of customers put in their own segment.\n"
