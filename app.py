@@ -6,7 +6,7 @@ from ui import export_widgets, uploads
 
 st.set_page_config(page_title="Customer segmentation", page_icon=":material/groups:", layout="wide")
 uploads.register(export_widgets.session_folder())  # this session's CRM export files go when it ends
-st.navigation(
+page = st.navigation(
     [
         st.Page("ui/data_page.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("ui/customers_page.py", title="Customers", icon=":material/groups:"),
@@ -17,4 +17,6 @@ st.navigation(
         st.Page("ui/export_page.py", title="Export", icon=":material/ios_share:"),
         st.Page("ui/history_page.py", title="History", icon=":material/timeline:"),
     ]
-).run()
+)
+st.title(page.title)  # the page's frame first, before its module imports libraries or computes anything
+page.run()

@@ -109,3 +109,20 @@ def test_every_standard_model_has_a_name_and_a_note() -> None:
     from recommenders.evaluate import standard_models
 
     assert set(MODEL_LABELS) == set(standard_models()) == set(MODEL_NOTES)
+
+
+def test_the_app_draws_each_page_title_before_the_page_runs() -> None:
+    """The frame first: app.py writes the title, then runs the page (whose module imports may take seconds on a
+    first visit); no page writes a title of its own, so none is drawn twice."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    calls = [
+        node.func.attr
+        for node in ast.walk(ast.parse((root / "app.py").read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("title", "run")
+    ]
+    assert calls == ["title", "run"]
+    for page in sorted((root / "ui").glob("*_page.py")):
+        assert "st.title(" not in page.read_text(), page.name

@@ -35,7 +35,6 @@ TABLE_COLUMNS = {
 
 
 def render() -> None:
-    st.title("Customers")
     loaded = state.loaded_or_prompt()
     if loaded is None:
         return

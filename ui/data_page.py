@@ -58,7 +58,6 @@ ACTION_COLORS = {"removed": "#dc2626", "changed": "#f59e0b"}
 
 
 def render() -> None:
-    st.title("Data")
     st.caption("Load a transactions export, check how it was read and cleaned, and get a first overview.")
     dataset = choose_dataset()
     if dataset is None:

@@ -28,7 +28,6 @@ PICKER_OPTIONS = 20_000
 
 
 def render() -> None:
-    st.title("Explain")
     current = state.segmentation()
     if current is None:
         components.no_segmentation_yet("shows what defines each segment and why a customer is in theirs")

@@ -34,7 +34,6 @@ EXPORTED_PRODUCTS = 3
 
 
 def render() -> None:
-    st.title("Export")
     current = state.segmentation()
     if current is None:
         components.no_segmentation_yet("writes them as an import file for your CRM and saves the run")

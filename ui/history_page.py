@@ -37,7 +37,6 @@ Names = tuple[tuple[int, str], ...]
 
 
 def render() -> None:
-    st.title("History")
     current = state.segmentation()
     if current is None:
         components.no_segmentation_yet("shows how customers move between them from month to month")

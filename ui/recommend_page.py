@@ -67,7 +67,6 @@ SHARES = ("hr@10", "recall@20", "coverage@10")  # evaluation columns that are sh
 
 
 def render() -> None:
-    st.title("Recommend")
     current = state.segmentation()
     if current is None:
         components.no_segmentation_yet("recommends products for each segment and each customer in it")

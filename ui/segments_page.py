@@ -51,7 +51,6 @@ CRITERION_WORDS = {
 
 
 def render() -> None:
-    st.title("Segments")
     loaded = state.loaded_or_prompt()
     if loaded is None:
         return

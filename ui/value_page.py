@@ -39,7 +39,6 @@ MONEY = st.column_config.NumberColumn(format="%,.2f")
 
 
 def render() -> None:
-    st.title("Value")
     loaded = state.loaded_or_prompt()
     if loaded is None:
         return
