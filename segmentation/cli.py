@@ -83,13 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the segment profiles (CSV; the figures of a segment of fewer than --min-group-size "
         "customers are left blank)",
     )
-    cluster.add_argument(
-        "--min-group-size",
-        type=int,
-        default=PrivacyConfig().min_group_size,
-        metavar="K",
-        help="smallest segment whose figures the profiles file shows (privacy.min_group_size; default %(default)s)",
-    )
+    _add_min_group_size(cluster, "segment whose figures the profiles file shows")
     cluster.set_defaults(run=_cluster)
 
     choose = commands.add_parser("choose-k", help="score k = 2..10 and recommend a number of segments")
@@ -248,6 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     fairness.add_argument(
         "--allow-sensitive", action="store_true", help="let the surrogate use the sensitive attributes (off by default)"
     )
+    _add_min_group_size(fairness, "group whose counts and rates the report shows")
     fairness.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     fairness.set_defaults(run=_fairness)
     return parser
@@ -769,6 +764,16 @@ def _gru_churn(horizon_days: float) -> Any:
     return score
 
 
+def _add_min_group_size(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--min-group-size",
+        type=int,
+        default=PrivacyConfig().min_group_size,
+        metavar="K",
+        help=f"smallest {what} (privacy.min_group_size; default %(default)s)",
+    )
+
+
 def _fairness(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -799,6 +804,7 @@ def _fairness(args: argparse.Namespace) -> int:
         args.item_column,
         FeatureConfig(as_of=parse_date(as_of)) if as_of else None,
         _progress,
+        k=args.min_group_size,
     )
     print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.to_text())
     return 0

@@ -125,3 +125,18 @@ def test_features_are_computed_as_of_the_segments_date(tmp_path, capsys, sample_
         segments.assign(**({"as_of": as_of} if as_of else {})).to_csv(tmp_path / "segments.csv")
         assert main([*argv, "--segments", str(tmp_path / "segments.csv")]) == 0
     assert [str(d) if d else None for d in seen] == ["2023-01-01", None]
+
+
+def test_min_group_size_sets_which_groups_are_suppressed(tmp_path, capsys, sample_path, sample_customers) -> None:
+    """A group of 12 customers: shown at the default k = 10, suppressed at --min-group-size 20."""
+    rng = np.random.default_rng(2)
+    gender = np.where(rng.random(len(sample_customers)) < 0.5, "f", "m").astype(object)
+    gender[:12] = "x"
+    pd.DataFrame({"customer_id": sample_customers, "gender": gender}).to_csv(tmp_path / "groups.csv", index=False)
+    argv = ["-q", "fairness", str(sample_path), "--attribute", "gender", "--groups", str(tmp_path / "groups.csv")]
+    suppressed = {}
+    for k in (10, 20):
+        assert main([*argv, "--json", "--min-group-size", str(k)]) == 0
+        groups = pd.DataFrame(json.loads(capsys.readouterr().out)["groups"])
+        suppressed[k] = set(groups.loc[groups["suppressed"].astype(bool), groups.columns[0]])
+    assert suppressed == {10: set(), 20: {"x"}}

@@ -67,7 +67,7 @@ def show(
         help="Cross-validates the LightGBM surrogate (without the sensitive attributes): a few seconds.",
     )
     try:
-        report = _report(key, attribute, threshold, surrogate, transactions, segments, features)
+        report = _report(key, attribute, threshold, surrogate, k, transactions, segments, features)
     except SegmentationError as exc:
         components.show_error(exc)
         return
@@ -104,6 +104,7 @@ def _report(
     attribute: str,
     threshold: float,
     surrogate: bool,
+    k: int,
     _transactions: pa.Table | pd.DataFrame,
     _segments: pd.Series,
     _features: FeatureConfig | None,
@@ -116,4 +117,5 @@ def _report(
         surrogate="lightgbm" if surrogate else None,
         threshold=threshold,
         features=_features,
+        k=k,
     )

@@ -13,6 +13,7 @@ from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
 from segmentation.privacy.fairness import FOUR_FIFTHS, FairnessReport, fairness_report
 from segmentation.privacy.sensitive import without_sensitive
+from segmentation.privacy.small_groups import K_ANONYMITY
 from segmentation.progress import Progress, no_progress
 
 NOT_FEATURES = ("r_score", "f_score", "m_score", "rfm_code", "rfm_segment")
@@ -90,11 +91,13 @@ def fairness_audit(
     item_column: str = "product_id",
     features: FeatureConfig | None = None,
     progress: Progress = no_progress,
+    k: int = K_ANONYMITY,
 ) -> FairnessReport:
     """The fairness report of every part the inputs allow: composition and the surrogate (``segments``),
     exposure to each ``item_column`` value of ``recommendations`` (a product, an offer tier), the churn model
     (``churn_cutoff``). ``features`` are the settings the segments were made with (their as-of date above all):
-    the surrogate learns the segments from the same feature values."""
+    the surrogate learns the segments from the same feature values. Groups of fewer than ``k`` customers are
+    suppressed in the report (``privacy.min_group_size``)."""
     from segmentation.features import compute_features
 
     progress(0.0, "features")
@@ -121,6 +124,7 @@ def fairness_audit(
         segment_classifiers,
         threshold=threshold,
         item_column=item_column,
+        k=k,
     )
     progress(1.0, f"{len(report.warnings)} warning(s)")
     return report
