@@ -42,3 +42,22 @@ def test_the_segments_page_asks_for_what_was_prepared() -> None:
     workflow = components.analysis(current.dataset, current.config)
     for kind in MODELS:
         assert workflow.done("explanation", kind, current.clustering, current.features, (), SAMPLE_SIZE)
+
+
+def test_a_newer_file_supersedes_the_one_being_prepared(sample_path, tmp_path) -> None:
+    from segmentation.store import file_fingerprint
+    from tests.app_helpers import CLEAN_ROWS, csv_bytes
+
+    other = tmp_path / "other.csv"
+    other.write_bytes(csv_bytes(CLEAN_ROWS * 3))
+    first = components.Dataset(str(sample_path), "sample", file_fingerprint(sample_path) + "-superseded")
+    second = components.Dataset(str(other), other.name, file_fingerprint(other))
+    config, features = Config(), Config().features
+    superseded = prefetch.start(first, config, features)
+    latest = prefetch.start(second, config, features)
+    superseded.join(timeout=300)
+    latest.join(timeout=300)
+    workflow = components.analysis(first, config)
+    assert not workflow.done("k_selection", tuple(DEFAULT_FEATURES), features, MAX_K)  # stopped after one step
+    assert workflow.key("prefetch", features) not in prefetch._started  # loading it again prepares it again
+    assert components.analysis(second, config).done("customers", features)

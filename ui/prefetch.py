@@ -23,6 +23,8 @@ from ui.components import Dataset
 log = logging.getLogger(__name__)
 DEFAULT_METHOD = "kmeans"
 _started: set[str] = set()
+_latest = ""
+"""The key of the file (and settings) loaded last on this server: the only one still prepared."""
 _lock = threading.Lock()
 
 
@@ -30,31 +32,51 @@ def start(dataset: Dataset, config: Config, features: FeatureConfig) -> threadin
     """Start preparing ``dataset`` under ``config`` and ``features`` once per server; None when already started."""
     workflow = components.analysis(dataset, config)  # resolved here, on the script thread
     key = workflow.key("prefetch", features)
+    global _latest
     with _lock:
         if key in _started:
             return None
         _started.add(key)
-    thread = threading.Thread(target=_prepare, args=(workflow, features), name=f"prefetch {dataset.name}", daemon=True)
+        _latest = key
+    thread = threading.Thread(
+        target=_prepare, args=(workflow, features, key), name=f"prefetch {dataset.name}", daemon=True
+    )
     thread.start()
     return thread
 
 
-def _prepare(workflow: Analysis, features: FeatureConfig) -> None:
+def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
     """The Segments page's first screen, then the Explain page's (the same calls and arguments they make). The
     pages' modules are imported here, off the script thread: scikit-learn, LightGBM and CatBoost load while the
-    analyst reads the Data page, not when they open the next one."""
+    analyst reads the Data page, not when they open the next one. Only the latest file loaded on this server is
+    prepared: once another one is, this thread stops after its current step (the sample the Data page opens with
+    would otherwise compete for the cores with the file the analyst uploads next)."""
     from segmentation.clustering import DEFAULT_FEATURES
     from segmentation.explain import MODELS
     from ui.explain_widgets import SAMPLE_SIZE
     from ui.segment_cache import MAX_K, default_params
 
     chosen = tuple(DEFAULT_FEATURES)
+    steps = [
+        lambda: workflow.customers(features),
+        lambda: workflow.k_selection(chosen, features, MAX_K),
+        lambda: workflow.segmentation(clustering(), features),
+        *(
+            lambda kind=kind: workflow.explanation(kind, clustering(), features, sample_size=SAMPLE_SIZE)
+            for kind in MODELS
+        ),
+    ]
+
+    def clustering() -> ClusteringConfig:
+        k = workflow.k_selection(chosen, features, MAX_K).recommended  # kept by the workflow: computed once
+        return ClusteringConfig(DEFAULT_METHOD, dict(default_params(DEFAULT_METHOD, k)), chosen)
+
     try:
-        workflow.customers(features)
-        k = workflow.k_selection(chosen, features, MAX_K).recommended
-        clustering = ClusteringConfig(DEFAULT_METHOD, dict(default_params(DEFAULT_METHOD, k)), chosen)
-        workflow.segmentation(clustering, features)
-        for kind in MODELS:
-            workflow.explanation(kind, clustering, features, sample_size=SAMPLE_SIZE)
+        for step in steps:
+            if _latest != key:
+                with _lock:
+                    _started.discard(key)  # loading this file again prepares it again
+                return
+            step()
     except SegmentationError as exc:  # the page that needs the step will say what is wrong
         log.info("prefetch of %s stopped: %s", workflow.source.name, exc)
