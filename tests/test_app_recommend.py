@@ -46,8 +46,9 @@ def test_segment_lists_with_share_lift_and_an_overview_per_segment(app: AppTest)
         assert_clean_run(app)
         table = segment_table(app)
         assert list(table["rank"]) == list(range(1, 11))
-        assert table["recommended_to"].between(0, 1).all() and table["recommended_to"].is_monotonic_decreasing
-        assert (table["lift"] > 0).all() and table["bought_by"].between(0, 1).all()
+        shares = table["recommended_to"]  # percent, one decimal shown
+        assert shares.between(0, 100).all() and shares.iloc[0] > 1 and shares.is_monotonic_decreasing
+        assert (table["lift"] > 0).all() and table["bought_by"].between(0, 100).all()
         lists[option] = tuple(table["product_id"])
     assert len(set(lists.values())) == len(lists)  # each segment gets its own list
 

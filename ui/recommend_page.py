@@ -169,23 +169,25 @@ def show_segment(
             }
         ),
         hide_index=True,
+        column_config={"Customers": st.column_config.NumberColumn(format="localized")},
     )
     segment = segment_picker(st, "Segment", order, names, "recommend_segment")
     rows = lists.loc[(lists["segment"] == segment) & (lists["rank"] <= n)]
     if rows.empty:
         st.info(f"{names[segment]} has no customers with a recommendation.")
         return
+    shares = {column: rows[column] * 100 for column in ("recommended_to", "bought_by")}  # one-decimal percent
     st.dataframe(
-        rows[["rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]],
+        rows[["rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]].assign(**shares),
         hide_index=True,
         column_config=PRODUCT_COLUMNS
         | {
             "recommended_to": st.column_config.ProgressColumn(
-                "Recommended to", format="percent", min_value=0.0, max_value=1.0
+                "Recommended to", format="%.1f%%", min_value=0.0, max_value=100.0
             ),
             "lift": st.column_config.NumberColumn("Lift", format="%.1f×"),
             "bought_by": st.column_config.ProgressColumn(
-                "Already bought by", format="percent", min_value=0.0, max_value=1.0
+                "Already bought by", format="%.1f%%", min_value=0.0, max_value=100.0
             ),
             "reason": "Most common reason",
         },

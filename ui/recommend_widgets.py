@@ -75,9 +75,9 @@ def controls(dataset: Dataset, config: Config) -> tuple[str, ListSettings]:
         **state.keeping("recommend_min_orders"),
     )
     exclude_bought = right.toggle(
-        "Only products new to the customer",
+        "New products only",
         value=new_only,
-        help="Leave out what each customer has bought before (no repeat purchases).",
+        help="Only products new to the customer: leave out what each customer has bought before (no repeat purchases).",
         **state.keeping("recommend_exclude"),
     )
     return name, ListSettings(n, int(min_orders), exclude_bought)
