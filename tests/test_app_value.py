@@ -16,6 +16,7 @@ from tests.app_helpers import (
     CLEAN_ROWS,
     SAMPLE,
     assert_clean_run,
+    chart,
     csv_bytes,
     frame,
     metrics,
@@ -81,7 +82,10 @@ def test_value_churn_audience_and_reasons_on_the_sample(
 ) -> None:
     estimated(segmented(app))
     titles = plotly_titles(app)
-    assert any(t.startswith("Predicted CLV over 365 days") and f"{sample_customers:,} customers" in t for t in titles)
+    assert "Predicted CLV over 365 days" in titles
+    assert chart(app, "Predicted CLV over 365 days")["layout"]["title"]["subtitle"]["text"].endswith(
+        f"in total, {sample_customers:,} customers"
+    )
     assert "P(alive) by days since the last order and repeat orders" in titles
     assert metrics(app)["Customers"] == f"{sample_customers:,}"
 
@@ -103,7 +107,7 @@ def test_value_churn_audience_and_reasons_on_the_sample(
     customer = app.selectbox(key="value_customer")
     first = everyone.set_index("customer_id").loc[customer.value]
     assert first["value_at_risk"] == pytest.approx(everyone["value_at_risk"].max(), rel=1e-3)
-    assert metrics(app)["Churn probability"] == f"{first['churn_probability']:.0%}"
+    assert metrics(app)["Churn probability"] == f"{first['churn_probability']:.1%}"
     assert any("churn risk" in t.value for t in app.text)
     assert f"Why customer {customer.value} is at risk" in plotly_titles(app)
 

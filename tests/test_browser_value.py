@@ -35,7 +35,7 @@ def test_value_page_on_an_uploaded_file(page: Page, app_url: str, tmp_path: Path
     clv = chart(page, "Predicted CLV over 365 days")
     settled(page, clv, chart(page, "P(alive) by days since the last order"), timeout=TRAINING_MS)
     expect(page.get_by_text(re.compile(r"Estimated [\d,]+ customers \(\d+ s\)"))).to_be_visible()
-    title = clv.locator("text.gtitle").text_content()
+    title = clv.locator("text.gtitle-subtitle").text_content()  # the total under the title
     tile = page.get_by_test_id("stMetric").filter(has=page.get_by_text("Customers", exact=True))
     customers = number(tile.get_by_test_id("stMetricValue").inner_text())
     assert f"{customers:,} customers" in title and 0 < customers <= 600

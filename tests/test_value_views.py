@@ -62,7 +62,9 @@ def test_risk_per_segment_sums_and_means(table: pd.DataFrame) -> None:
 
 def test_clv_histogram_titles_the_total(table: pd.DataFrame) -> None:
     figure = clv_histogram(table, 365)
-    assert figure.layout.title.text == "Predicted CLV over 365 days: 550 in total, 10 customers"
+    assert figure.layout.title.text == "Predicted CLV over 365 days"
+    assert figure.layout.title.subtitle.text == "550.00 in total, 10 customers"
+    assert clv_histogram(table, 365, "GBP").layout.title.subtitle.text == "£550.00 in total, 10 customers"
     assert list(figure.data[0].x) == table["clv"].tolist() and figure.layout.yaxis.type == "log"
 
 

@@ -192,14 +192,6 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     )
 
 
-def compact(value: float) -> str:
-    """A number for a KPI tile: 1234 -> 1,234; 1234567 -> 1.23M (no currency symbol)."""
-    for limit, suffix in ((1e9, "B"), (1e6, "M")):
-        if abs(value) >= limit:
-            return f"{value / limit:,.2f}{suffix}"
-    return f"{value:,.0f}"
-
-
 def plot(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> None:
     """Show a Plotly figure in the app's one chart style (:func:`segmentation.chart_style.titled`)."""
     from segmentation.chart_style import titled

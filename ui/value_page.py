@@ -13,6 +13,7 @@ import streamlit as st
 from segmentation.config import Config
 from segmentation.errors import SegmentationError
 from segmentation.export.safe_csv import csv_text
+from segmentation.formatting import compact_money, money, number, percent
 from segmentation.privacy.small_groups import small_group_warning
 from segmentation.value import plotting
 from segmentation.value.reasons import churn_contributions
@@ -53,10 +54,11 @@ def render() -> None:
         if estimated is None:
             return
         table, model, data = estimated
-        show_value(table, settings)
+        currency = components.currency(dataset, config)
+        show_value(table, settings, currency)
         show_segments(table)
         show_audience(table, dataset.name)
-        show_reasons(table, model, data)
+        show_reasons(table, model, data, currency)
         last = components.snapshot_default(dataset, config) - timedelta(days=1)
         show_backtest(dataset, config, last)
         show_comparison(dataset, config, settings, last)
@@ -96,15 +98,16 @@ def estimate(
     return table, model, data
 
 
-def show_value(table: pd.DataFrame, settings: ValueSettings) -> None:
+def show_value(table: pd.DataFrame, settings: ValueSettings, currency: str | None) -> None:
     st.subheader(f"Lifetime value over the next {settings.horizon_days} days")
     total, customers, alive, leaving = st.columns(4)
-    total.metric("Predicted CLV, all customers", components.compact(table["clv"].sum()))
-    customers.metric("Customers", f"{len(table):,}")
-    alive.metric("Mean P(alive)", f"{table['p_alive'].mean():.0%}")
-    leaving.metric(f"Expected to stop ({settings.churn_days} days)", f"{table['churn_probability'].sum():,.0f}")
+    total.metric("Predicted CLV, all customers", compact_money(table["clv"].sum(), currency))
+    customers.metric("Customers", number(len(table)))
+    alive.metric("Mean P(alive)", percent(table["p_alive"].mean()))
+    leaving.metric(f"Expected to stop ({settings.churn_days} days)", number(table["churn_probability"].sum()))
     histogram, heatmap = st.columns(2)
-    histogram.plotly_chart(plotting.clv_histogram(table, settings.horizon_days), config={"displaylogo": False})
+    figure = plotting.clv_histogram(table, settings.horizon_days, currency)
+    histogram.plotly_chart(figure, config={"displaylogo": False})
     heatmap.plotly_chart(plotting.p_alive_heatmap(table), config={"displaylogo": False})
     st.caption(
         f"CLV = expected orders (BG/NBD) x expected value per order (Gamma-Gamma), discounted at "
@@ -169,16 +172,16 @@ def show_audience(table: pd.DataFrame, name: str) -> None:
     )
 
 
-def show_reasons(table: pd.DataFrame, model: ChurnClassifier, data: ChurnData) -> None:
+def show_reasons(table: pd.DataFrame, model: ChurnClassifier, data: ChurnData, currency: str | None) -> None:
     st.subheader("Why is this customer at risk?")
     scored = table.loc[table.index.intersection(data.features.index)]
     ranked = (scored["clv"] * scored["churn_probability"]).sort_values(ascending=False)
     customer = st.selectbox("Customer (the most CLV at risk first)", ranked.index.tolist(), key="value_customer")
     row = table.loc[customer]
     churn_cell, clv_cell, alive_cell = st.columns(3)
-    churn_cell.metric("Churn probability", f"{row['churn_probability']:.0%}")
-    clv_cell.metric("Predicted CLV", f"{row['clv']:,.2f}")
-    alive_cell.metric("P(alive)", f"{row['p_alive']:.0%}")
+    churn_cell.metric("Churn probability", percent(row["churn_probability"]))
+    clv_cell.metric("Predicted CLV", money(row["clv"], currency))
+    alive_cell.metric("P(alive)", percent(row["p_alive"]))
     st.text(f"{row['churn_reasons']}.")  # plain text: ids and feature values are shown as they are
     pushes = churn_contributions(model, data.features.loc[[customer]]).iloc[0]
     st.plotly_chart(plotting.churn_push_chart(pushes), config={"displaylogo": False})

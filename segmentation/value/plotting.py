@@ -34,11 +34,15 @@ def calibration_chart(calibration: pd.DataFrame, holdout_days: float | None = No
     return figure
 
 
-def clv_histogram(table: pd.DataFrame, horizon_days: float) -> go.Figure:
-    """How the predicted lifetime value spreads over customers (log-scaled counts), its total in the title."""
+def clv_histogram(table: pd.DataFrame, horizon_days: float, currency: str | None = None) -> go.Figure:
+    """How the predicted lifetime value spreads over customers (log-scaled counts), its total (in ``currency``)
+    under the title, where a half-width chart has room for it."""
+    from segmentation.formatting import money, plural
+
     figure = go.Figure(go.Histogram(x=table["clv"], nbinsx=50, hovertemplate="CLV %{x}: %{y} customers"))
+    total = f"{money(table['clv'].sum(), currency)} in total, {plural(len(table), 'customer')}"
     figure.update_layout(
-        title=f"Predicted CLV over {horizon_days:g} days: {table['clv'].sum():,.0f} in total, {len(table):,} customers",
+        title={"text": f"Predicted CLV over {horizon_days:g} days", "subtitle": {"text": total}},
         xaxis_title="predicted CLV (discounted revenue)",
         yaxis_title="customers (log scale)",
         yaxis_type="log",
