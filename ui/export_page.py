@@ -111,16 +111,12 @@ def show_export(
     run: dict[str, Any],
     has_emails: bool,
 ) -> None:
-    crm_area, format_area = st.columns([3, 1])
-    with crm_area:
-        crm = crm_choice("export_crm", has_emails)
+    crm = crm_choice("export_crm", has_emails)  # the whole width: at 1280 px a column cut "(needs emails)" off
     if needs_emails(crm, has_emails):  # the picker said why and how to map them
         return
     fmt = "csv"
     if crm == "generic":
-        fmt = format_area.radio(
-            "File format", list(FORMATS), format_func=FORMATS.get, horizontal=True, key="export_fmt"
-        )
+        fmt = st.radio("File format", list(FORMATS), format_func=FORMATS.get, horizontal=True, key="export_fmt")
     key = f"export_segments_{current.fit_id}"
     default = [s for s in order if s != NOISE]
     chosen = st.multiselect(
