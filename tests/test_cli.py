@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def test_console_script_progress_goes_to_stderr() -> None:
     assert "[100%]" in done.stderr
 
 
-def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys) -> None:
+def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys, monkeypatch) -> None:
     out = tmp_path / "eval.csv"
     sample = CORPUS.parent.parent / "data" / "sample_transactions.csv.gz"
     args = ["-q", "recommend-eval", str(sample), "--cutoff", "2023-10-01", "--only", "popularity,buy_again"]
@@ -114,6 +115,10 @@ def test_recommend_eval_prints_and_writes_the_table(tmp_path, capsys) -> None:
     assert list(table.index) == ["popularity", "buy_again"]
     assert table.loc["buy_again", "ndcg@10"] > table.loc["popularity", "ndcg@10"]
     assert "ndcg@10" in capsys.readouterr().out
+    from recommenders.sequence import model as sequence
+
+    one_epoch = functools.partial(sequence.SequenceRecommender, epochs=1)  # the command's plumbing, not the GRU
+    monkeypatch.setattr(sequence, "SequenceRecommender", one_epoch)
     assert main([*args[:-1], "popularity", "--seeds", "0", "--churn-days", "90"]) == 0
     printed = capsys.readouterr().out
     assert "gru + churn head" in printed and "recency" in printed
