@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 
+from recommenders.names import default_model
 from segmentation.clustering import DEFAULT_FEATURES
 from segmentation.config import ClusteringConfig, Config
 from segmentation.explain import MODELS
 from tests.app_helpers import SEGMENTS, assert_clean_run, new_app
 from ui import components, prefetch
 from ui.explain_widgets import SAMPLE_SIZE
+from ui.recommend_widgets import NEW_ONLY_DEFAULT
 from ui.segment_cache import MAX_K, default_params
 
 
@@ -26,6 +28,7 @@ def test_the_pages_first_steps_are_ready_once_the_thread_is_done(sample_path) ->
     assert workflow.done("segmentation", clustering, features)
     for kind in MODELS:
         assert workflow.done("explanation", kind, clustering, features, (), SAMPLE_SIZE)
+    assert workflow.done("recommender", default_model(NEW_ONLY_DEFAULT))  # the Recommend page's first list
 
 
 def test_the_segments_page_asks_for_what_was_prepared() -> None:

@@ -1,6 +1,6 @@
 """Compute what the analyst asks for next while they read the Data page: the customer features, the default
-number of segments, the default segmentation and both surrogates' explanations of the loaded file, in one
-background thread per file and settings.
+number of segments, the default segmentation, both surrogates' explanations and the Recommend page's default model
+of the loaded file, in one background thread per file and settings.
 
 The steps are the workflow's own, with the keys the Segments and Explain pages ask for, so a page that asks while
 the thread is still working waits for that computation instead of starting a second one, and a first visit finds
@@ -51,9 +51,11 @@ def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
     analyst reads the Data page, not when they open the next one. Only the latest file loaded on this server is
     prepared: once another one is, this thread stops after its current step (the sample the Data page opens with
     would otherwise compete for the cores with the file the analyst uploads next)."""
+    from recommenders.names import default_model
     from segmentation.clustering import DEFAULT_FEATURES
     from segmentation.explain import MODELS
     from ui.explain_widgets import SAMPLE_SIZE
+    from ui.recommend_widgets import NEW_ONLY_DEFAULT
     from ui.segment_cache import MAX_K, default_params
 
     chosen = tuple(DEFAULT_FEATURES)
@@ -65,6 +67,7 @@ def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
             lambda kind=kind: workflow.explanation(kind, clustering(), features, sample_size=SAMPLE_SIZE)
             for kind in MODELS
         ),
+        lambda: workflow.recommender(default_model(NEW_ONLY_DEFAULT)) if workflow.load().has_products else None,
     ]
 
     def clustering() -> ClusteringConfig:
