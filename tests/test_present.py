@@ -49,3 +49,16 @@ def test_colours_follow_the_order_and_unassigned_is_grey() -> None:
     colors = segment_colors([3, 0, NOISE, 1])
     assert colors[3] == PALETTE[0] and colors[0] == PALETTE[1] and colors[1] == PALETTE[3]
     assert colors[NOISE] == NOISE_COLOR
+
+
+def test_a_median_of_one_reads_in_the_singular() -> None:
+    from segmentation.clustering.present import segment_traits
+
+    profile = pd.Series(
+        {"z_frequency": -1.0, "median_frequency": 1.0, "z_recency_days": -0.9, "median_recency_days": 1.0}
+    )
+    traits = segment_traits(profile, pd.Series({"frequency": 4.0, "recency_days": 30.0}))
+    assert [t.detail for t in traits] == [
+        "1 order (typical customer: 4)",
+        "last purchase 1 day ago (typical customer: 30)",
+    ]

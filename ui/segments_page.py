@@ -352,7 +352,7 @@ def show_downloads(
     stem = f"{dataset.name.split('.')[0]}_{method}_{model.segmenter_.n_clusters_}_segments"
     assignments = model.fitted_assignments(table)
     profiles = shareable_profiles(model.profiles_, k)
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, _ = st.columns([1, 1, 1])  # at 1280 px a quarter of the row cut "Customer assignments (CSV)"
     components.download(
         left,
         "Customer assignments (CSV)",

@@ -36,6 +36,17 @@ TRAITS: dict[str, tuple[str, str, str]] = {
 }
 
 
+SINGULAR = {"orders": "order", "days": "day", "products": "product"}
+"""The units of :data:`TRAITS`' sentences in the singular, for a value of exactly 1 ("1 order", "1 day ago")."""
+
+
+def _with_value(sentence: str, shown: str) -> str:
+    """``sentence`` with the formatted value, its unit agreeing with it."""
+    if shown == "1":
+        sentence = " ".join(SINGULAR.get(word, word) for word in sentence.split(" "))
+    return sentence.format(shown)
+
+
 @dataclass(frozen=True)
 class Trait:
     """One way a segment differs from the typical customer: a headline and the sentence with both medians."""
@@ -102,6 +113,6 @@ def segment_traits(
         high, low, sentence = TRAITS[feature]
         value, typical = profile[f"median_{feature}"], overall.get(feature, np.nan)
         shown, usual = feature_value(feature, value, currency), feature_value(feature, typical, currency)
-        detail = f"{sentence.format(shown)} (typical customer: {usual})"
+        detail = f"{_with_value(sentence, shown)} (typical customer: {usual})"
         traits.append(Trait(high if z[feature] > 0 else low, detail))
     return traits
