@@ -17,6 +17,7 @@ from segmentation.explain.drivers import SOME_UNDEFINED, undefined_meaning
 from segmentation.explain.names import MODEL_LABELS
 from segmentation.explain.plotting import customer_waterfall, importance_bars, shap_strip, value_text
 from segmentation.features import feature_label
+from segmentation.formatting import number, percent
 from segmentation.privacy.small_groups import small_group_warning
 from ui import components, fairness_panel, state
 from ui.explain_widgets import customer_explanation, ranking, surrogate_results, train_both
@@ -99,7 +100,7 @@ def show_fidelity(
         {
             MODEL_LABELS[kind]: [
                 percent(fidelity["accuracy"]),
-                f"{fidelity['macro_f1']:.2f}" if np.isfinite(fidelity["macro_f1"]) else "n/a",
+                number(fidelity["macro_f1"], 2),
                 *[percent(fidelity["recall"].get(int(s), np.nan)) for s in order],
             ]
             for kind, (fidelity, _, _) in results.items()
@@ -115,10 +116,6 @@ def show_fidelity(
         "- **Found in a segment** (recall): share of its customers the surrogate finds. A low one means the "
         "explanations of that segment are the least reliable."
     )
-
-
-def percent(value: float) -> str:
-    return f"{value:.1%}" if np.isfinite(value) else "n/a"
 
 
 # --- drivers per segment -------------------------------------------------------------------------------------------

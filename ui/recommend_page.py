@@ -22,6 +22,7 @@ from ui.components import Dataset
 from ui.recommend_widgets import (
     NEW_ONLY_DEFAULT,
     ListSettings,
+    cell,
     controls,
     fitted,
     interactions,
@@ -63,7 +64,6 @@ SHOWN_METRICS: dict[str, tuple[str, str]] = {
     "coverage@10": ("Catalogue reached", "Coverage@10: share of the catalogue in at least one customer's top 10."),
     "train_s": ("Fit (s)", "Seconds to train the model on the purchases before the cutoff."),
 }
-SHARES = ("hr@10", "recall@20", "coverage@10")  # evaluation columns that are shares: shown as percentages
 
 
 def render() -> None:
@@ -392,13 +392,6 @@ def show_evaluation(dataset: Dataset, config: Config, new_only: bool) -> None:
         f"Best for {kind} (the lists as set above) at this cutoff: {lead}, *{heading.lower()}* "
         f"{number(best.iat[0], 3)}. Hover over a heading for what it measures."
     )
-
-
-def cell(column: str, value: float) -> str:
-    """An evaluation measure as the table shows it: shares as percentages, scores with 3 decimals, seconds with 1."""
-    if column in SHARES:
-        return percent(value)
-    return number(value, 1 if column == "train_s" else 3)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from recommenders.lists import products_per_customer, segment_list_length
 from recommenders.names import MODEL_LABELS, MODEL_NOTES, default_model
 from recommenders.segments import segment_top_products
 from segmentation.config import Config
+from segmentation.formatting import number, percent
 from segmentation.progress import Progress
 from segmentation.timing import describe, elapsed_text
 from ui import components, state
@@ -160,3 +161,13 @@ def segment_picker(area: Any, title: str, order: list[int], names: dict[int, str
     kept = state.kept(key, options[0])
     choice = area.selectbox(title, options, index=options.index(kept) if kept in options else 0, **state.keeping(key))
     return order[options.index(choice)]
+
+
+SHARES = ("hr@10", "recall@20", "coverage@10")  # evaluation columns that are shares: shown as percentages
+
+
+def cell(column: str, value: float) -> str:
+    """An evaluation measure as the table shows it: shares as percentages, scores with 3 decimals, seconds with 1."""
+    if column in SHARES:
+        return percent(value)
+    return number(value, 1 if column == "train_s" else 3)
