@@ -513,7 +513,7 @@ def _choose_k(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from segmentation.explain import SegmentSurrogate, explain, segment_drivers
+    from segmentation.explain import SegmentSurrogate, driver_contradictions, explain, segment_drivers
     from segmentation.explain.inputs import surrogate_features
     from segmentation.privacy.sensitive import SENSITIVE_FEATURES, without_sensitive
 
@@ -535,6 +535,8 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"warning: {fidelity['warning']}")
     for sentence in drivers.drop_duplicates("segment")["sentence"]:
         print(f"- {sentence}")
+    for problem in driver_contradictions(drivers, names or {}):
+        print(f"warning: a driver contradicts the name: {problem}", file=sys.stderr)
     if args.out:
         drivers.to_csv(args.out, index=False)
     return 0

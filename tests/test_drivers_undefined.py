@@ -77,3 +77,20 @@ def test_partly_undefined_segment_says_or_undefined(drivers: pd.DataFrame) -> No
     assert slow["direction"] == "high" and 60 <= slow["threshold"] <= 120
     assert slow["undefined_share"] == pytest.approx(0.4, abs=0.08)
     assert slow["phrase"].endswith(" days or no repeat purchase")
+
+
+def test_a_driver_against_the_name_is_flagged() -> None:
+    from segmentation.explain import driver_contradictions
+
+    drivers = pd.DataFrame(
+        {
+            "segment": [0, 0, 1],
+            "feature": ["monetary", "recency_days", "monetary"],
+            "direction": ["low", "low", "high"],
+            "phrase": ["monetary <= 739", "recency_days <= 20 days", "monetary >= 5,000"],
+        }
+    )
+    names = {0: "Recent high spenders", 1: "My own name"}
+    assert driver_contradictions(drivers, names) == [
+        "segment 0 'Recent high spenders': 'high spenders' says monetary is high, its driver reads 'monetary <= 739'"
+    ]

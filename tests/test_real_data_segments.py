@@ -8,7 +8,13 @@ import pytest
 
 from segmentation.clustering import SegmentationModel
 from segmentation.clustering.profiles import name_contradictions
-from segmentation.explain import SegmentSurrogate, explain, segment_drivers, surrogate_inputs
+from segmentation.explain import (
+    SegmentSurrogate,
+    driver_contradictions,
+    explain,
+    segment_drivers,
+    surrogate_inputs,
+)
 from segmentation.features import compute_features, rfm_table
 from segmentation.pipeline import load_transactions
 
@@ -48,3 +54,15 @@ def test_hdbscan_noise_is_a_warning_and_can_be_assigned(retail) -> None:
     placed = SegmentationModel("hdbscan", {"assign_noise": True}).fit(features, rfm)
     assert (placed.labels_ >= 0).all() and placed.segmenter_.noise_warning() == ""
     assert placed.segmenter_.hdbscan_noise_share_ == kept.segmenter_.noise_share_
+
+
+@pytest.mark.parametrize("kind", ["lightgbm", "catboost"])
+def test_drivers_agree_with_the_names(retail, kind: str) -> None:
+    """Issue 13 saw "Recent high spenders: spend per month at most 739": a driver never says the opposite of a name."""
+    features, rfm = retail
+    X = surrogate_inputs(features)
+    for k in (4, 6):
+        model = SegmentationModel("kmeans", {"n_clusters": k}).fit(features, rfm)
+        surrogate = SegmentSurrogate(kind).fit(X, model.labels_)
+        drivers = segment_drivers(explain(surrogate, X, model.labels_, sample_size=2_000), model.names_)
+        assert driver_contradictions(drivers, model.names_) == [], (k, model.names_)

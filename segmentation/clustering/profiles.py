@@ -198,6 +198,16 @@ def _distinguishing_feature(twins: pd.DataFrame) -> str | None:
     return max(spans, key=spans.get) if spans else None
 
 
+def name_words(name: str) -> list[Word]:
+    """The words of :data:`ADJECTIVES` and :data:`NOUNS` a segment name is made of ("Recent high spenders (higher
+    frequency)": Recent, high spenders); none for a name of the analyst's own."""
+    base = re.fullmatch(r"(.*?)(?: \((.*)\))?", name).group(1)
+    adjective, _, rest = base.partition(" ")
+    words = [w for w in ADJECTIVES if w.text == adjective]
+    noun = (rest if words else base).lower()
+    return words + [w for w in NOUNS if w.text == noun]
+
+
 def name_contradictions(
     features: pd.DataFrame, labels: np.ndarray, names: dict[int, str], rfm_segment: pd.Series | None = None
 ) -> list[str]:
@@ -216,11 +226,7 @@ def name_contradictions(
         problems.append(f"segments {sorted(s for s, n in named.items() if n == name)} are all named {name!r}")
     bases = {s: re.fullmatch(r"(.*?)(?: \((.*)\))?", n).groups() for s, n in named.items()}
     for segment, (base, _) in bases.items():
-        adjective, _, rest = base.partition(" ")
-        words = [w for w in ADJECTIVES if w.text == adjective]
-        noun = (rest if words else base).lower()
-        words += [w for w in NOUNS if w.text == noun]
-        for word in words:
+        for word in name_words(base):
             median, score = medians.loc[segment].get(word.feature, np.nan), z.loc[segment].get(word.feature, np.nan)
             if not word.holds(median, score):
                 problems.append(

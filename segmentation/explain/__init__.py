@@ -9,7 +9,7 @@ from segmentation.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "drivers": ("importance_agreement", "rank_features", "segment_drivers"),
+        "drivers": ("driver_contradictions", "importance_agreement", "rank_features", "segment_drivers"),
         "names": ("MODELS",),
         "sampling": ("stratified_sample",),
         "shap_values": ("Explanation", "explain"),

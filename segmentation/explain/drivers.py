@@ -115,6 +115,29 @@ def segment_drivers(explanation: Explanation, names: dict[int, str] | None = Non
     return pd.DataFrame(rows)
 
 
+def driver_contradictions(drivers: pd.DataFrame, names: dict[int, str]) -> list[str]:
+    """Every driver that says the opposite of its segment's name: "Recent high spenders" with the driver
+    "monetary <= 739" (low net revenue pushes customers in). The name's words are those the naming uses
+    (:func:`segmentation.clustering.profiles.name_words`); an analyst's own names are not checked. Empty: the
+    names and the drivers agree."""
+    from segmentation.clustering.profiles import name_words
+
+    problems = []
+    for row in drivers.itertuples(index=False):
+        name = names.get(int(row.segment), "")
+        for word in name_words(name):
+            if (
+                row.feature == word.feature
+                and row.direction in ("high", "low")
+                and (row.direction == "high") != word.high
+            ):
+                problems.append(
+                    f"segment {row.segment} {name!r}: {word.text!r} says {row.feature} is "
+                    f"{'high' if word.high else 'low'}, its driver reads {row.phrase!r}"
+                )
+    return problems
+
+
 def importance_agreement(a: Explanation, b: Explanation) -> pd.Series:
     """Spearman rank correlation of the two explanations' feature importances, per segment and overall."""
     ia, ib = a.global_importance(), b.global_importance().reindex(a.global_importance().index)
