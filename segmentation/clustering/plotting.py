@@ -31,8 +31,10 @@ CRITERIA: dict[str, tuple[str, str]] = {
 RECOMMENDED_COLOR = "#16a34a"
 CHOSEN_COLOR = "#dc2626"
 MAP_TITLE = "Customers on a map of the chosen features"
-MAP_POINTS = 20_000
-"""At most this many customers are drawn on the map (a random sample): more make the browser slow."""
+MAP_POINTS = 2_500
+"""At most this many customers are drawn on the map (a seeded random sample): the map is SVG, and 4,333 points
+kept a revisit of the Segments page over 3 s on 2 cores (docs/benchmarks.md, "First visits in the browser");
+2,500 show the same shapes."""
 
 
 def criterion_chart(selection: KSelection, criterion: str, chosen: int | None = None) -> go.Figure:
