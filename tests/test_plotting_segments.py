@@ -194,7 +194,9 @@ def test_rfm_segment_summary_counts_shares_rules_and_order() -> None:
 
 def test_rfm_treemap_and_share_bars_show_each_named_segment_in_its_colour() -> None:
     summary = rfm_segment_summary(rfm_customers())
-    treemap = rfm_treemap(summary).data[0]
+    figure = rfm_treemap(summary)
+    assert figure.layout.uniformtext.mode == "hide"  # a tile too small for readable text shows none
+    treemap = figure.data[0]
     sizes = dict(zip(treemap.labels, treemap.values, strict=True))
     assert sizes == {"Champions": 3, "Lost": 2, "Unclassified": 1}
     colors = dict(zip(treemap.labels, treemap.marker.colors, strict=True))

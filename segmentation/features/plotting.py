@@ -86,7 +86,9 @@ def rfm_treemap(summary: pd.DataFrame) -> go.Figure:
         hovertemplate="<b>%{label}</b><br>%{value:,} customers (%{customdata[0]:.1%})<br>"
         "%{customdata[1]:.1%} of revenue<br>%{customdata[2]}<extra></extra>",
     )
-    fig.update_layout(title={"text": "Customers per segment"})
+    # one text size for every tile: a tile too small for it shows no text (its hover still does) instead of a
+    # label shrunk past reading, as "Need Attention" and "Promising" were at 1280 px
+    fig.update_layout(title={"text": "Customers per segment"}, uniformtext={"minsize": 11, "mode": "hide"})
     return fig
 
 
