@@ -83,3 +83,5 @@ def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
             step()
     except SegmentationError as exc:  # the page that needs the step will say what is wrong
         log.info("prefetch of %s stopped: %s", workflow.source.name, exc)
+    except Exception:  # logged once, with its traceback; the page that needs the step meets it and shows it
+        log.warning("prefetch of %s failed", workflow.source.name, exc_info=True)
