@@ -46,8 +46,13 @@ def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> Non
     shot(page, "recommend-03-gru")
 
     page.get_by_role("tab", name="Churn risk").click()
-    expect(page.get_by_text(re.compile(r"The churn model of the Value page"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^Usually .+ on this file\.$"))).to_be_visible()  # before it starts
+    # before it starts: the caption and the estimate, once the tab's run has settled (under load it can take
+    # longer than expect's own 5 s)
+    settled(
+        page,
+        page.get_by_text(re.compile(r"The churn model of the Value page")),
+        page.get_by_text(re.compile(r"^Usually .+ on this file\.$")),
+    )
     page.get_by_role("button", name="Estimate churn risk").click()
     settled(
         page, page.get_by_test_id("stDownloadButton").filter(has_text="Churn risk per customer"), timeout=TRAINING_MS
