@@ -24,7 +24,7 @@ from ui.explain_widgets import customer_explanation, ranking, surrogate_results,
 
 TOP_FEATURES = 10
 IMPORTANCE_FEATURES = 12
-STRIP_CUSTOMERS = 500
+STRIP_CUSTOMERS = 300  # dots per feature row: 3,000 SVG points in all keep a revisit of the page quick
 PICKER_OPTIONS = 20_000
 
 
