@@ -102,7 +102,7 @@ def expected(dataset: Dataset, config: Config, *steps: str) -> str:
     step starts and in its status, so the analyst knows what they are waiting for."""
     workflow = analysis(dataset, config)
     seconds = [workflow.expected_seconds(step) for step in steps]
-    return "" if any(s is None for s in seconds) else describe(sum(s for s in seconds if s is not None))
+    return "" if None in seconds else describe(sum(seconds))
 
 
 def load(dataset: Dataset, config: Config) -> IngestResult:

@@ -57,6 +57,7 @@ def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
     from ui.explain_widgets import SAMPLE_SIZE
     from ui.recommend_widgets import NEW_ONLY_DEFAULT
     from ui.segment_cache import MAX_K, default_params
+    from ui.segment_cache import clustering as segment_clustering
 
     chosen = tuple(DEFAULT_FEATURES)
     steps = [
@@ -70,9 +71,9 @@ def _prepare(workflow: Analysis, features: FeatureConfig, key: str) -> None:
         lambda: workflow.recommender(default_model(NEW_ONLY_DEFAULT)) if workflow.load().has_products else None,
     ]
 
-    def clustering() -> ClusteringConfig:
+    def clustering() -> ClusteringConfig:  # the Segments page's own construction, so the keys agree by design
         k = workflow.k_selection(chosen, features, MAX_K).recommended  # kept by the workflow: computed once
-        return ClusteringConfig(DEFAULT_METHOD, dict(default_params(DEFAULT_METHOD, k)), chosen)
+        return segment_clustering(DEFAULT_METHOD, default_params(DEFAULT_METHOD, k), chosen)
 
     try:
         for step in steps:
