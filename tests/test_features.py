@@ -1,4 +1,5 @@
-"""Feature definitions checked against an independent plain-pandas computation, and the as-of rule."""
+"""Feature definitions checked against an independent plain-pandas computation (``bench/pandas_reference.py``, also
+the benchmark's baseline), and the as-of rule."""
 
 from __future__ import annotations
 
@@ -10,55 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from bench.pandas_reference import features as pandas_features
 from segmentation.config import FeatureConfig
-from segmentation.features import FEATURES, compute_features, features_markdown
+from segmentation.features import CATEGORICAL, FEATURES, compute_features, features_markdown
 from segmentation.features.sql import feature_sql
 from tests.frames import AS_OF, random_transactions
-
-
-def pandas_features(tx: pd.DataFrame, as_of: date, half_life: float = 90.0, window: float = 90.0) -> pd.DataFrame:
-    """The same features written independently with pandas (the reference for the SQL)."""
-    as_of_ts = pd.Timestamp(as_of)
-    tx = tx[tx["ts"] < as_of_ts].copy()
-    tx["age"] = (as_of_ts - tx["ts"]).dt.total_seconds() / 86400
-    buy = tx[~tx["is_return"]]
-    orders = (
-        buy.groupby(["customer_id", "order_id"])
-        .agg(ts=("ts", "min"), revenue=("amount", "sum"), n_products=("product_id", "nunique"), age=("age", "min"))
-        .reset_index()
-        .sort_values(["customer_id", "ts", "order_id"])
-    )
-    orders["gap"] = orders.groupby("customer_id")["ts"].diff().dt.total_seconds() / 86400
-    by_order = orders.groupby("customer_id")
-    lines = tx.groupby("customer_id")
-    shares = buy.groupby(["customer_id", "product_id"]).size() / buy.groupby("customer_id").size()
-    out = pd.DataFrame(
-        {
-            "recency_days": buy.groupby("customer_id")["age"].min(),
-            "tenure_days": buy.groupby("customer_id")["age"].max(),
-            "frequency": by_order.size(),
-            "monetary": lines["amount"].sum(),
-            "avg_order_value": by_order["revenue"].mean(),
-            "basket_size": by_order["n_products"].mean(),
-            "distinct_products": buy.groupby("customer_id")["product_id"].nunique(),
-            "product_entropy": (-shares * np.log(shares)).groupby("customer_id").sum(),
-            "interpurchase_mean_days": by_order["gap"].mean(),
-            "interpurchase_std_days": by_order["gap"].std(),
-            "decayed_spend": (tx["amount"] * 0.5 ** (tx["age"] / half_life)).groupby(tx["customer_id"]).sum(),
-            "return_rate": -tx[tx["is_return"]]
-            .groupby("customer_id")["amount"]
-            .sum()
-            .reindex(buy["customer_id"].unique(), fill_value=0)
-            / buy.groupby("customer_id")["amount"].sum(),
-            "weekend_share": orders.assign(w=orders["ts"].dt.day_of_week >= 5).groupby("customer_id")["w"].mean(),
-            "q4_share": orders.assign(q=orders["ts"].dt.month >= 10).groupby("customer_id")["q"].mean(),
-        }
-    )
-    recent = orders[orders["age"] <= window].groupby("customer_id")["revenue"].sum()
-    previous = orders[(orders["age"] > window) & (orders["age"] <= 2 * window)].groupby("customer_id")["revenue"].sum()
-    recent, previous = recent.reindex(out.index, fill_value=0), previous.reindex(out.index, fill_value=0)
-    out["spend_trend"] = ((recent - previous) / (recent + previous)).replace([np.inf, -np.inf], np.nan)
-    return out.sort_index()
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -69,9 +26,12 @@ def test_sql_features_equal_an_independent_pandas_computation(seed: int) -> None
 
 
 def assert_same_features(ours: pd.DataFrame, expected: pd.DataFrame, tolerance: float) -> None:
-    """Same customers in the same order, and every column of ``expected`` equal within ``tolerance``."""
+    """Same customers in the same order, the same columns, numbers equal within ``tolerance`` and text equal."""
     assert list(ours.index) == list(expected.index)
-    for column in expected.columns:
+    assert sorted(ours.columns) == sorted(expected.columns)
+    for column in CATEGORICAL:
+        assert ours[column].fillna("").tolist() == expected[column].fillna("").tolist(), column
+    for column in expected.columns.difference(CATEGORICAL):
         np.testing.assert_allclose(
             ours[column].to_numpy(dtype=float),
             expected[column].to_numpy(dtype=float),
