@@ -11,6 +11,11 @@ Python process: read the clean Parquet, compute every feature (``feature_sql`` f
 feature table as Parquet. Wall time is the work alone (imports and the JVM start are reported apart); peak RSS is
 the Python process's ``VmHWM`` and, for Spark, the driver JVM's (``local[2]``: the executors are threads of it),
 with ``spark.driver.memory`` 2g.
+
+Per-partition cost comes from Spark's own event log (written to a temporary folder and read back): every task's
+executor run time and CPU time, by stage. Their sum (task-seconds) is the work a cluster would spread over its
+cores; :func:`cluster_estimate` turns the task-seconds per row into the cores (and 4-core executors) that would
+process ``--target-lines`` in ``--target-seconds``. The equal-work pandas baseline is ``bench/bench_ingest.py``.
 """
 
 from __future__ import annotations
@@ -46,9 +51,10 @@ def clean_parquet(lines: int) -> Path:
 
 
 def _rows(path: Path) -> int:
-    import pyarrow.parquet as pq
+    """Rows of a Parquet file or folder, from the metadata."""
+    import pyarrow.dataset as ds
 
-    return pq.ParquetFile(path).metadata.num_rows
+    return ds.dataset(path, format="parquet").count_rows()
 
 
 def generate(job: dict[str, Any]) -> dict[str, Any]:
@@ -82,31 +88,89 @@ def run_duckdb(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_spark(job: dict[str, Any]) -> dict[str, Any]:
+    import tempfile
+
     start = time.perf_counter()
     from segmentation.spark import compute_features_spark, spark_session
 
-    spark = spark_session("local[2]")
+    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
+    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    spark = spark_session("local[2]", log)
     started = time.perf_counter()
-    features = compute_features_spark(spark.read.parquet(job["input"]))
+    source = spark.read.parquet(job["input"])
+    features = compute_features_spark(source)
     features.frame.write.mode("overwrite").parquet(job["output"])
     done = time.perf_counter()
-    customers = spark.read.parquet(job["output"]).count()
     jvm = vm_hwm_gib(spark.sparkContext._gateway.proc.pid)
-    partitions = spark.read.parquet(job["input"]).rdd.getNumPartitions()
-    spark.stop()
+    partitions = source.rdd.getNumPartitions()
+    spark.stop()  # the event log is complete once the session stops
     return {
-        "customers": customers,
+        "customers": _rows(Path(job["output"])),
         "import_seconds": started - start,
         "seconds": done - started,
         "jvm_peak_rss_gib": jvm,
         "input_partitions": partitions,
+        **task_costs(sorted(f for f in events.rglob("*") if f.is_file())),
     }
+
+
+def task_costs(event_logs: list[Path]) -> dict[str, Any]:
+    """Tasks, their summed executor run time and CPU time (task-seconds) and the median task time, from Spark's
+    event log files (Spark 4 rolls them into a folder): the work the cluster estimate scales."""
+    import statistics
+
+    stages: dict[int, list[float]] = {}
+    cpu = 0.0
+    for lines in (path.read_text().splitlines() for path in event_logs):
+        for line in lines:
+            if '"SparkListenerTaskEnd"' not in line:
+                continue
+            event = json.loads(line)
+            metrics = event.get("Task Metrics") or {}
+            stages.setdefault(event["Stage ID"], []).append(metrics.get("Executor Run Time", 0) / 1000)
+            cpu += metrics.get("Executor CPU Time", 0) / 1e9
+    times = [t for stage in stages.values() for t in stage]
+    return {
+        "stages": len(stages),
+        "tasks": len(times),
+        "task_seconds": sum(times),
+        "task_cpu_seconds": cpu,
+        "median_task_seconds": statistics.median(times) if times else None,
+        "max_task_seconds": max(times, default=None),
+        "stage_task_seconds": {str(s): round(sum(t), 2) for s, t in sorted(stages.items())},
+        "stage_tasks": {str(s): len(t) for s, t in sorted(stages.items())},
+    }
+
+
+def cluster_estimate(run: dict[str, Any], target_lines: float, target_seconds: float) -> dict[str, Any]:
+    """Cores (and 4-core executors) that would spend ``run``'s task-seconds per clean row on ``target_lines``
+    rows within ``target_seconds``.
+
+    Assumptions: the work grows linearly with the rows; cluster cores are as fast as these; every stage adds its
+    median task time once (a stage's tasks run in parallel, the stages one after another). Two figures: from the
+    tasks' run time (on this busy shared machine it includes waiting for a core: an upper bound) and from their
+    CPU time (no waiting, no I/O: a lower bound).
+    """
+    latency = run["stages"] * (run["median_task_seconds"] or 0.0)
+    available = target_seconds - latency
+    out: dict[str, Any] = {"stage_latency_seconds": latency}
+    for basis, seconds in (("run_time", run["task_seconds"]), ("cpu_time", run["task_cpu_seconds"])):
+        per_row = seconds / run["clean_rows"]
+        cores = per_row * target_lines / available if available > 0 else float("inf")
+        out[basis] = {
+            "task_seconds_per_million_rows": per_row * 1e6,
+            "cores": cores,
+            "executors_4_cores": -(-cores // 4),
+        }
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--out", type=Path, default=OUT / "bench_spark.json")
+    parser.add_argument("--target-lines", type=float, default=1e9, help="clean rows of the cluster estimate")
+    parser.add_argument("--target-seconds", type=float, default=600, help="time allowed in the cluster estimate")
     args = parser.parse_args()
     rows = []
     for lines in args.lines:
@@ -115,11 +179,13 @@ def main() -> None:
             job = {"kind": engine, "input": str(source), "output": str(OUT / f"spark_bench_features_{engine}")}
             result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
             result.update(engine=engine, lines=lines, clean_rows=_rows(source))
+            if engine == "spark" and "task_seconds" in result:
+                result["cluster_estimate"] = cluster_estimate(result, args.target_lines, args.target_seconds)
             rows.append(result)
             print(json.dumps(result), flush=True)
     facts = machine_facts(["duckdb", "pyspark", "pyarrow"], {"spark.driver.memory": "2g", "master": "local[2]"})
     args.out.write_text(json.dumps({"machine": facts, "runs": rows}, indent=2))
-    print(f"written {args.out.relative_to(ROOT)}")
+    print(f"written {args.out.resolve().relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
