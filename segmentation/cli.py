@@ -134,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
         help="duckdb (embedded, default) or spark: Parquet outputs under export.out_dir/RUN_ID (docs/scale.md)",
     )
     run.add_argument("--master", help="with --engine spark: the Spark master URL (default local[2])")
+    run.add_argument(
+        "--factorisation",
+        choices=("auto", "implicit", "mllib"),
+        default="auto",
+        help="with --engine spark: the ALS of the recommendations: implicit on the driver, Spark MLlib, or auto "
+        "(MLlib above 10 million purchase lines; docs/scale.md)",
+    )
     run.set_defaults(run=_run)
 
     evaluate = commands.add_parser(
@@ -595,7 +602,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         from segmentation.spark.run import run_spark
 
-        result = run_spark(Config.from_dict(raw), args.master, _progress)
+        result = run_spark(Config.from_dict(raw), args.master, _progress, args.factorisation)
     else:
         result = run_config(Config.from_dict(raw), _progress)
     status = "already done" if result.skipped else f"{result.n_customers:,} customers, {result.n_segments} segments"

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from recommenders.data import purchases
 from segmentation.cli import main
 from segmentation.features import compute_features
 from segmentation.pipeline import load_transactions
@@ -37,6 +38,18 @@ def test_spark_run_writes_parquet_and_a_run_the_store_opens(spark, tmp_path: Pat
     assert list(segments.index) == list(customers)
     features = pd.read_parquet(tmp_path / "out" / run_id / "features")
     assert len(features) == len(customers) and len(features.columns) == 30  # customer_id and 29 features
+    shap = pd.read_parquet(tmp_path / "out" / run_id / "shap").set_index("customer_id").sort_index()
+    assert list(shap.index) == list(customers)
+    assert (shap["segment"] == segments["segment"]).all()
+    assert {"base_value", "shap_recency_days", "shap_monetary"} <= set(shap.columns)
+    assert shap.filter(like="shap_").notna().all().all()
+    recommendations = pd.read_parquet(tmp_path / "out" / run_id / "recommendations")
+    assert list(recommendations.columns) == ["customer_id", "product_id", "score", "rank", "reason"]
+    ranks = recommendations.groupby("customer_id")["rank"].agg(list)
+    assert ranks.index.sort_values().equals(customers.sort_values()) and all(r == list(range(1, 11)) for r in ranks)
+    bought = purchases(load_transactions(data).transactions)[["customer_id", "product_id"]].drop_duplicates()
+    again = recommendations.merge(bought, on=["customer_id", "product_id"], how="left", indicator=True)
+    assert ((again["_merge"] == "both") == (again["reason"] == "bought again")).all()
     saved = RunStore(tmp_path / "runs.duckdb").load(run_id)
     assert saved.info["config"]["engine"] == "spark"
     pd.testing.assert_series_equal(saved.assignments["segment"], segments["segment"], check_dtype=False)

@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 
     from recommenders.base import Recommender
 
-DRIVER_MAX_LINES = 20_000_000
+DRIVER_MAX_LINES = 10_000_000
 """Purchase lines up to which the interactions are built and factorised on the driver (``implicit``'s ALS):
-building :class:`~recommenders.data.Interactions` holds the lines in pandas, about 200 bytes each at its peak
-(docs/scale.md), so 20 million lines need about 4 GiB of driver memory. Above it, MLlib ALS."""
+the collected lines (about 190 bytes each in pandas) and building :class:`~recommenders.data.Interactions`
+(a peak of about 360 bytes per line) need about 5.5 GiB of driver memory for 10 million lines (measured on the
+embedded sample, docs/scale.md). Above it, MLlib ALS."""
+LINE_COLUMNS = ("customer_id", "order_id", "ts", "product_id", "description", "quantity", "amount", "is_return")
+"""What :meth:`~recommenders.data.Interactions.from_transactions` reads of the lines: all the driver collects."""
 FACTORISATIONS = ("auto", "implicit", "mllib")
 SCHEMA = "customer_id string, product_id string, score double, rank int, reason string"
 """The lists' columns, as :data:`recommenders.base.RECOMMENDATION_COLUMNS`."""
@@ -198,15 +201,22 @@ def choose_factorisation(transactions: DataFrame, factorisation: str = "auto") -
     return "mllib" if lines > DRIVER_MAX_LINES else "implicit"
 
 
+def has_products(transactions: DataFrame) -> bool:
+    """Whether any line names a product (a file without a product column has none to recommend)."""
+    from pyspark.sql import functions as F
+
+    return transactions.where(F.col("product_id").isNotNull()).limit(1).count() > 0
+
+
 def recommend_all(
     transactions: DataFrame, n: int = 10, exclude_bought: bool = False, factorisation: str = "auto", seed: int = 0
 ) -> DataFrame:
     """Every customer's top ``n`` from ALS, fitted on the driver (``implicit``) or by MLlib (see
     :func:`choose_factorisation`), scored on the executors."""
-    from pyspark.sql import functions as F
-
-    if transactions.where(F.col("product_id").isNotNull()).limit(1).count() == 0:
-        raise InputError("the data have no product column: there is nothing to recommend", where="product_id")
+    if not has_products(transactions):
+        raise InputError(
+            "no line names a product: there is nothing to recommend", where="product_id", fix="map a product column"
+        )
     customers = transactions.select("customer_id").distinct()
     if choose_factorisation(transactions, factorisation) == "mllib":
         pairs = purchase_pairs(transactions).cache()
@@ -214,6 +224,6 @@ def recommend_all(
     from recommenders.data import Interactions
     from recommenders.mf import ALSRecommender
 
-    interactions = Interactions.from_transactions(transactions.toPandas())
+    interactions = Interactions.from_transactions(transactions.select(*LINE_COLUMNS).toPandas())
     model = ALSRecommender(random_state=seed).fit(interactions)
     return recommend_spark(customers, model, n, exclude_bought)

@@ -1,7 +1,10 @@
 """``segment run CONFIG --engine spark``: the whole pipeline on Spark, outputs as Parquet, the run in the store.
 
 The steps are those of the DuckDB run (ingest and cleaning, features, RFM, segments, saved run) with the Spark
-versions of ingest, features and clustering. The per-customer tables are written by Spark as Parquet folders under
+versions of ingest, features and clustering, plus every customer's SHAP values (a LightGBM surrogate fitted on a
+stratified sample, applied on the executors) and, when the data have products, every customer's top-10 products
+from ALS (``implicit`` on the driver, or MLlib above :data:`~segmentation.spark.recommend.DRIVER_MAX_LINES`),
+scored on the executors. The per-customer tables are written by Spark as Parquet folders under
 ``export.out_dir/<run id>/``; the run store (a DuckDB file on the driver) gets the assignments, profiles and model
 like any run, so the app opens it.
 """
@@ -20,8 +23,10 @@ from segmentation.progress import Progress, no_progress
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-OUTPUTS = ("features", "segments", "cleaning_affected")
-"""The Parquet folders a Spark run writes."""
+OUTPUTS = ("features", "segments", "shap", "recommendations", "cleaning_affected")
+"""The Parquet folders a Spark run writes (``recommendations`` only for data with products)."""
+TOP_N = 10
+"""Products in each customer's list."""
 
 
 @dataclass
@@ -34,15 +39,21 @@ class SparkRunResult:
     n_segments: int = 0
 
 
-def run_spark(config: Config, master: str | None = None, progress: Progress = no_progress) -> SparkRunResult:
+def run_spark(
+    config: Config, master: str | None = None, progress: Progress = no_progress, factorisation: str = "auto"
+) -> SparkRunResult:
     """Run ``config`` on Spark (``master``: a cluster URL; default the session's or ``local[2]``).
 
-    Idempotent like the DuckDB run: the run id hashes the data, the config and the engine.
+    ``factorisation``: ``auto``, ``implicit`` or ``mllib``, the ALS the lists come from
+    (:func:`~segmentation.spark.recommend.choose_factorisation`). Idempotent like the DuckDB run: the run id
+    hashes the data, the config, the engine and the factorisation.
     """
     from segmentation.features import rfm_table
     from segmentation.spark.clustering import segment_spark
+    from segmentation.spark.explain import explain_spark
     from segmentation.spark.features import compute_features_spark
     from segmentation.spark.ingest import load_transactions_spark
+    from segmentation.spark.recommend import has_products, recommend_all
     from segmentation.spark.session import spark_session
     from segmentation.store import RunStore, run_id_for
 
@@ -50,7 +61,7 @@ def run_spark(config: Config, master: str | None = None, progress: Progress = no
         raise ConfigError("the config names no input file; add `input: path/to/transactions.csv`")
     spark = spark_session(master)
     fingerprint = data_fingerprint(spark, config.input)
-    settings = {**config.to_dict(), "engine": "spark"}
+    settings = {**config.to_dict(), "engine": "spark", "factorisation": factorisation}
     run_id = run_id_for(settings, fingerprint)
     store = RunStore(config.store)
     if store.exists(run_id):
@@ -65,9 +76,22 @@ def run_spark(config: Config, master: str | None = None, progress: Progress = no
     rfm = rfm_table(frame, config.features.rfm_bins)
     progress(0.6, f"segmenting {len(frame):,} customers with {config.clustering.method}")
     segmentation = segment_spark(features.frame, frame, config.clustering, rfm["rfm_segment"])
+    segmentation.assignments = segmentation.assignments.cache()  # written, explained and collected
+    progress(0.7, "fitting the explanation surrogate on a sample")
+    explanation = explain_spark(features.frame, segmentation.assignments, seed=config.clustering.random_state)
     out = Path(config.export.out_dir) / run_id
-    progress(0.8, f"writing Parquet to {out}")
-    tables = {"features": features.frame, "segments": segmentation.assignments, "cleaning_affected": ingest.affected}
+    fidelity = explanation.surrogate.fidelity_["macro_f1"]
+    progress(0.8, f"surrogate macro-F1 {fidelity:.3f}; writing Parquet (SHAP of every customer) to {out}")
+    tables = {
+        "features": features.frame,
+        "segments": segmentation.assignments,
+        "shap": explanation.values,
+        "cleaning_affected": ingest.affected,
+    }
+    if has_products(ingest.transactions):
+        progress(0.85, f"top {TOP_N} products of every customer")
+        seed = config.clustering.random_state
+        tables["recommendations"] = recommend_all(ingest.transactions, TOP_N, factorisation=factorisation, seed=seed)
     for name, table in tables.items():
         table.write.mode("overwrite").parquet(str(out / name))
     assignments = segmentation.assignments.toPandas().set_index("customer_id").reindex(frame.index)
@@ -76,7 +100,8 @@ def run_spark(config: Config, master: str | None = None, progress: Progress = no
         run_id, settings, assignments, model.profiles_, model, config.input, fingerprint, features.as_of.isoformat()
     )
     progress(1.0, f"run {run_id} saved in {config.store}")
-    return SparkRunResult(run_id, False, [out / name for name in OUTPUTS], len(frame), model.segmenter_.n_clusters_)
+    files = [out / name for name in OUTPUTS if name in tables]
+    return SparkRunResult(run_id, False, files, len(frame), model.segmenter_.n_clusters_)
 
 
 def data_fingerprint(spark: SparkSession, path: str) -> str:
