@@ -2,8 +2,9 @@
 
 A customer's *window* is their last ``length`` order steps, right-padded with -1. Right padding keeps the
 encoders simple: both are causal, so a real position never sees a padded one. Positions are numbered
-``customer * length + step``. Repeat features and targets are sparse (position, product) lists: dense
-(positions x products) tensors would cost more than the network itself.
+``customer * length + step``. Repeat features and targets are made with sparse matrix products and kept over
+each customer's own products only: a dense (positions x products) array would cost more than the network
+itself and grow with the catalogue (a 100,000-product catalogue made one batch 800 MB).
 """
 
 from __future__ import annotations
@@ -22,29 +23,46 @@ CHURN_DRAWS = 4
 
 @dataclass
 class PairList:
-    """Sparse (position, product) entries with one or two values each."""
+    """Sparse (position, product) entries: repeat feature values and latest-step flags."""
 
     position: torch.Tensor
     item: torch.Tensor
     value: torch.Tensor
-    flag: torch.Tensor | None = None
+    flag: torch.Tensor
+
+
+@dataclass
+class OwnProducts:
+    """A training batch's customers' own products, dense: ``item`` (customers, width), each customer's products
+    padded with product 0 where ``mask`` is False; per query (in the order of ``Batch.query``) its ``customer``
+    and, over that customer's columns, the repeat feature ``value`` and ``flag`` (0 for products not bought
+    so far) and the target ``weight``: 1/|next step| for the next step's products, else 0."""
+
+    item: torch.Tensor
+    mask: torch.Tensor
+    customer: torch.Tensor
+    value: torch.Tensor
+    flag: torch.Tensor
+    weight: torch.Tensor
 
 
 @dataclass
 class Batch:
     """What one forward pass needs.
 
-    ``repeat``: per (position, product bought so far), log(1 + steps up to the position that contained the
-    product, over the whole history, not only the window) and whether the position's own step contains it.
-    ``target`` (training only): the next step's products, each weighted 1/|next step|.
-    ``churn`` (training with a churn horizon only): see :func:`churn_samples`.
+    Scoring: ``repeat``, per (customer, product bought so far), log(1 + steps that contained the product) and
+    whether the latest step contains it. Training: ``query``, the positions (of the window without its latest
+    step, flattened) that have a next step, in order, and ``own``, the repeat features and targets of each
+    query over its customer's products (counts over the whole history up to the query's step, not only the
+    window). ``churn`` (training with a churn horizon only): see :func:`churn_samples`.
     """
 
     baskets: torch.Tensor
     shape: tuple[int, int]
     lengths: torch.Tensor
-    repeat: PairList
-    target: PairList | None = None
+    repeat: PairList | None = None
+    query: torch.Tensor | None = None
+    own: OwnProducts | None = None
     churn: ChurnSamples | None = None
 
 
@@ -66,14 +84,6 @@ def windows(interactions: Interactions, rows: np.ndarray, length: int) -> np.nda
     return np.where(index < end[:, None], index, -1)
 
 
-def multi_hot(steps: sp.csr_matrix, window: np.ndarray) -> np.ndarray:
-    """(customers, length, products) float32: the products of each step in the window, zeros for padding."""
-    out = np.zeros((window.size, steps.shape[1]), dtype=np.float32)
-    valid = window.ravel() >= 0
-    out[valid] = steps[window.ravel()[valid]].toarray()
-    return out.reshape(*window.shape, steps.shape[1])
-
-
 def basket_means(steps: sp.csr_matrix, window: np.ndarray, device: torch.device) -> torch.Tensor:
     """Sparse (positions, products): each step's products weighted 1/|step|, so multiplying by the item
     embeddings gives the step's mean embedding (a padded step stays an empty row)."""
@@ -87,14 +97,57 @@ def basket_means(steps: sp.csr_matrix, window: np.ndarray, device: torch.device)
     return torch.sparse_coo_tensor(index, values, shape, device=device, check_invariants=False).coalesce()
 
 
-def _pairs(counts: np.ndarray, flags: np.ndarray, device: torch.device) -> PairList:
-    """Repeat features from dense (positions, products) counts and latest-step flags."""
-    position, item = np.nonzero(counts)
+def _selector(row: np.ndarray, col: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """A 0/1 sparse matrix with ones at (row, col): multiplying it with a matrix sums the chosen rows."""
+    return sp.csr_matrix((np.ones(len(row), np.float32), (row, col)), shape=shape)
+
+
+def _pairs(counts: sp.csr_matrix, flags: sp.csr_matrix, device: torch.device) -> PairList:
+    """Repeat features from sparse (customers, products) counts and latest-step flags (a subset of the counts'
+    entries): both read from one matrix ``2 * counts + flags``, so no dense (customers x products) array is made."""
+    both = (2 * counts + flags).tocoo()
+    value = np.rint(both.data).astype(np.int64)
     return PairList(
-        torch.from_numpy(position).to(device),
-        torch.from_numpy(item).to(device),
-        torch.from_numpy(np.log1p(counts[position, item])).to(device),
-        torch.from_numpy(flags[position, item]).to(device),
+        torch.from_numpy(both.row.astype(np.int64)).to(device),
+        torch.from_numpy(both.col.astype(np.int64)).to(device),
+        torch.from_numpy(np.log1p(value // 2).astype(np.float32)).to(device),
+        torch.from_numpy((value % 2).astype(np.float32)).to(device),
+    )
+
+
+def own_products(
+    history: sp.csr_matrix,
+    customer: np.ndarray,
+    counts: sp.csr_matrix,
+    flags: sp.csr_matrix,
+    following: sp.csr_matrix,
+    device: torch.device,
+) -> OwnProducts:
+    """:class:`OwnProducts` from each customer's whole ``history`` (customers, products) and the sparse
+    (queries, products) repeat counts, latest-step flags and next-step products of queries of ``customer``."""
+    history = history.tocsr()
+    history.sort_indices()
+    n_items = history.shape[1]
+    owner = np.repeat(np.arange(history.shape[0]), np.diff(history.indptr))
+    slot = np.arange(history.nnz) - history.indptr[owner]
+    width = max(int(np.diff(history.indptr).max(initial=0)), 1)
+    item = np.zeros((history.shape[0], width), np.int64)
+    mask = np.zeros((history.shape[0], width), bool)
+    item[owner, slot], mask[owner, slot] = history.indices, True
+    keys = owner * n_items + history.indices
+
+    def columns(matrix: sp.csr_matrix) -> np.ndarray:
+        coo = matrix.tocoo()
+        who = customer[coo.row]
+        out = np.zeros((len(customer), width), np.float32)
+        out[coo.row, np.searchsorted(keys, who * n_items + coo.col) - history.indptr[who]] = coo.data
+        return out
+
+    target = columns(following)
+    target /= np.maximum(target.sum(axis=1, keepdims=True), 1.0)
+    return OwnProducts(
+        *(torch.from_numpy(a).to(device) for a in (item, mask, customer.astype(np.int64))),
+        *(torch.from_numpy(a).to(device) for a in (np.log1p(columns(counts)), columns(flags), target)),
     )
 
 
@@ -137,32 +190,37 @@ def training_batch(
     churn_horizon: float | None = None,
     rng: np.random.Generator | None = None,
 ) -> Batch:
-    """Every position of each customer's last ``max_len + 1`` steps but the latest predicts the step after it;
-    with a ``churn_horizon`` (days), every position also gets a churn question (:func:`churn_samples`)."""
+    """Every position of each customer's last ``max_len + 1`` steps that has a step after it is a query that
+    predicts that step; with a ``churn_horizon`` (days), every position also gets a churn question
+    (:func:`churn_samples`). Built from sparse matrices only: its cost grows with the products the customers
+    bought, not with the catalogue."""
+    steps = interactions.steps
+    n_steps = steps.shape[0]
     length = int(min(interactions.n_orders[rows].max(), max_len + 1))
     window = windows(interactions, rows, length)
-    full = multi_hot(interactions.steps, window)
-    before = interactions.orders[rows].toarray() - full.sum(axis=1)
-    inputs, following = full[:, :-1], full[:, 1:]
-    counts = before[:, None, :] + np.cumsum(inputs, axis=1)
-    n_products = full.shape[2]
-    nxt = following.reshape(-1, n_products)
-    position, item = np.nonzero(nxt)
-    size = nxt.sum(axis=1)
+    customer, step = np.nonzero(window[:, 1:] >= 0)  # queries: (customer, step) with a next step, in position order
+    n_queries = len(customer)
+    query = customer * (length - 1) + step
+    # repeat counts of a query: the customer's orders before the window plus the window's steps up to the query
+    in_window = np.nonzero(window >= 0)
+    before = interactions.orders[rows] - _selector(in_window[0], window[in_window], (len(rows), n_steps)) @ steps
+    upto_q, upto_k = np.nonzero(np.arange(length)[None, :] <= step[:, None])
+    upto_step = window[customer[upto_q], upto_k]
+    upto = _selector(upto_q, upto_step, (n_queries, n_steps)) @ steps
+    counts = _selector(np.arange(n_queries), customer, (n_queries, len(rows))) @ before + upto
+    counts.eliminate_zeros()
+    own = _selector(np.arange(n_queries), window[customer, step], (n_queries, n_steps)) @ steps
+    following = _selector(np.arange(n_queries), window[customer, step + 1], (n_queries, n_steps)) @ steps
     churn = None
     if churn_horizon is not None:
         samples = churn_samples(interactions, window, churn_horizon, rng or np.random.default_rng())
         churn = ChurnSamples(*(torch.from_numpy(a).to(device) for a in samples))
     return Batch(
-        baskets=basket_means(interactions.steps, window, device),
+        baskets=basket_means(steps, window, device),
         shape=(len(rows), length),
         lengths=torch.from_numpy((window >= 0).sum(axis=1)).to(device),
-        repeat=_pairs(counts.reshape(-1, n_products), inputs.reshape(-1, n_products), device),
-        target=PairList(
-            torch.from_numpy(position).to(device),
-            torch.from_numpy(item).to(device),
-            torch.from_numpy((1.0 / size[position]).astype(np.float32)).to(device),
-        ),
+        query=torch.from_numpy(query.astype(np.int64)).to(device),
+        own=own_products(interactions.orders[rows], customer, counts, own, following, device),
         churn=churn,
     )
 
@@ -177,5 +235,5 @@ def scoring_batch(interactions: Interactions, rows: np.ndarray, max_len: int, de
         baskets=basket_means(interactions.steps, window, device),
         shape=window.shape,
         lengths=torch.from_numpy(lengths).to(device),
-        repeat=_pairs(interactions.orders[rows].toarray(), interactions.steps[latest].toarray(), device),
+        repeat=_pairs(interactions.orders[rows], interactions.steps[latest], device),
     )

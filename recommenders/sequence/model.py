@@ -21,7 +21,7 @@ from torch import nn
 from recommenders.base import Recommender
 from recommenders.data import Interactions
 from recommenders.sequence.batches import Batch, scoring_batch, training_batch
-from recommenders.sequence.network import NextBasketNet, next_basket_loss
+from recommenders.sequence.network import NextBasketNet
 from segmentation.errors import InputError, ModelError
 from segmentation.progress import Progress
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: attention positions max_len + 1, optional churn head
 SCORE_BATCH = 256
+PREPARATION = 0.05
+"""Share of a fit's progress given to building the training batches (the epochs get the rest)."""
 DEFAULTS = {
     # A smaller model on the CPU, so a fit on Online Retail takes about a minute on 2 cores.
     "cpu": {"dim": 64, "max_len": 30, "epochs": 20, "batch_size": 64},
@@ -62,6 +64,7 @@ class SequenceRecommender(Recommender):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         repeat_features: bool = True,
+        negatives: int | None = 2048,
         churn_days: float | None = None,
         churn_weight: float = 0.5,
         random_state: int = 0,
@@ -78,6 +81,7 @@ class SequenceRecommender(Recommender):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.repeat_features = repeat_features
+        self.negatives = negatives
         self.churn_days = churn_days
         self.churn_weight = churn_weight
         self.random_state = random_state
@@ -123,12 +127,18 @@ class SequenceRecommender(Recommender):
         # new random order every epoch.
         rows = np.flatnonzero(interactions.n_orders >= (1 if c["churn_days"] is not None else 2))
         rows = rows[np.argsort(interactions.n_orders[rows], kind="stable")]
-        batches = [
-            training_batch(
-                interactions, rows[s : s + c["batch_size"]], c["max_len"], self.device_, c["churn_days"], rng
+        starts = range(0, len(rows), c["batch_size"])
+        batches = []
+        for i, s in enumerate(starts):
+            if i % max(len(starts) // 10, 1) == 0:
+                progress(PREPARATION * (i + 1) / len(starts), f"preparing training batch {i + 1} of {len(starts)}")
+            batches.append(
+                training_batch(
+                    interactions, rows[s : s + c["batch_size"]], c["max_len"], self.device_, c["churn_days"], rng
+                )
             )
-            for s in range(0, len(rows), c["batch_size"])
-        ]
+        # sampling fewer than half the catalogue's products saves little: then the exact softmax
+        sampled = c["negatives"] is not None and interactions.n_items > 2 * c["negatives"]
         self.loss_curve_ = []
         self.network_.train()
         for epoch in range(c["epochs"]):
@@ -137,8 +147,14 @@ class SequenceRecommender(Recommender):
                 batch = batches[b]
                 with self._autocast():
                     h = self.network_.hidden(batch.baskets, batch.shape)
-                    logits = self.network_.logits(h[:, :-1].flatten(0, 1), batch.repeat)
-                    loss = next_basket_loss(logits, batch.target) if len(batch.target.position) else h.sum() * 0
+                    if len(batch.query):
+                        drawn = None
+                        if sampled:
+                            drawn = torch.from_numpy(rng.choice(interactions.n_items, c["negatives"], replace=False))
+                            drawn = drawn.to(self.device_)
+                        loss = self.network_.training_loss(h[:, :-1], batch.query, batch.own, drawn)
+                    else:  # customers with one order: churn questions only
+                        loss = h.sum() * 0
                     if batch.churn is not None and len(batch.churn.label):
                         states = h.flatten(0, 1)[batch.churn.position]
                         churn = self.network_.churn_logit(states, batch.churn.elapsed_days).float()
@@ -152,7 +168,8 @@ class SequenceRecommender(Recommender):
                 count += batch.shape[0]
             self.loss_curve_.append(total / max(count, 1))
             log.debug("epoch %d: loss %.4f", epoch + 1, self.loss_curve_[-1])
-            progress((epoch + 1) / c["epochs"], f"epoch {epoch + 1} of {c['epochs']}, loss {self.loss_curve_[-1]:.3f}")
+            done = PREPARATION + (1 - PREPARATION) * (epoch + 1) / c["epochs"]
+            progress(done, f"epoch {epoch + 1} of {c['epochs']}, loss {self.loss_curve_[-1]:.3f}")
         self.network_.eval()
         self.items_ = interactions.items
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from recommenders.sequence.batches import PairList
+from recommenders.sequence.batches import OwnProducts, PairList
 from segmentation.errors import ConfigError
 
 ENCODERS = ("gru", "attention")
@@ -84,28 +84,67 @@ class NextBasketNet(nn.Module):
         steps = torch.sparse.mm(baskets, self.item.weight).view(*shape, -1)
         return self.encoder(self.dropout(steps))
 
-    def logits(self, h: torch.Tensor, repeat: PairList) -> torch.Tensor:
-        """(positions, products) scores after the states ``h`` (positions, dim); ``repeat`` indexes its rows."""
-        out = h @ self.item.weight.T + self.bias
+    def repeat_bonus(self, h: torch.Tensor, pairs: PairList) -> torch.Tensor:
+        """The repeat features' addition to the score of each (customer, product) of ``pairs``."""
         if self.repeat is None:
-            return out
-        coef = self.repeat(h)[repeat.position]
-        extra = coef[:, 0] * repeat.value + coef[:, 1] * repeat.flag
-        return out.index_put((repeat.position, repeat.item), extra.to(out.dtype), accumulate=True)
+            return torch.zeros(len(pairs.item), device=h.device, dtype=h.dtype)
+        coef = self.repeat(h)[pairs.position]
+        return coef[:, 0] * pairs.value + coef[:, 1] * pairs.flag
+
+    def logits(self, h: torch.Tensor, repeat: PairList) -> torch.Tensor:
+        """(customers, products) scores of the whole catalogue after the states ``h`` (customers, dim);
+        ``repeat`` indexes its rows."""
+        out = h @ self.item.weight.T + self.bias
+        return out.index_put(
+            (repeat.position, repeat.item), self.repeat_bonus(h, repeat).to(out.dtype), accumulate=True
+        )
+
+    def training_loss(
+        self, h: torch.Tensor, query: torch.Tensor, own: OwnProducts, drawn: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean over the queries of the cross-entropy against the normalised next basket,
+        logsumexp(scores) - sum_j w_j * score_j, from the states ``h`` (customers, steps, dim) of the input
+        positions.
+
+        Without ``drawn``, the softmax runs over the whole catalogue. With ``drawn`` (products drawn uniformly
+        without replacement, shared by the batch) it is a sampled softmax: each query's own products (its
+        customer's, ``own``) are scored exactly, the rest of the catalogue through the drawn products that are
+        not its own, whose exponentials are scaled by (products not its own) / (drawn not its own), an
+        unbiased estimate of the rest's sum. Its cost grows with queries x (own products + drawn), not with the
+        catalogue.
+        """
+        states = h.flatten(0, 1)[query]
+        columns = own.item[own.customer]
+        bonus = torch.zeros_like(own.value, dtype=states.dtype)
+        if self.repeat is not None:
+            coef = self.repeat(states)
+            bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
+        if drawn is None:
+            logits = (states @ self.item.weight.T + self.bias).scatter_add(1, columns, bonus).float()
+            scores, normaliser = logits.gather(1, columns), torch.logsumexp(logits, dim=1)
+        else:
+            weights = self.item.weight[own.item]
+            scores = torch.bmm(h, weights.transpose(1, 2)).flatten(0, 1)[query]
+            scores = (scores + self.bias[columns] + bonus).float()
+            mask = own.mask[own.customer]
+            rest = (states @ self.item.weight[drawn].T + self.bias[drawn]).float()
+            column = torch.full((self.item.num_embeddings,), -1, dtype=torch.int64, device=h.device)
+            column[drawn] = torch.arange(len(drawn), device=h.device)
+            place = column[own.item]
+            hit = (place >= 0) & own.mask
+            drawn_own = torch.zeros(len(own.item), len(drawn), dtype=torch.bool, device=h.device)
+            drawn_own[hit.nonzero(as_tuple=True)[0], place[hit]] = True
+            rest = rest.masked_fill(drawn_own[own.customer], float("-inf"))
+            n_own, n_hit = own.mask.sum(dim=1)[own.customer], hit.sum(dim=1)[own.customer]
+            scale = torch.log((self.item.num_embeddings - n_own) / (len(drawn) - n_hit).clamp(min=1))
+            normaliser = torch.logaddexp(
+                torch.logsumexp(scores.masked_fill(~mask, float("-inf")), dim=1),
+                torch.logsumexp(rest, dim=1) + scale,
+            )
+        return (normaliser - (own.weight * scores).sum(dim=1)).mean()
 
     def churn_logit(self, h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
         """Logit of "no order within the horizon" for states ``h`` (n, dim) asked ``elapsed_days`` after their
         step."""
         elapsed = torch.log1p(elapsed_days.to(h.dtype))[:, None] / YEAR_LOG
         return self.churn(torch.cat([h, elapsed], dim=1)).squeeze(1)
-
-
-def next_basket_loss(logits: torch.Tensor, target: PairList) -> torch.Tensor:
-    """Mean over positions with a next step of the cross-entropy against the normalised next basket:
-    logsumexp(logits) - sum_j w_j * logit_j (the weights w of a position sum to 1)."""
-    logits = logits.float()
-    picked = torch.zeros(len(logits), device=logits.device).index_add(
-        0, target.position, target.value * logits[target.position, target.item]
-    )
-    has_next = torch.unique(target.position)
-    return (torch.logsumexp(logits[has_next], dim=-1) - picked[has_next]).mean()
