@@ -211,6 +211,7 @@ def evaluate(
     start = time.perf_counter()
     model.fit(split.interactions, progress)
     train_s = time.perf_counter() - start
+    progress(1.0, f"ranking the catalogue for {len(split.rows):,} customers")
     k = max(n, recall_at)
     top = ranked_lists(model, split.rows, k)
     top_new = ranked_lists(model, split.rows, k, new_only=True)
@@ -296,6 +297,7 @@ def evaluate_models(
     """Split ``transactions`` at ``cutoff``, evaluate every model (stochastic ones once per seed) under the three
     protocols and return one row per model: mean and spread of every metric of :func:`protocol_metrics` and the
     fit seconds."""
+    progress(0.0, f"splitting the orders at {pd.Timestamp(cutoff):%Y-%m-%d}")
     split = EvaluationSplit.from_transactions(transactions, cutoff)
     return summarise(evaluate_runs(split, models, n, seeds, recall_at, progress))
 
@@ -306,6 +308,7 @@ def churn_evaluation(
     horizon_days: float,
     models: Mapping[str, Recommender],
     seeds: Iterable[int] = (0, 1, 2),
+    progress: Progress = no_progress,
 ) -> pd.DataFrame:
     """AUROC of each model's ``churn_probability`` as of ``cutoff`` against what happened: a customer who bought
     before the cutoff has churned when they place no order in [cutoff, cutoff + horizon_days).
@@ -314,7 +317,7 @@ def churn_evaluation(
     customer by the days since their latest order; *RFM logistic* is a logistic regression on log recency,
     orders and revenue, trained one horizon earlier (features as of cutoff - horizon, labels from the horizon
     up to the cutoff), so it sees nothing after the cutoff either. One row per model: AUROC mean and spread,
-    runs, the churn rate and the number of customers.
+    runs, the churn rate and the number of customers. ``progress`` hears every fit (each epoch).
     """
     cutoff = pd.Timestamp(cutoff)
     horizon = pd.Timedelta(days=horizon_days)
@@ -335,9 +338,12 @@ def churn_evaluation(
     )
     customers = interactions.customers
     scores = {("recency", None): features[:, 0], ("RFM logistic", None): rfm_model.predict_proba(features)[:, 1]}
-    for name, model in models.items():
-        for seed, copy in _seeded(model, seeds):
-            scores[(name, seed)] = copy.fit(interactions).churn_probability(customers, as_of=cutoff).to_numpy()
+    fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
+    for i, (name, seed, copy) in enumerate(fits):
+        label = name if seed is None else f"{name}, seed {seed}"
+        step = functools.partial(part_progress, progress, i / len(fits), 1 / len(fits), label)
+        scores[(name, seed)] = copy.fit(interactions, step).churn_probability(customers, as_of=cutoff).to_numpy()
+    progress(1.0, "churn evaluated")
     runs = pd.DataFrame(
         [
             {"model": name, "seed": seed, "auroc": roc_auc_score(churned, score)}

@@ -647,7 +647,11 @@ def _recommend_eval(args: argparse.Namespace) -> int:
 
         _progress(0.0, f"churn: no order in the {args.churn_days:g} days from {cutoff}")
         churn_model = {"gru + churn head": SequenceRecommender("gru", churn_days=args.churn_days)}
-        print(churn_evaluation(result.transactions, cutoff.isoformat(), args.churn_days, churn_model, seeds).round(4))
+        print(
+            churn_evaluation(
+                result.transactions, cutoff.isoformat(), args.churn_days, churn_model, seeds, _progress
+            ).round(4)
+        )
     return 0
 
 
