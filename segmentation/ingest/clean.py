@@ -1,4 +1,4 @@
-"""Cleaning policy applied in one DuckDB pass, with a report of every removed or changed row.
+"""Cleaning policy applied by DuckDB, with a report of every removed or changed row.
 
 Each row gets at most one reason, the first that applies in :data:`REASONS` order, so the counts add up
 to the rows removed. Nothing is dropped without a reason.
@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation.config import CleaningPolicy
 from segmentation.sql import fetch_row, literal, to_arrow
@@ -28,6 +30,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "return_unmatched": ("removed", "a return with no earlier purchase of that product by that customer"),
     "return_netted": ("changed", "a return kept as negative revenue against the customer's purchases"),
 }
+
+
+KEYS = "customer_id, order_id, ts, product_id, quantity, unit_price, description"
+"""The columns two rows must agree on to be exact duplicates."""
+POSITION = "_position"
+"""Row position in the canonical table, added while cleaning: how DuckDB's narrow results address the wide rows."""
 
 
 @dataclass
@@ -68,79 +76,118 @@ class CleaningReport:
 
 
 def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None) -> tuple[pa.Table, CleaningReport]:
-    """Apply ``policy`` to canonical transactions; return the kept rows and the report."""
+    """Apply ``policy`` to canonical transactions; return the kept rows and the report.
+
+    DuckDB decides the reason of each row and returns only narrow results (row positions and reasons); the wide
+    kept and affected rows are then cut from ``canonical`` by Arrow (a filter and a take), with no round trip of
+    every column through DuckDB.
+    """
     policy = policy or CleaningPolicy()
     con = duckdb.connect()
-    con.register("canonical", canonical)
+    positions = pa.array(np.arange(canonical.num_rows, dtype=np.int64))
+    con.register("canonical", canonical.append_column(POSITION, positions))
     threshold = _outlier_threshold(con, policy)
-    codes = ", ".join(literal(c.upper()) for c in policy.non_product_codes) or "NULL"
-    prefixes = " OR ".join(f"starts_with(lower(product_id), {literal(p.lower())})" for p in policy.non_product_prefixes)
+    _find_duplicates(con, policy)
+    con.execute(_reasons_sql(policy, threshold))
+    reasons = to_arrow(con.sql(f"SELECT {POSITION}, reason FROM reasons ORDER BY {POSITION}"))
+    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
+    con.close()
+    changed = pa.array([r for r, (action, _) in REASONS.items() if action == "changed"])
+    is_changed = pc.is_in(reasons["reason"], value_set=changed)
+    affected, removed = np.zeros(canonical.num_rows, dtype=bool), np.zeros(canonical.num_rows, dtype=bool)
+    affected[reasons[POSITION].to_numpy()] = True
+    removed[pc.filter(reasons[POSITION], pc.invert(is_changed)).to_numpy()] = True
+    wide = canonical.drop_columns(["invalid_fields"])
+    clean = wide.filter(pa.array(~removed))
+    is_return = pc.or_kleene(
+        pc.less(clean["quantity"], 0), pc.starts_with(clean["order_id"], pattern=policy.cancellation_prefix)
+    )
+    clean = clean.append_column("is_return", is_return)
+    rows = wide.filter(pa.array(affected))  # in position order, as ``reasons``
+    report_columns = {
+        "source_row": rows["source_row"],
+        "reason": reasons["reason"],
+        "action": pc.if_else(is_changed, "changed", "removed"),
+        **{name: rows[name] for name in wide.column_names if name != "source_row"},
+    }
+    affected_rows = pa.table(report_columns)
+    if (np.diff(affected_rows["source_row"].to_numpy()) < 0).any():  # rows not in file order (a Spark partition)
+        affected_rows = affected_rows.sort_by("source_row")
+    counts = {reason: found[reason] for reason in REASONS if reason in found}
+    report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected_rows, threshold)
+    return clean, report
+
+
+def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> None:
+    """Table ``duplicates``: positions of the rows identical to an earlier row in every :data:`KEYS` column.
+
+    A 64-bit hash of the keys is computed once; the exact comparison runs on the rows whose hash repeats. Rows
+    without a customer are left out when the policy removes them: their copies have no customer either, and that
+    reason comes first.
+    """
+    with_customer = "customer_id IS NOT NULL" if policy.drop_missing_customer else "true"
+    con.execute(
+        f"""
+        CREATE TABLE hashed AS
+        SELECT {POSITION}, hash({KEYS}) AS h FROM canonical WHERE {policy.drop_duplicates} AND {with_customer};
+
+        CREATE TABLE duplicates AS
+        WITH candidates AS (
+            SELECT {POSITION} FROM hashed WHERE h IN (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1)
+        )
+        SELECT {POSITION} FROM (
+            SELECT {POSITION}, row_number() OVER (PARTITION BY {KEYS} ORDER BY source_row) AS copy
+            FROM canonical SEMI JOIN candidates USING ({POSITION})
+        ) WHERE copy > 1;
+        """
+    )
+
+
+def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
+    """The statement that creates table ``reasons``: position, row number and reason of every removed or changed
+    row. Each row gets the first reason that applies, in :data:`REASONS` order."""
+    codes = [c.upper() for c in policy.non_product_codes]
+    longest = max((len(c) for c in codes), default=0)
+    # case mapping is one code point to one, so a length test first spares upper() and lower() on most rows
+    non_product = [f"lower(left(product_id, {len(p)})) = {literal(p.lower())}" for p in policy.non_product_prefixes]
+    if codes:
+        non_product.insert(
+            0, f"length(product_id) <= {longest} AND upper(product_id) IN ({', '.join(map(literal, codes))})"
+        )
     rule = {
         "missing_value": "ts IS NULL OR quantity IS NULL OR amount IS NULL",
         "zero_quantity": "quantity = 0",
         "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
-        "non_product_code": f"(upper(product_id) IN ({codes}) OR {prefixes or 'false'})",
-        "exact_duplicate": "source_row IN (SELECT source_row FROM duplicates)",
+        "non_product_code": " OR ".join(f"({c})" for c in non_product) or "false",
+        "exact_duplicate": f"{POSITION} IN (SELECT {POSITION} FROM duplicates)",
         "nonpositive_price": f"unit_price <= 0 AND {policy.drop_nonpositive_price}",
         "extreme_outlier": f"abs(quantity) > {threshold}" if threshold is not None else "false",
         "return_dropped": f"is_return AND {policy.returns == 'drop'}",
     }
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
-    keys = "customer_id, order_id, ts, product_id, quantity, unit_price, description"
     is_return = f"(quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)}))"
-    # Only narrow tables are materialised (row numbers and reasons): the wide rows stay in Arrow.
-    con.execute(
-        f"""
-        CREATE TABLE duplicates AS
-        -- exact duplicates: a cheap hash finds the few candidate rows, the exact window runs on those only
-        WITH repeated AS (
-            SELECT hash({keys}) AS h FROM canonical WHERE {policy.drop_duplicates} GROUP BY h HAVING count(*) > 1
-        )
-        SELECT source_row FROM (
-            SELECT source_row, row_number() OVER (PARTITION BY {keys} ORDER BY source_row) AS copy
-            FROM canonical WHERE hash({keys}) IN (SELECT h FROM repeated)
-        ) WHERE copy > 1;
-
+    return f"""
         CREATE TABLE reasons AS
         WITH marked AS (
-            SELECT source_row, customer_id, product_id, ts, {is_return} AS is_return,
+            SELECT {POSITION}, source_row, customer_id, product_id, ts, {is_return} AS is_return,
                    CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
             FROM canonical
         ),
+        returns AS (SELECT * FROM marked WHERE reason IS NULL AND is_return),
         -- returns are matched against the customer's first kept purchase of the same product (without a
-        -- product column: of anything)
+        -- product column: of anything); only the (customer, product) pairs that have returns are looked up
         first_purchase AS (
-            SELECT customer_id, product_id, min(ts) AS first_ts FROM marked
-            WHERE reason IS NULL AND NOT is_return GROUP BY ALL
+            SELECT m.customer_id, m.product_id, min(m.ts) AS first_ts FROM marked m
+            SEMI JOIN returns r ON r.customer_id = m.customer_id AND r.product_id IS NOT DISTINCT FROM m.product_id
+            WHERE m.reason IS NULL AND NOT m.is_return GROUP BY ALL
         )
-        SELECT source_row, reason FROM marked WHERE reason IS NOT NULL
+        SELECT {POSITION}, source_row, reason FROM marked WHERE reason IS NOT NULL
         UNION ALL
-        SELECT m.source_row, CASE WHEN p.first_ts <= m.ts THEN 'return_netted' ELSE 'return_unmatched' END
-        FROM marked m LEFT JOIN first_purchase p
-            ON p.customer_id = m.customer_id AND p.product_id IS NOT DISTINCT FROM m.product_id
-        WHERE m.reason IS NULL AND m.is_return;
+        SELECT r.{POSITION}, r.source_row,
+               CASE WHEN p.first_ts <= r.ts THEN 'return_netted' ELSE 'return_unmatched' END
+        FROM returns r LEFT JOIN first_purchase p
+            ON p.customer_id = r.customer_id AND p.product_id IS NOT DISTINCT FROM r.product_id;
         """
-    )
-    changed = [r for r, (action, _) in REASONS.items() if action == "changed"]
-    kept = f"reason IN ({', '.join(map(literal, changed))})"
-    clean = to_arrow(
-        con.sql(
-            f"""SELECT * EXCLUDE (invalid_fields), {is_return} AS is_return FROM canonical
-                ANTI JOIN (SELECT source_row FROM reasons WHERE NOT {kept}) USING (source_row)"""
-        )
-    )
-    affected_rows = to_arrow(
-        con.sql(
-            f"""SELECT source_row, reason, CASE WHEN {kept} THEN 'changed' ELSE 'removed' END AS action,
-                       c.* EXCLUDE (source_row, invalid_fields)
-                FROM reasons JOIN canonical c USING (source_row) ORDER BY source_row"""
-        )
-    )
-    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
-    counts = {reason: found[reason] for reason in REASONS if reason in found}
-    con.close()
-    report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected_rows, threshold)
-    return clean, report
 
 
 def _outlier_threshold(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> float | None:
