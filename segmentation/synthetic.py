@@ -80,6 +80,8 @@ NON_PRODUCT_SKUS = {
     "B": "Adjust bad debt",
 }
 SUCCESSOR_PROB = 0.7
+COLLECTION_SIZE = 8
+"""Products per collection, the co-purchase groups of ``SyntheticSpec.co_purchase``."""
 # Rates of the dirt added when ``SyntheticSpec.dirty`` is true (see data/README.md).
 DIRT_RATES = {
     "guest_line_share": 0.17,  # share of lines in guest orders (no customer_id, no email)
@@ -186,12 +188,18 @@ class SyntheticSpec:
     end: str = "2023-12-31"  # last day
     seed: int = 0
     dirty: bool = True  # add realistic dirt (guests, cancellations, fees, duplicates, ...)
+    # chance that a drawn product line brings another product of its collection (random groups of
+    # COLLECTION_SIZE products) into the same order: planted co-purchases for large catalogues; 0 draws nothing,
+    # so the default sample stays byte-identical
+    co_purchase: float = 0.0
 
     def __post_init__(self) -> None:
         if self.n_customers < 1 or self.n_products < 24:
             raise ValueError("need at least 1 customer and 24 products")
         if np.datetime64(self.end) - np.datetime64(self.start) < np.timedelta64(60, "D"):
             raise ValueError("the history must span at least 60 days")
+        if not 0.0 <= self.co_purchase <= 1.0:
+            raise ValueError("co_purchase is a probability: between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,7 @@ class _World:
     category: pa.Array  # null for non-product lines
     pence: np.ndarray  # list price in pence
     successor: np.ndarray  # index of the successor product, -1 if none
+    collection: np.ndarray  # products in collection order: collection c is collection[c * COLLECTION_SIZE:][:size]
     cdf: np.ndarray  # (2 * (personas + guest), products) cumulative product choice, row = 2 * who + in_q4
     cum_days: np.ndarray  # cumulative order intensity at day boundaries, length n_days + 1
     q4: np.ndarray  # bool per day: October to December
@@ -235,7 +244,7 @@ def _world(spec: SyntheticSpec) -> _World:
     cat_idx = np.array([CATEGORIES.index(c) for c in cats])
     level = np.array([_CATEGORY_PRICE[c] for c in CATEGORIES])[cat_idx]
     pence = np.maximum(19, np.round(100 * level * factor * rng.lognormal(np.log(2.5), 0.7, n))).astype(np.int64)
-    numbers = rng.choice(np.arange(10_000, 100_000), n, replace=False).astype(str)
+    numbers = rng.choice(np.arange(10_000, max(100_000, 10_000 + 2 * n)), n, replace=False).astype(str)
     letters = np.where(rng.random(n) < 0.15, np.array(list("ABCD"))[rng.integers(4, size=n)], "")
     successor = np.full(n + len(NON_PRODUCT_SKUS), -1)
     successor[: 3 * n_chains] = np.where(np.arange(3 * n_chains) % 3 < 2, np.arange(1, 3 * n_chains + 1), -1)
@@ -269,6 +278,7 @@ def _world(spec: SyntheticSpec) -> _World:
         category=pa.array(cats + [None] * len(NON_PRODUCT_SKUS), pa.string()),
         pence=np.concatenate([pence, np.zeros(len(NON_PRODUCT_SKUS), np.int64)]),
         successor=successor,
+        collection=np.random.default_rng([spec.seed, 2]).permutation(n),
         cdf=cdf,
         cum_days=np.concatenate([[0.0], np.cumsum(intensity)]),
         q4=month >= 9,
@@ -340,6 +350,26 @@ def _plant_successors(world, rng, rank, next_order, line_order, sku):
     return np.concatenate([np.empty(0, np.int64), *planted_o]), np.concatenate([np.empty(0, np.int64), *planted_s])
 
 
+def _companions(world: _World, rng: np.random.Generator, sku: np.ndarray) -> np.ndarray:
+    """Another product of each product's collection, drawn uniformly."""
+    n = world.n_products
+    place = np.empty(n, np.int64)
+    place[world.collection] = np.arange(n)
+    start = place[sku] // COLLECTION_SIZE * COLLECTION_SIZE
+    size = np.minimum(COLLECTION_SIZE, n - start)
+    offset = (place[sku] - start + 1 + (rng.random(len(sku)) * (size - 1)).astype(np.int64)) % size
+    return world.collection[start + offset]
+
+
+def _add_companions(world, rng, chance, line_order, sku, qty):
+    """With probability ``chance`` per line, a companion line (:func:`_companions`, quantity 1) in the same order."""
+    pick = np.flatnonzero(rng.random(len(sku)) < chance)
+    order = np.argsort(np.concatenate([line_order, line_order[pick]]), kind="stable")
+    line_order = np.concatenate([line_order, line_order[pick]])[order]
+    sku = np.concatenate([sku, _companions(world, rng, sku[pick])])[order]
+    return line_order, sku, np.concatenate([qty, np.ones(len(pick), np.int64)])[order]
+
+
 def _unique_lines(line_order, sku, qty, n_sku):
     """Drop repeated products within an order (first one wins); lines come out sorted by order."""
     _, first = np.unique(line_order * n_sku + sku, return_index=True)
@@ -391,6 +421,9 @@ def _chunk(spec: SyntheticSpec, world: _World, index: int, first_customer: int, 
     fav = rng.random(len(sku)) < _param("fav_prob")[persona[line_cust]]
     pick = (rng.random(len(sku)) * n_fav[line_cust]).astype(np.int64)
     sku = np.where(fav, favourites[line_cust, pick], sku)
+    if spec.co_purchase > 0:
+        line_order, sku, qty = _add_companions(world, np.random.default_rng([spec.seed, 3, index]), spec.co_purchase,
+                                               line_order, sku, qty)  # fmt: skip
     extra_o, extra_s = _plant_successors(world, rng, rank, next_order, line_order, sku)
     extra_q = 1 + rng.poisson(_param("extra_qty")[persona[cust[extra_o]]])
     line_order, sku, qty = _unique_lines(
@@ -617,11 +650,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end", default=SyntheticSpec.end)
     parser.add_argument("--seed", type=int, default=SyntheticSpec.seed)
     parser.add_argument("--clean", action="store_true", help="no dirt (dirty=False)")
+    parser.add_argument(
+        "--co-purchase", type=float, default=0.0, help="chance a line brings a product of its collection (0)"
+    )
     parser.add_argument("--out", required=True, help="CSV path; gzip-compressed if it ends with .gz")
     parser.add_argument("--truth", help="optional CSV path for the per-customer truth")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    spec = SyntheticSpec(args.customers, args.products, args.start, args.end, args.seed, dirty=not args.clean)
+    spec = SyntheticSpec(
+        args.customers, args.products, args.start, args.end, args.seed, not args.clean, args.co_purchase
+    )
     n = write_sample(args.out, spec, args.truth)
     logger.info("%s: %d lines", args.out, n)
 

@@ -260,3 +260,29 @@ def test_invalid_spec_is_rejected():
         SyntheticSpec(n_customers=0)
     with pytest.raises(ValueError):
         SyntheticSpec(start="2023-01-01", end="2023-01-10")
+
+
+def _same_collection_share(spec: SyntheticSpec) -> float:
+    """Share of pairs of distinct products in one order that belong to one planted collection."""
+    tx, _ = generate_transactions(spec)
+    world = synthetic._world(spec)
+    place = pd.Series(np.argsort(world.collection) // synthetic.COLLECTION_SIZE, index=world.sku.to_pylist()[:2000])
+    lines = tx.loc[tx.sku.isin(place.index), ["order_id", "sku"]].drop_duplicates()
+    pairs = lines.merge(lines, on="order_id").query("sku_x < sku_y")
+    return float((place[pairs.sku_x].to_numpy() == place[pairs.sku_y].to_numpy()).mean())
+
+
+def test_co_purchase_plants_collections_bought_together():
+    planted = _same_collection_share(SyntheticSpec(n_customers=400, n_products=2000, co_purchase=0.4, seed=1))
+    plain = _same_collection_share(SyntheticSpec(n_customers=400, n_products=2000, seed=1))
+    chance = (synthetic.COLLECTION_SIZE - 1) / 1999
+    print(f"pairs in one collection: planted {planted:.3f}, without {plain:.4f}, chance {chance:.4f}")
+    assert planted > 10 * chance and plain < 3 * chance
+
+
+def test_catalogues_beyond_90000_products_get_unique_skus():
+    world = synthetic._world(SyntheticSpec(n_customers=10, n_products=100_000))
+    skus = world.sku.to_pylist()[:100_000]
+    assert len(set(skus)) == 100_000 and len(set(world.name.to_pylist()[:100_000])) == 100_000
+    with pytest.raises(ValueError, match="co_purchase"):
+        SyntheticSpec(co_purchase=1.5)
