@@ -75,6 +75,25 @@ def order_matrix(matrix: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame
     return matrix.loc[rows, columns]
 
 
+def value_moves(before: pd.Series, after: pd.Series, value_before: pd.Series, value_after: pd.Series) -> pd.DataFrame:
+    """How a per-customer value (e.g. predicted lifetime value) moved with the customers between two snapshots.
+
+    One row per move (segment ``source`` before -> ``target`` after, ``(new)`` and ``(not in snapshot)`` included):
+    its customers, their total value at each snapshot (a customer absent from a snapshot counts 0 there) and the
+    change, largest loss first. The totals over all rows are the two snapshots' totals, so nothing is lost.
+    """
+    both = pd.concat({"source": before, "target": after}, axis=1)
+    both["source"] = both["source"].fillna(NEW)
+    both["target"] = both["target"].fillna(GONE)
+    both["value_before"] = value_before.reindex(both.index).fillna(0.0).astype(float)
+    both["value_after"] = value_after.reindex(both.index).fillna(0.0).astype(float)
+    moves = both.groupby(["source", "target"], sort=False).agg(
+        customers=("value_before", "size"), value_before=("value_before", "sum"), value_after=("value_after", "sum")
+    )
+    moves["change"] = moves["value_after"] - moves["value_before"]
+    return moves.reset_index().sort_values(["change", "customers"], ascending=[True, False], ignore_index=True)
+
+
 def largest_move(matrix: pd.DataFrame, segments: list[str]) -> tuple[str, str] | None:
     """The ``(source, target)`` pair of different ``segments`` that the most customers moved along, or ``None``
     when nobody moved between them (customers new or gone do not count)."""

@@ -13,6 +13,7 @@ from plotly.colors import hex_to_rgb, unlabel_rgb
 
 from segmentation.chart_style import titled
 from segmentation.clustering.present import NOISE_COLOR
+from segmentation.formatting import compact_money
 from segmentation.migration import GONE, NEW, sankey_links, segment_sizes
 
 OUTSIDE_COLOR = "#d4d4d8"
@@ -97,3 +98,34 @@ def migration_sankey(matrix: pd.DataFrame, before: date, after: date, colors: di
         )
     )
     return titled(fig, f"From {day_label(before)} (left) to {day_label(after)} (right)", "", "", 460)
+
+
+GAIN_COLOR, LOSS_COLOR = "#15803d", "#b91c1c"
+
+
+def value_moves_chart(moves: pd.DataFrame, before: date, after: date, currency: str | None, top: int = 12) -> go.Figure:
+    """Horizontal bars of the change in value along the ``top`` moves that changed it most (:func:`value_moves`),
+    gains green and losses red, each labelled in the currency."""
+    shown = moves.loc[moves["change"].abs().sort_values(ascending=False).index[:top]].sort_values("change")
+    labels = shown["source"] + " → " + shown["target"]
+    text = [compact_money(v, currency) for v in shown["change"]]
+    fig = go.Figure(
+        go.Bar(
+            x=shown["change"],
+            y=labels,
+            orientation="h",
+            marker_color=[GAIN_COLOR if v >= 0 else LOSS_COLOR for v in shown["change"]],
+            text=text,
+            textposition="auto",
+            customdata=np.column_stack([shown["customers"], text]),
+            hovertemplate="%{y}: %{customdata[0]:,} customers, %{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(type="category")
+    return titled(
+        fig,
+        f"Change in predicted lifetime value, {day_label(before)} to {day_label(after)}",
+        f"Change{f' ({currency})' if currency else ''}",
+        "",
+        max(300, 40 + 32 * len(shown)),
+    )

@@ -12,6 +12,7 @@ from segmentation.clustering.present import TRAITS, display_names, ordered_segme
 from segmentation.errors import SegmentationError
 from segmentation.export import export_table
 from segmentation.features import feature_label
+from segmentation.formatting import money
 from segmentation.migration import (
     GONE,
     NEW,
@@ -20,6 +21,7 @@ from segmentation.migration import (
     movers,
     order_matrix,
     snapshot_segments,
+    value_moves,
 )
 from segmentation.migration_plotting import (
     day_label,
@@ -27,10 +29,12 @@ from segmentation.migration_plotting import (
     migration_heatmap,
     migration_sankey,
     sizes_chart,
+    value_moves_chart,
 )
 from segmentation.privacy.small_groups import K_ANONYMITY, shareable_profiles, small_group_warning
 from segmentation.store import RunStore, run_id_for
 from ui import components, export_widgets, state
+from ui.value_widgets import FIRST_FIT, clv_settings
 
 MONTHS_BACK = 4
 Names = tuple[tuple[int, str], ...]
@@ -141,6 +145,7 @@ def show_migration(current: state.Segmentation) -> None:
     with sankey:
         show_sankey(matrix, before, after, colors)
     show_movers(current, snaps[before], snaps[after], before, after, matrix, names)
+    show_value_moves(current, snaps[before], snaps[after], before, after)
 
 
 def show_sizes(snaps: dict[date, pd.Series], segment_order: list[str], colors: dict[str, str]) -> None:
@@ -235,6 +240,44 @@ def show_movers(
         st.markdown(f"**{result.rows:,} customers** in `{result.files[0].name}`.")
         if result.rows:
             export_widgets.offer_downloads(result, "movers")
+
+
+def show_value_moves(
+    current: state.Segmentation, first: pd.Series, second: pd.Series, before: date, after: date
+) -> None:
+    st.subheader("How value moved")
+    horizon, rate = clv_settings()
+    workflow = components.analysis(current.dataset, current.config)
+    run_id = f"history_value_{current.dataset.digest}_{before}_{after}_{horizon}_{rate}"
+    if not all(workflow.done("customer_value", d, horizon, rate) for d in (before, after)):
+        eta = components.expected(current.dataset, current.config, "customer_value")
+        help_text = (
+            f"Fits BG/NBD + Gamma-Gamma at both snapshots ({f'usually {eta} each on this file; ' if eta else ''}"
+            f"{FIRST_FIT[0].lower()}{FIRST_FIT[1:]})"
+        )
+        if not state.asked(
+            run_id, "Compare predicted lifetime value", ":material/trending_up:", help_text, "history_value"
+        ):
+            st.caption(
+                f"The predicted lifetime value of the customers on {day_label(before)} and on {day_label(after)}, by move. {help_text}"
+            )
+            return
+    with state.cancellable(run_id, "history_value_cancel"), st.spinner("Predicting lifetime value at both snapshots…"):
+        values = [workflow.customer_value(d, horizon, rate)["clv"] for d in (before, after)]
+    moves = value_moves(first, second, *values)
+    currency = components.currency(current.dataset, current.config)
+    total = moves["change"].sum()
+    st.markdown(
+        f"Predicted {horizon}-day lifetime value of all customers: **{money(values[0].sum(), currency)}** on "
+        f"{day_label(before)}, **{money(values[1].sum(), currency)}** on {day_label(after)} "
+        f"({'+' if total >= 0 else ''}{money(total, currency)})."
+    )
+    st.plotly_chart(value_moves_chart(moves, before, after, currency), config={"displaylogo": False})
+    st.caption(
+        "Each bar is a group of customers that moved from one segment to another (or stayed): the change in their "
+        "predicted lifetime value between the snapshots, each predicted from the purchases before its date. Horizon "
+        "and discount rate as set on the Value page."
+    )
 
 
 # --- saved runs -----------------------------------------------------------------------------------------------------------

@@ -48,6 +48,12 @@ def churn_settings(dataset: Dataset, config: Config) -> tuple[date, int]:
     return as_of, int(state.kept("value_churn_days", CHURN_DAYS))
 
 
+def clv_settings() -> tuple[int, float]:
+    """The CLV horizon (days) and annual discount rate last set on this page, else their defaults: the History
+    page's value migration uses them too, so its figures are this page's."""
+    return int(state.kept("value_horizon", 365)), float(state.kept("value_discount", 10.0)) / 100
+
+
 def controls(dataset: Dataset, config: Config) -> ValueSettings:
     """As-of date, CLV horizon, annual discount rate and churn horizon, kept across pages."""
     default = components.snapshot_default(dataset, config)
