@@ -126,6 +126,8 @@ def test_backtest_and_model_comparison(app: AppTest) -> None:
     assert any(t.startswith("Orders per customer in the 180-day holdout") for t in plotly_titles(app))
     table = frame(app, "spearman")
     assert list(table["target"]) == ["orders", "orders", "revenue", "revenue"]
+    said = next(m.value for m in app.markdown if m.value.startswith("Orders: the model"))
+    assert "Revenue: the model" in said and "naive baseline" in said
 
     app.button(key="value_compare").click().run()
     assert_clean_run(app)

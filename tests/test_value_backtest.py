@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import InputError
-from segmentation.value import backtest, calibration_chart, simulate_transactions
+from segmentation.value import backtest, calibration_chart, simulate_transactions, verdict
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,16 @@ def test_the_model_beats_the_naive_baseline_on_its_own_data(result) -> None:
         assert model["mae"] < naive["mae"], target
         assert model["spearman"] > naive["spearman"], target
         assert abs(model["aggregate_error"]) < 0.1, target
+
+
+def test_the_verdict_says_who_won_on_error_and_ranking(result) -> None:
+    assert [line.split(":")[0] for line in verdict(result.metrics)] == ["Orders", "Revenue"]
+    assert all("beats the naive baseline on error and on ranking" in line for line in verdict(result.metrics))
+    swapped = result.metrics.copy()
+    swapped.loc[swapped.index[0], "spearman"] = swapped.loc[swapped.index[1], "spearman"] - 0.1  # orders: worse rank
+    assert "beats the naive baseline on error only" in verdict(swapped)[0]
+    swapped.loc[swapped.index[0], "mae"] = swapped.loc[swapped.index[1], "mae"] + 1
+    assert "loses to the naive baseline on both" in verdict(swapped)[0]
 
 
 def test_the_calibration_chart_tracks_every_group(result) -> None:

@@ -206,8 +206,23 @@ def show_backtest(dataset: Dataset, config: Config, last: date) -> None:
     except SegmentationError as exc:  # e.g. a cutoff too late for the holdout: the comparison below still shows
         components.show_error(exc)
         return
+    from segmentation.value import verdict
+
     st.plotly_chart(plotting.calibration_chart(result.calibration, holdout), config={"displaylogo": False})
-    st.dataframe(result.metrics.round(3), hide_index=True)
+    st.markdown("  \n".join(verdict(result.metrics)))
+    st.dataframe(
+        result.metrics,
+        hide_index=True,
+        column_config={
+            "target": "Target",
+            "model": "Model",
+            "mae": st.column_config.NumberColumn("Mean absolute error", format="%,.2f"),
+            "spearman": st.column_config.NumberColumn("Spearman", format="%.3f"),
+            "predicted_total": st.column_config.NumberColumn("Predicted total", format="%,.0f"),
+            "actual_total": st.column_config.NumberColumn("Actual total", format="%,.0f"),
+            "aggregate_error": st.column_config.NumberColumn("Error of the total", format="percent"),
+        },
+    )
 
 
 def show_comparison(dataset: Dataset, config: Config, settings: ValueSettings, last: date) -> None:

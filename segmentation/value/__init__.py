@@ -11,7 +11,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     {
         "summary": ("orders", "period_totals", "rfm_summary"),
         "clv": ("BetaGeo", "CustomerValue", "GammaGamma", "customer_value"),
-        "backtest": ("BacktestResult", "backtest", "calibration_table"),
+        "backtest": ("BacktestResult", "backtest", "calibration_table", "verdict"),
         "churn": (
             "ChurnClassifier",
             "ChurnData",

@@ -44,6 +44,30 @@ def _metrics(name: str, predicted: pd.Series, actual: pd.Series) -> dict[str, fl
     }
 
 
+def verdict(metrics: pd.DataFrame) -> list[str]:
+    """One plain sentence per target of :attr:`BacktestResult.metrics`: does the model beat the naive baseline on
+    error (MAE) and on ranking (Spearman)?"""
+    lines = []
+    for target, rows in metrics.groupby("target", sort=False):
+        model, naive = rows.iloc[0], rows.iloc[1]
+        better = [
+            what
+            for what, ours, theirs in (
+                ("error", -model["mae"], -naive["mae"]),
+                ("ranking", model["spearman"], naive["spearman"]),
+            )
+            if ours > theirs
+        ]
+        outcome = {2: "beats the naive baseline on error and on ranking", 0: "loses to the naive baseline on both"}.get(
+            len(better), f"beats the naive baseline on {better[0]} only" if better else ""
+        )
+        lines.append(
+            f"{target.capitalize()}: the model {outcome} (mean absolute error {model['mae']:,.2f} against "
+            f"{naive['mae']:,.2f}; Spearman {model['spearman']:.3f} against {naive['spearman']:.3f})."
+        )
+    return lines
+
+
 def calibration_table(customers: pd.DataFrame) -> pd.DataFrame:
     """Mean actual and predicted holdout orders by calibration repeat orders (0..6, 7+)."""
     bucket = customers["frequency"].clip(upper=CALIBRATION_BUCKETS - 1)
