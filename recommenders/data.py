@@ -80,6 +80,9 @@ class Interactions:
     descriptions: pd.Series
     end: pd.Timestamp
     """The last purchase time: "now" for recency weights."""
+    categories: pd.Series | None = None
+    """Each product's category (its most frequent one; missing where none), in ``items`` order; None when the
+    transactions have no category column."""
 
     @classmethod
     def from_transactions(
@@ -138,6 +141,7 @@ class Interactions:
             step_time=step_index.get_level_values(1).to_numpy(),
             descriptions=descriptions.reindex(items).fillna("").astype(str),
             end=pd.Timestamp(lines["ts"].max()),
+            categories=_categories(lines, items),
         )
 
     @property
@@ -209,3 +213,12 @@ class Interactions:
     def rows(self, customers: pd.Index | list[str]) -> np.ndarray:
         """Row of each customer id, -1 for a customer without purchases here."""
         return self.customers.get_indexer(pd.Index(customers, dtype=str))
+
+
+def _categories(lines: pd.DataFrame, items: pd.Index) -> pd.Series | None:
+    """The most frequent category of each product's lines, in ``items`` order; None without a category column."""
+    if "category" not in lines or lines["category"].isna().all():
+        return None
+    counts = lines.groupby(["product_id", "category"], observed=True).size().sort_values(kind="stable")
+    top = counts[~counts.index.get_level_values(0).duplicated(keep="last")]
+    return pd.Series(top.index.get_level_values(1), index=top.index.get_level_values(0)).reindex(items)

@@ -356,6 +356,73 @@ def churn_evaluation(
     return table
 
 
+def category_evaluation(
+    transactions: pa.Table | pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    horizon_days: float,
+    models: Mapping[str, Recommender],
+    seeds: Iterable[int] = (0, 1, 2),
+    progress: Progress = no_progress,
+) -> pd.DataFrame:
+    """AUROC of each model's ``category_probability`` as of ``cutoff`` against what happened: a customer who
+    bought before the cutoff bought from category C when they have a purchase line in C in
+    [cutoff, cutoff + horizon_days).
+
+    Models are fitted on the orders before the cutoff, once per seed. The baseline, *frequency*, scores each
+    customer by the share of their past purchase lines in C. Per category the AUROC over customers (categories
+    where both outcomes occur), then their mean: one row per model with the mean (``auroc``), its spread over
+    seeds, the runs, the number of categories and customers and the share of (customer, category) pairs bought.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    horizon = pd.Timedelta(days=horizon_days)
+    train, test = temporal_split(transactions, cutoff)
+    test = purchases(test)
+    if test.empty or pd.Timestamp(test["ts"].max()) < cutoff + horizon - pd.Timedelta(days=7):
+        raise InputError(
+            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure category "
+            "purchases",
+            fix="choose an earlier cutoff or a shorter horizon",
+        )
+    interactions = Interactions.from_transactions(train)
+    if interactions.categories is None:
+        raise InputError(
+            "the transactions have no product categories", fix="map a category column with --map category=COLUMN"
+        )
+    customers = interactions.customers
+    names = pd.Index(sorted(interactions.categories.dropna().unique()), dtype=str, name="category")
+
+    def per_customer(lines: pd.DataFrame, normalize: bool) -> pd.DataFrame:
+        lines = lines.dropna(subset=["category"])
+        table = pd.crosstab(lines["customer_id"].astype(str), lines["category"].astype(str), normalize=normalize)
+        return table.reindex(index=customers, columns=names, fill_value=0)
+
+    truth = per_customer(test.loc[test["ts"] < cutoff + horizon], False).to_numpy() > 0
+    judged = [c for c in range(len(names)) if 0 < truth[:, c].sum() < len(customers)]
+    scores = {("frequency", None): per_customer(purchases(train), "index").to_numpy()}
+    fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
+    for i, (name, seed, copy) in enumerate(fits):
+        label = name if seed is None else f"{name}, seed {seed}"
+        step = functools.partial(part_progress, progress, i / len(fits), 1 / len(fits), label)
+        probability = copy.fit(interactions, step).category_probability(customers, as_of=cutoff)
+        scores[(name, seed)] = probability.reindex(columns=names).to_numpy()
+    progress(1.0, "category purchases evaluated")
+    runs = pd.DataFrame(
+        [
+            {
+                "model": name,
+                "seed": seed,
+                "auroc": float(np.mean([roc_auc_score(truth[:, c], score[:, c]) for c in judged])),
+            }
+            for (name, seed), score in scores.items()
+        ]
+    )
+    table = summarise(runs)
+    table["categories"] = len(judged)
+    table["customers"] = len(customers)
+    table["bought_share"] = float(truth.mean())
+    return table
+
+
 def _churned(interactions: Interactions, later: pd.DataFrame, until: pd.Timestamp) -> np.ndarray:
     """Per customer of ``interactions``: no purchase in ``later`` before ``until``."""
     return ~interactions.customers.isin(later.loc[later["ts"] < until, "customer_id"].astype(str).unique())

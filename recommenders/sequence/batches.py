@@ -19,6 +19,8 @@ from recommenders.data import Interactions
 
 CHURN_DRAWS = 4
 """Churn questions per step, each at its own moment."""
+CATEGORY_DRAWS = 2
+"""Category questions per step, each at its own moment."""
 
 
 @dataclass
@@ -54,7 +56,8 @@ class Batch:
     whether the latest step contains it. Training: ``query``, the positions (of the window without its latest
     step, flattened) that have a next step, in order, and ``own``, the repeat features and targets of each
     query over its customer's products (counts over the whole history up to the query's step, not only the
-    window). ``churn`` (training with a churn horizon only): see :func:`churn_samples`.
+    window). ``churn`` and ``category`` (training with those heads only): see :func:`churn_samples` and
+    :func:`category_samples`.
     """
 
     baskets: torch.Tensor
@@ -64,12 +67,14 @@ class Batch:
     query: torch.Tensor | None = None
     own: OwnProducts | None = None
     churn: ChurnSamples | None = None
+    category: ChurnSamples | None = None
 
 
 @dataclass
 class ChurnSamples:
-    """Positions (of the full window) whose churn label is known, the days elapsed since their step at which
-    the question is asked, and the label: 1 when no order follows within the horizon from then."""
+    """Positions (of the full window) whose label is known, the days elapsed since their step at which the
+    question is asked, and the label: for churn 1 when no order follows within the horizon from then; for
+    categories one column per category, 1 when the customer buys from it within the horizon from then."""
 
     position: torch.Tensor
     elapsed_days: torch.Tensor
@@ -182,6 +187,42 @@ def churn_samples(
     return position[keep], elapsed.astype(np.float32), label.astype(np.float32)
 
 
+def category_samples(
+    interactions: Interactions,
+    window: np.ndarray,
+    horizon_days: float,
+    step_categories: sp.csr_matrix,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Category questions about the steps of ``window`` (which ends at each customer's latest step).
+
+    For a step at time t, the question is asked ``e`` days later (``CATEGORY_DRAWS`` times), ``e`` drawn
+    uniformly from the days before the next step (at most a year) whose horizon the data covers: "which
+    categories will they buy from in [t + e, t + e + horizon)?" The answer is the categories
+    (``step_categories``: order steps x categories, binary) of the customer's later steps inside that interval.
+    Returns flat positions, elapsed days and (questions, categories) labels.
+    """
+    day = np.timedelta64(1, "D")
+    length = window.shape[1]
+    flat = window.ravel()
+    position = np.flatnonzero(flat >= 0)
+    start = interactions.step_time[flat[position]]
+    customer, step = position // length, position % length
+    later = np.where(np.arange(length)[None, :] > step[:, None], window[customer], -1)
+    following = later[np.arange(len(later)), np.minimum(step + 1, length - 1)]
+    gap = np.where(following >= 0, (interactions.step_time[np.maximum(following, 0)] - start) / day, np.inf)
+    covered = (interactions.end.to_datetime64() - start) / day - horizon_days
+    room = np.minimum(np.minimum(gap, covered), 365.0)
+    keep = np.repeat(np.flatnonzero(room > 0), CATEGORY_DRAWS)
+    elapsed = rng.uniform(0.0, 1.0, len(keep)) * room[keep]
+    until = start[keep] + ((elapsed + horizon_days) * 86_400).astype("timedelta64[s]")
+    ahead = later[keep]
+    inside = (ahead >= 0) & (interactions.step_time[np.maximum(ahead, 0)] < until[:, None])
+    question, slot = np.nonzero(inside)
+    picked = _selector(question, ahead[question, slot], (len(keep), step_categories.shape[0])) @ step_categories
+    return position[keep], elapsed.astype(np.float32), (picked.toarray() > 0).astype(np.float32)
+
+
 def training_batch(
     interactions: Interactions,
     rows: np.ndarray,
@@ -189,10 +230,12 @@ def training_batch(
     device: torch.device,
     churn_horizon: float | None = None,
     rng: np.random.Generator | None = None,
+    category_horizon: float | None = None,
+    step_categories: sp.csr_matrix | None = None,
 ) -> Batch:
     """Every position of each customer's last ``max_len + 1`` steps that has a step after it is a query that
     predicts that step; with a ``churn_horizon`` (days), every position also gets a churn question
-    (:func:`churn_samples`). Built from sparse matrices only: its cost grows with the products the customers
+    (:func:`churn_samples`), with a ``category_horizon`` category questions (:func:`category_samples`). Built from sparse matrices only: its cost grows with the products the customers
     bought, not with the catalogue."""
     steps = interactions.steps
     n_steps = steps.shape[0]
@@ -215,6 +258,12 @@ def training_batch(
     if churn_horizon is not None:
         samples = churn_samples(interactions, window, churn_horizon, rng or np.random.default_rng())
         churn = ChurnSamples(*(torch.from_numpy(a).to(device) for a in samples))
+    category = None
+    if category_horizon is not None:
+        samples = category_samples(
+            interactions, window, category_horizon, step_categories, rng or np.random.default_rng()
+        )
+        category = ChurnSamples(*(torch.from_numpy(a).to(device) for a in samples))
     return Batch(
         baskets=basket_means(steps, window, device),
         shape=(len(rows), length),
@@ -222,6 +271,7 @@ def training_batch(
         query=torch.from_numpy(query.astype(np.int64)).to(device),
         own=own_products(interactions.orders[rows], customer, counts, own, following, device),
         churn=churn,
+        category=category,
     )
 
 

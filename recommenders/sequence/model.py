@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -44,7 +45,10 @@ class SequenceRecommender(Recommender):
 
     Arguments left as ``None`` take the device's default (``DEFAULTS``; layers: 1 GRU, 2 attention blocks).
     With ``churn_days`` a churn head learns, next to the next basket (its loss weighted ``churn_weight``), the
-    probability of no order within ``churn_days``: :meth:`churn_probability`.
+    probability of no order within ``churn_days``: :meth:`churn_probability`. With ``category_days`` a
+    category head learns the probability of buying from each product category within ``category_days``
+    (:meth:`category_probability`; the interactions need categories). ``negatives``: products drawn per batch
+    for the sampled softmax of catalogues over twice that size (None: always the exact softmax).
     It trains on CUDA when present (mixed precision there), else on the CPU, and is deterministic for a
     ``random_state`` on the CPU. ``save``/``load`` write and read a portable artifact.
     """
@@ -67,6 +71,8 @@ class SequenceRecommender(Recommender):
         negatives: int | None = 2048,
         churn_days: float | None = None,
         churn_weight: float = 0.5,
+        category_days: float | None = None,
+        category_weight: float = 0.5,
         random_state: int = 0,
         device: str | None = None,
     ):
@@ -84,6 +90,8 @@ class SequenceRecommender(Recommender):
         self.negatives = negatives
         self.churn_days = churn_days
         self.churn_weight = churn_weight
+        self.category_days = category_days
+        self.category_weight = category_weight
         self.random_state = random_state
         self.device = device
 
@@ -107,7 +115,27 @@ class SequenceRecommender(Recommender):
             c["max_len"],
             c["repeat_features"],
             churn_head=c["churn_days"] is not None,
+            categories=len(self.categories_),
         )
+
+    def _categories(self, interactions: Interactions) -> sp.csr_matrix | None:
+        """With ``category_days``: set ``categories_`` (the category names, the head's columns) and return each
+        order step's categories (steps x categories, binary); else no categories and None."""
+        self.categories_ = pd.Index([], dtype=str, name="category")
+        if self.config_["category_days"] is None:
+            return None
+        if interactions.categories is None or interactions.categories.isna().all():
+            raise InputError(
+                "the category head needs each product's category, and these transactions have none",
+                fix="map a category column (--map category=COLUMN) or fit without category_days",
+            )
+        codes, names = pd.factorize(interactions.categories, sort=True)
+        self.categories_ = pd.Index(names.astype(str), name="category")
+        has = np.flatnonzero(codes >= 0)
+        item_category = sp.csr_matrix(
+            (np.ones(len(has), np.float32), (has, codes[has])), shape=(interactions.n_items, len(names))
+        )
+        return ((interactions.steps @ item_category) > 0).astype(np.float32).tocsr()
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device_.type == "cuda":
@@ -120,12 +148,14 @@ class SequenceRecommender(Recommender):
         c = self.config_
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
+        step_categories = self._categories(interactions)
         self.network_ = self._network(interactions.n_items).to(self.device_)
         optimiser = torch.optim.AdamW(self.network_.parameters(), lr=c["learning_rate"], weight_decay=c["weight_decay"])
-        # Customers with a next order to predict (with a churn head, every customer: one order is a churn
-        # question too), sorted by length so a batch pads little; the batches are built once and visited in a
+        # Customers with a next order to predict (with a churn or category head, every customer: one order is
+        # a question too), sorted by length so a batch pads little; the batches are built once and visited in a
         # new random order every epoch.
-        rows = np.flatnonzero(interactions.n_orders >= (1 if c["churn_days"] is not None else 2))
+        heads = c["churn_days"] is not None or c["category_days"] is not None
+        rows = np.flatnonzero(interactions.n_orders >= (1 if heads else 2))
         rows = rows[np.argsort(interactions.n_orders[rows], kind="stable")]
         starts = range(0, len(rows), c["batch_size"])
         batches = []
@@ -134,7 +164,14 @@ class SequenceRecommender(Recommender):
                 progress(PREPARATION * (i + 1) / len(starts), f"preparing training batch {i + 1} of {len(starts)}")
             batches.append(
                 training_batch(
-                    interactions, rows[s : s + c["batch_size"]], c["max_len"], self.device_, c["churn_days"], rng
+                    interactions,
+                    rows[s : s + c["batch_size"]],
+                    c["max_len"],
+                    self.device_,
+                    c["churn_days"],
+                    rng,
+                    c["category_days"],
+                    step_categories,
                 )
             )
         # sampling fewer than half the catalogue's products saves little: then the exact softmax
@@ -153,13 +190,19 @@ class SequenceRecommender(Recommender):
                             drawn = torch.from_numpy(rng.choice(interactions.n_items, c["negatives"], replace=False))
                             drawn = drawn.to(self.device_)
                         loss = self.network_.training_loss(h[:, :-1], batch.query, batch.own, drawn)
-                    else:  # customers with one order: churn questions only
+                    else:  # customers with one order: churn or category questions only
                         loss = h.sum() * 0
                     if batch.churn is not None and len(batch.churn.label):
                         states = h.flatten(0, 1)[batch.churn.position]
                         churn = self.network_.churn_logit(states, batch.churn.elapsed_days).float()
                         loss = loss + c["churn_weight"] * nn.functional.binary_cross_entropy_with_logits(
                             churn, batch.churn.label
+                        )
+                    if batch.category is not None and len(batch.category.label):
+                        states = h.flatten(0, 1)[batch.category.position]
+                        logits = self.network_.category_logits(states, batch.category.elapsed_days).float()
+                        loss = loss + c["category_weight"] * nn.functional.binary_cross_entropy_with_logits(
+                            logits, batch.category.label
                         )
                 optimiser.zero_grad()
                 loss.backward()
@@ -212,18 +255,40 @@ class SequenceRecommender(Recommender):
         without purchases. Needs a model fitted with ``churn_days``."""
         if self.network_.churn is None:
             raise ModelError("this model has no churn head: fit it with churn_days set, e.g. churn_days=90")
-        data = self.interactions
         ids, rows, out = self._per_customer(customers, 1)
         known = np.flatnonzero(rows >= 0)
-        now = pd.Timestamp(as_of if as_of is not None else data.end).to_datetime64()
-        last = data.step_time[data.step_ptr[rows[known] + 1] - 1]
-        elapsed = torch.from_numpy(np.maximum((now - last) / np.timedelta64(1, "D"), 0.0).astype(np.float32))
+        elapsed = self._elapsed(rows[known], as_of)
         with torch.inference_mode():
             for part, _, latest in self._latest_states(rows[known]):
                 with self._autocast():
                     logit = self.network_.churn_logit(latest, elapsed[part].to(self.device_))
                 out[known[part], 0] = torch.sigmoid(logit.float()).cpu().numpy()
         return pd.Series(out[:, 0].astype(float), index=ids, name="churn_probability")
+
+    def category_probability(
+        self, customers: list[str] | pd.Index, as_of: str | pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Probability that each customer buys from each category (columns: ``categories_``) within
+        ``category_days`` from ``as_of`` (default: the end of the purchase histories); NaN rows for customers
+        without purchases. Needs a model fitted with ``category_days``."""
+        if self.network_.category is None:
+            raise ModelError("this model has no category head: fit it with category_days set, e.g. category_days=90")
+        ids, rows, out = self._per_customer(customers, len(self.categories_))
+        known = np.flatnonzero(rows >= 0)
+        elapsed = self._elapsed(rows[known], as_of)
+        with torch.inference_mode():
+            for part, _, latest in self._latest_states(rows[known]):
+                with self._autocast():
+                    logits = self.network_.category_logits(latest, elapsed[part].to(self.device_))
+                out[known[part]] = torch.sigmoid(logits.float()).cpu().numpy()
+        return pd.DataFrame(out.astype(float), index=ids, columns=self.categories_)
+
+    def _elapsed(self, rows: np.ndarray, as_of: str | pd.Timestamp | None) -> torch.Tensor:
+        """Days from each customer row's latest order to ``as_of`` (default: the end of the histories), at least 0."""
+        data = self.interactions
+        now = pd.Timestamp(as_of if as_of is not None else data.end).to_datetime64()
+        last = data.step_time[data.step_ptr[rows + 1] - 1]
+        return torch.from_numpy(np.maximum((now - last) / np.timedelta64(1, "D"), 0.0).astype(np.float32))
 
     def _item_similarity(self, col: int) -> np.ndarray:
         weights = self.network_.item.weight.detach().float().cpu()
@@ -248,6 +313,7 @@ class SequenceRecommender(Recommender):
                 "format_version": FORMAT_VERSION,
                 "config": self.config_,
                 "items": [str(i) for i in self.items_],
+                "categories": [str(c) for c in self.categories_],
                 "state_dict": {k: v.detach().cpu() for k, v in self.network_.state_dict().items()},
                 "loss_curve": self.loss_curve_,
             },
@@ -268,6 +334,7 @@ class SequenceRecommender(Recommender):
         model.config_ = {**config, "device": "cpu"}
         model.items_ = pd.Index(blob["items"], dtype=str, name="product_id")
         model.loss_curve_ = blob["loss_curve"]
+        model.categories_ = pd.Index(blob.get("categories", []), dtype=str, name="category")
         model.network_ = model._network(len(model.items_))
         model.network_.load_state_dict(blob["state_dict"])
         model.network_.eval()

@@ -5,7 +5,8 @@ Item embeddings are shared by the input (a step is the mean embedding of its pro
 far) + b(h) * [in the latest step]`` to the logits, with ``a`` and ``b`` read from the customer's state
 ``h``: retail customers re-buy a lot, and a softmax over item embeddings alone learns that slowly.
 An optional *churn head* reads ``h`` and the days since the step and gives the logit of "no order within the
-horizon from now" (multi-task: its loss is added to the next-basket loss, weighted).
+horizon from now", an optional *category head* the logits of "buys from category C within the horizon from
+now" (multi-task: their losses are added to the next-basket loss, weighted).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class NextBasketNet(nn.Module):
         max_len: int,
         repeat_features: bool,
         churn_head: bool = False,
+        categories: int = 0,
     ):
         super().__init__()
         if encoder not in ENCODERS:
@@ -78,6 +80,9 @@ class NextBasketNet(nn.Module):
         )
         self.repeat = nn.Linear(dim, 2) if repeat_features else None
         self.churn = nn.Sequential(nn.Linear(dim + 1, dim), nn.GELU(), nn.Linear(dim, 1)) if churn_head else None
+        self.category = (
+            nn.Sequential(nn.Linear(dim + 1, dim), nn.GELU(), nn.Linear(dim, categories)) if categories else None
+        )
 
     def hidden(self, baskets: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
         """(customers, steps, dim) states from the sparse (customers * steps, products) basket weights."""
@@ -146,5 +151,15 @@ class NextBasketNet(nn.Module):
     def churn_logit(self, h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
         """Logit of "no order within the horizon" for states ``h`` (n, dim) asked ``elapsed_days`` after their
         step."""
-        elapsed = torch.log1p(elapsed_days.to(h.dtype))[:, None] / YEAR_LOG
-        return self.churn(torch.cat([h, elapsed], dim=1)).squeeze(1)
+        return self.churn(_with_elapsed(h, elapsed_days)).squeeze(1)
+
+    def category_logits(self, h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
+        """(n, categories) logits of "buys from the category within the horizon" for states ``h`` (n, dim) asked
+        ``elapsed_days`` after their step."""
+        return self.category(_with_elapsed(h, elapsed_days))
+
+
+def _with_elapsed(h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
+    """The states with log(1 + days since their step), scaled to about [0, 1] over a year, as one more column."""
+    elapsed = torch.log1p(elapsed_days.to(h.dtype))[:, None] / YEAR_LOG
+    return torch.cat([h, elapsed], dim=1)
