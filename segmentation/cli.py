@@ -157,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
         "--churn-days", type=float, help="also: churn AUROC of a GRU with a churn head (no order in N days) vs recency"
     )
     evaluate.add_argument(
+        "--category-days",
+        type=float,
+        help="also: AUROC of a GRU with a category head (buys from each category in N days) vs each category's "
+        "share of the customer's past lines (needs a category column)",
+    )
+    evaluate.add_argument(
         "--tune",
         type=int,
         metavar="TRIALS",
@@ -652,6 +658,14 @@ def _recommend_eval(args: argparse.Namespace) -> int:
                 result.transactions, cutoff.isoformat(), args.churn_days, churn_model, seeds, _progress
             ).round(4)
         )
+    if args.category_days:
+        from recommenders.evaluate import category_evaluation
+        from recommenders.sequence.model import SequenceRecommender
+
+        _progress(0.0, f"categories: purchases in the {args.category_days:g} days from {cutoff}")
+        head = {"gru + category head": SequenceRecommender("gru", category_days=args.category_days)}
+        days = args.category_days
+        print(category_evaluation(result.transactions, cutoff.isoformat(), days, head, seeds, _progress).round(4))
     return 0
 
 
