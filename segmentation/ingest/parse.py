@@ -76,7 +76,8 @@ def to_canonical(
     # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
     customer = _text(mapping.get("customer_id"))
     column = mapping.get("customer_id")
-    if not _is_text(raw, column) or _FLOAT_ID.search(" ".join(_sample(raw, column))):
+    float_ids = not _is_text(raw, column) or bool(_FLOAT_ID.search(" ".join(_sample(raw, column))))
+    if float_ids:
         customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
     select = [
         f"{quote(ROW_COLUMN)} AS source_row",
@@ -89,7 +90,7 @@ def to_canonical(
         *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
     ]
     select.append(f"{quote(mapping.get('ts'))} AS ts_text")
-    unparsed = ["CASE WHEN ts_text IS NOT NULL AND ts IS NULL THEN 'ts' END"]
+    unparsed = {"ts": "ts_text IS NOT NULL AND ts IS NULL"}
     for field in NUMERIC_FIELDS:
         column = mapping.get(field)
         expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
@@ -97,27 +98,60 @@ def to_canonical(
         if column:
             checks[field] = expr
             select.append(f"{quote(column)} AS {field}_text")
-            unparsed.append(f"CASE WHEN {field}_text IS NOT NULL AND {field}_parsed IS NULL THEN '{field}' END")
+            unparsed[field] = f"{field}_text IS NOT NULL AND {field}_parsed IS NULL"
     # a line amount without a quantity column: one unit, -1 for a refund
     quantity = "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
-    sql = f"""
-        WITH parsed AS (SELECT {", ".join(select)} FROM raw)
-        SELECT source_row, customer_id,
-               coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id, ts, product_id,
-               {quantity} AS quantity,
-               coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price,
-               coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount,
-               {", ".join(OPTIONAL)},
-               nullif(concat_ws(',', {", ".join(unparsed)}), '') AS invalid_fields
-        FROM parsed
-    """
-    table = to_arrow(con.sql(sql))
+    output = {
+        "source_row": "source_row",
+        "customer_id": "customer_id",
+        "order_id": "coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id",
+        "ts": "ts",
+        "product_id": "product_id",
+        "quantity": f"{quantity} AS quantity",
+        "unit_price": f"coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price",
+        "amount": f"coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount",
+        **{field: field for field in OPTIONAL},
+        # the list of unreadable fields is built only on the rows that have one
+        "invalid_fields": f"CASE WHEN {' OR '.join(unparsed.values())} THEN concat_ws(',', "
+        + ", ".join(f"CASE WHEN {condition} THEN '{field}' END" for field, condition in unparsed.items())
+        + ") END AS invalid_fields",
+    }
+    # text columns that need no change are taken from the raw table as they are: no copy through DuckDB
+    as_read = {"source_row": ROW_COLUMN, **_unchanged_text(con, raw, mapping, float_ids)}
+    computed = to_arrow(
+        con.sql(
+            f"""WITH parsed AS (SELECT {", ".join(select)} FROM raw)
+                SELECT {", ".join(e for f, e in output.items() if f not in as_read)} FROM parsed"""
+        )
+    )
+    table = pa.table({f: raw.table.column(as_read[f]) if f in as_read else computed.column(f) for f in output})
     missing = _count_missing(raw, mapping)
     _report_unparsed(con, raw, table, mapping, checks, missing, report)
     _report_missing(mapping, missing, report)
     _report_unmapped(mapping, report)
     con.close()  # releases DuckDB's buffers and its reference to the raw table now, not at garbage collection
     return table, report
+
+
+def _unchanged_text(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: ColumnMapping, float_ids: bool
+) -> dict[str, str]:
+    """Text fields (field -> column) whose canonical value is the raw text itself: no value is blank, none has spaces
+    around it, and nothing else rewrites them (float-written customer ids, an empty order id). One scan decides."""
+    fields = [
+        field
+        for field in ("customer_id", "order_id", "product_id", *OPTIONAL)
+        if (column := mapping.get(field))
+        and raw.table.schema.field(column).type == pa.string()
+        and not (field == "customer_id" and float_ids)
+        and not (field == "order_id" and raw.table.column(column).null_count)
+    ]
+    if not fields:
+        return {}
+    padded = fetch_row(
+        con, "SELECT " + ", ".join(f"bool_or({_untrimmed(quote(mapping.get(f)))})" for f in fields) + " FROM raw"
+    )
+    return {field: mapping.get(field) for field, changes in zip(fields, padded, strict=True) if not changes}
 
 
 def _null_tokens_as_null(raw: RawTable, mapping: ColumnMapping) -> pa.Table:
@@ -140,9 +174,16 @@ def _null_tokens_as_null(raw: RawTable, mapping: ColumnMapping) -> pa.Table:
 
 
 def _text(column: str | None) -> str:
+    """The column's text without spaces around it, NULL when blank; trimmed (a copy) only where it needs it."""
     if column is None:
         return "NULL::VARCHAR"
-    return f"nullif(trim(CAST({quote(column)} AS VARCHAR)), '')"
+    value = f"CAST({quote(column)} AS VARCHAR)"
+    return f"CASE WHEN {_untrimmed(value)} THEN nullif(trim({value}), '') ELSE {value} END"
+
+
+def _untrimmed(value: str) -> str:
+    """SQL: ``value`` is blank or has spaces around it (DuckDB's ``trim`` removes spaces only)."""
+    return f"({value} = '' OR prefix({value}, ' ') OR suffix({value}, ' '))"
 
 
 def _sample(raw: RawTable, column: str) -> list[str]:
@@ -202,7 +243,7 @@ def _timestamp_expr(
     # year first: one reading whatever the other values are. The cheap cast first; blank space around the value
     # and "2024.03.05" only where it fails (COALESCE evaluates its second argument for those rows alone)
     iso_expr = (
-        f"coalesce(TRY_CAST(replace({col}, '/', '-') AS TIMESTAMP), "
+        f"coalesce(TRY_CAST({col} AS TIMESTAMP), TRY_CAST(replace({col}, '/', '-') AS TIMESTAMP), "
         f"TRY_CAST(translate(left({text}, 10), '/.', '--') || substr({text}, 11) AS TIMESTAMP))"
     )
     if any(_COMPACT.match(v) for v in sample):  # 19970101: year, month and day without separators
