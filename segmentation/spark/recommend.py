@@ -47,9 +47,16 @@ def recommend_spark(customers: DataFrame, model: Recommender, n: int = 10, exclu
 
     def score(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in frames:
-            yield shared.value.recommend(batch["customer_id"].astype(str), n, exclude_bought)
+            yield _plain_text(shared.value.recommend(batch["customer_id"].astype(str), n, exclude_bought))
 
     return customers.select("customer_id").mapInPandas(score, SCHEMA)
+
+
+def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as NumPy object arrays: pandas' Arrow-backed strings of several chunks (lists of more than
+    :data:`recommenders.base.BATCH_CUSTOMERS` customers) do not go back to Arrow in ``mapInPandas``."""
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].to_numpy(dtype=object) for c in text})
 
 
 def purchase_pairs(transactions: DataFrame) -> DataFrame:
@@ -175,7 +182,7 @@ def recommend_mllib(
             rows = np.repeat(np.arange(len(batch)), cols.shape[1]).reshape(cols.shape)[keep]
             picked = cols[keep]
             reasons = np.where(history[rows, picked], BOUGHT_AGAIN, reason)
-            yield pd.DataFrame(
+            lists = pd.DataFrame(
                 {
                     "customer_id": batch["customer_id"].to_numpy()[rows],
                     "product_id": catalogue[picked],
@@ -184,6 +191,7 @@ def recommend_mllib(
                     "reason": np.where(known[rows], reasons, NO_HISTORY),
                 }
             )
+            yield _plain_text(lists)
 
     return who.mapInPandas(score, SCHEMA)
 
