@@ -15,7 +15,7 @@ with ``spark.driver.memory`` 2g.
 Per-partition cost comes from Spark's own event log (written to a temporary folder and read back): every task's
 executor run time and CPU time, by stage. Their sum (task-seconds) is the work a cluster would spread over its
 cores; :func:`cluster_estimate` turns the task-seconds per row into the cores (and 4-core executors) that would
-process ``--target-lines`` in ``--target-seconds``. The equal-work pandas baseline is ``bench/bench_ingest.py``.
+process ``--target-lines`` in ``--target-seconds`` (``--estimate FILE`` recomputes it from a saved result). The equal-work pandas baseline is ``bench/bench_ingest.py``.
 """
 
 from __future__ import annotations
@@ -142,23 +142,27 @@ def task_costs(event_logs: list[Path]) -> dict[str, Any]:
     }
 
 
-def cluster_estimate(run: dict[str, Any], target_lines: float, target_seconds: float) -> dict[str, Any]:
+def cluster_estimate(
+    run: dict[str, Any], target_lines: float, target_seconds: float, rows_per_task: float = 1e6
+) -> dict[str, Any]:
     """Cores (and 4-core executors) that would spend ``run``'s task-seconds per clean row on ``target_lines``
     rows within ``target_seconds``.
 
-    Assumptions: the work grows linearly with the rows; cluster cores are as fast as these; every stage adds its
-    median task time once (a stage's tasks run in parallel, the stages one after another). Two figures: from the
-    tasks' run time (on this busy shared machine it includes waiting for a core: an upper bound) and from their
-    CPU time (no waiting, no I/O: a lower bound).
+    Assumptions: the work grows linearly with the rows; cluster cores are as fast as these; every task of every
+    stage holds ``rows_per_task`` rows (1M: the shuffle partitions docs/scale.md recommends) and the stages run
+    one after another, so the time no number of cores removes is one task per stage: the per-row cost times
+    ``rows_per_task``. Two figures: from the tasks' run time (on this busy shared machine it includes waiting
+    for a core: an upper bound) and from their CPU time (no waiting, no I/O: a lower bound).
     """
-    latency = run["stages"] * (run["median_task_seconds"] or 0.0)
-    available = target_seconds - latency
-    out: dict[str, Any] = {"stage_latency_seconds": latency}
+    out: dict[str, Any] = {"rows_per_task": rows_per_task}
     for basis, seconds in (("run_time", run["task_seconds"]), ("cpu_time", run["task_cpu_seconds"])):
         per_row = seconds / run["clean_rows"]
+        critical_path = per_row * rows_per_task
+        available = target_seconds - critical_path
         cores = per_row * target_lines / available if available > 0 else float("inf")
         out[basis] = {
             "task_seconds_per_million_rows": per_row * 1e6,
+            "critical_path_seconds": critical_path,
             "cores": cores,
             "executors_4_cores": -(-cores // 4),
         }
@@ -171,7 +175,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT / "bench_spark.json")
     parser.add_argument("--target-lines", type=float, default=1e9, help="clean rows of the cluster estimate")
     parser.add_argument("--target-seconds", type=float, default=600, help="time allowed in the cluster estimate")
+    parser.add_argument("--rows-per-task", type=float, default=1e6, help="rows of one task in the cluster estimate")
+    parser.add_argument("--estimate", type=Path, help="print the cluster estimates of a saved result file; run nothing")
     args = parser.parse_args()
+    if args.estimate:
+        for run in json.loads(args.estimate.read_text())["runs"]:
+            if "task_seconds" in run:
+                estimate = cluster_estimate(run, args.target_lines, args.target_seconds, args.rows_per_task)
+                print(json.dumps({"lines": run["lines"], **estimate}))
+        return
     rows = []
     for lines in args.lines:
         source = clean_parquet(lines)
@@ -180,7 +192,8 @@ def main() -> None:
             result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
             result.update(engine=engine, lines=lines, clean_rows=_rows(source))
             if engine == "spark" and "task_seconds" in result:
-                result["cluster_estimate"] = cluster_estimate(result, args.target_lines, args.target_seconds)
+                estimate = cluster_estimate(result, args.target_lines, args.target_seconds, args.rows_per_task)
+                result["cluster_estimate"] = estimate
             rows.append(result)
             print(json.dumps(result), flush=True)
     facts = machine_facts(["duckdb", "pyspark", "pyarrow"], {"spark.driver.memory": "2g", "master": "local[2]"})
