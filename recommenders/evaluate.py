@@ -437,13 +437,15 @@ def _rfm(interactions: Interactions, as_of: pd.Timestamp) -> np.ndarray:
 
 
 def standard_models() -> dict[str, Recommender]:
-    """The models every evaluation compares: the baselines, both factorisations, TIFU-KNN and both sequence
-    encoders."""
+    """The models every evaluation compares: the baselines, both factorisations, TIFU-KNN, both sequence
+    encoders and the repeat/explore mixture of the GRU."""
+    from recommenders.mixture import RepeatExploreRecommender
     from recommenders.sequence.model import SequenceRecommender
 
     return _models_without_sequences() | {
         "gru": SequenceRecommender(encoder="gru"),
         "attention": SequenceRecommender(encoder="attention"),
+        "repeat_explore": RepeatExploreRecommender(),
     }
 
 

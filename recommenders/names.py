@@ -11,6 +11,7 @@ MODEL_LABELS: dict[str, str] = {
     "tifu_knn": "TIFU-KNN",
     "gru": "GRU sequence",
     "attention": "Self-attention sequence",
+    "repeat_explore": "Repeat/explore mixture",
     "popularity": "Popularity",
     "recent_popularity": "Recent popularity",
 }
@@ -25,14 +26,17 @@ MODEL_NOTES: dict[str, str] = {
     "most similar customers (TIFU-KNN)",
     "gru": "a recurrent network that reads each customer's orders in time order and predicts the next basket",
     "attention": "a self-attention network (SASRec-style) over each customer's orders that predicts the next basket",
+    "repeat_explore": "each customer's own recent purchase frequencies mixed with the GRU's next-basket scores "
+    "(repeat and explore parts)",
     "popularity": "the products most customers bought: the same list for everyone",
     "recent_popularity": "the products in the most orders of the last 30 days: the same list for everyone",
 }
 """Model key -> what it recommends, in one phrase."""
 
 QUICK_MODELS: tuple[str, ...] = ("popularity", "recent_popularity", "buy_again", "itemknn", "als", "bpr", "tifu_knn")
-"""The models of the app's quick evaluation: every model but the two sequence models, which train for minutes on
-Online Retail where these fit in seconds; ``segment recommend-eval`` compares them all, over several seeds."""
+"""The models of the app's quick evaluation: every model but the three with a sequence network (the GRU, the
+self-attention encoder and the repeat/explore mixture), which train for minutes on Online Retail where these fit
+in seconds; ``segment recommend-eval`` compares them all, over several seeds."""
 
 BEST_FOR_NEW_PRODUCTS = "als"
 """The model that ranked best when the list must hold products new to the customer: cross-sell NDCG@10 0.114

@@ -81,6 +81,16 @@ def _sequence(trial: Any) -> dict[str, Any]:
     }
 
 
+def _repeat_explore(trial: Any) -> dict[str, Any]:
+    # the sequence part has its own search above; here only what mixes it, so every trial reuses one trained network
+    return {
+        "repeat_weight": trial.suggest_float("repeat_weight", 0.0, 1.0),
+        "group_size": trial.suggest_int("group_size", 1, 12),
+        "within_decay": trial.suggest_float("within_decay", 0.3, 1.0),
+        "group_decay": trial.suggest_float("group_decay", 0.3, 1.0),
+    }
+
+
 SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "RecentPopularityRecommender": _recent,
     "BuyAgainRecommender": _buy_again,
@@ -89,6 +99,7 @@ SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "BPRRecommender": _bpr,
     "TIFUKNNRecommender": _tifu,
     "SequenceRecommender": _sequence,
+    "RepeatExploreRecommender": _repeat_explore,
 }
 """Model class name -> the few parameters that matter for it, as optuna suggestions (popularity has none)."""
 

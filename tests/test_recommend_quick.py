@@ -21,9 +21,9 @@ from tests.app_helpers import RECOMMEND, assert_clean_run, new_app, segmented
 from ui.recommend_widgets import timed_progress, usually
 
 
-def test_the_quick_models_are_every_model_but_the_sequence_ones() -> None:
+def test_the_quick_models_are_every_model_but_those_with_a_sequence_network() -> None:
     assert list(quick_models()) == list(QUICK_MODELS)
-    assert set(standard_models()) - set(QUICK_MODELS) == {"gru", "attention"}
+    assert set(standard_models()) - set(QUICK_MODELS) == {"gru", "attention", "repeat_explore"}
     for name, model in quick_models().items():
         assert type(model) is type(standard_models()[name])  # the same models, same defaults
         assert model.get_params() == standard_models()[name].get_params()
