@@ -1,12 +1,12 @@
 """Benchmark: the sequence model on growing synthetic catalogues (sampled softmax), against popularity.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_catalogue.py
-        [--products 3000,20000,100000] [--customers 3000] [--co-purchase 0.3] [--epochs 10] [--full-softmax 3000]
+        [--products 3000,20000,100000] [--customers 3000] [--co-purchase 0.3] [--epochs 10] [--full-softmax 20000]
 
 For each catalogue size, a clean synthetic file (``SyntheticSpec(n_customers, n_products, co_purchase=...)``:
 the planted collections give the large catalogue co-purchase structure) is written, read through the normal
 cleaning, split at ``--cutoff`` (two thirds of the way in) and evaluated: popularity and the GRU with its
-default sampled softmax (``negatives=2048``); with ``--full-softmax N,...`` also the GRU with the exact softmax
+default softmax (``negatives=2048``: sampled above 4,096 products, exact below); with ``--full-softmax N,...`` also the GRU with the exact softmax
 over the whole catalogue at those sizes. Prints per model: seconds to fit, seconds per epoch, all-items and
 cross-sell NDCG@10. The table goes to bench/out/catalogue.csv.
 """
