@@ -125,7 +125,7 @@ class NextBasketNet(nn.Module):
             coef = self.repeat(states)
             bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
         if drawn is None:
-            logits = (states @ self.item.weight.T + self.bias).scatter_add(1, columns, bonus).float()
+            logits = (states @ self.item.weight.T + self.bias).float().scatter_add(1, columns, bonus.float())
             scores, normaliser = logits.gather(1, columns), torch.logsumexp(logits, dim=1)
         else:
             weights = self.item.weight[own.item]
