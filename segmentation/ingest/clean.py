@@ -121,24 +121,28 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
 def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> None:
     """Table ``duplicates``: positions of the rows identical to an earlier row in every :data:`KEYS` column.
 
-    A 64-bit hash of the keys is computed once; the exact comparison runs on the rows whose hash repeats. Rows
-    without a customer are left out when the policy removes them: their copies have no customer either, and that
-    reason comes first.
+    DuckDB computes a 64-bit hash of the keys; the hashes that repeat are found by sorting them (numpy sorts 10M
+    integers faster than DuckDB groups them), and the exact comparison runs on the rows with such a hash only.
+    Rows without a customer are left out when the policy removes them: their copies have no customer either, and
+    that reason comes first.
     """
     with_customer = "customer_id IS NOT NULL" if policy.drop_missing_customer else "true"
+    hashed = con.sql(
+        f"SELECT {POSITION}, hash({KEYS}) AS h FROM canonical WHERE {policy.drop_duplicates} AND {with_customer}"
+    ).fetchnumpy()
+    ordered = np.sort(hashed["h"])
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    candidates = pa.table(
+        {POSITION: hashed[POSITION][pc.is_in(hashed["h"], value_set=pa.array(repeated)).to_numpy(zero_copy_only=False)]}
+    )
+    con.register("candidates", candidates)
     con.execute(
         f"""
-        CREATE TABLE hashed AS
-        SELECT {POSITION}, hash({KEYS}) AS h FROM canonical WHERE {policy.drop_duplicates} AND {with_customer};
-
         CREATE TABLE duplicates AS
-        WITH candidates AS (
-            SELECT {POSITION} FROM hashed WHERE h IN (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1)
-        )
         SELECT {POSITION} FROM (
             SELECT {POSITION}, row_number() OVER (PARTITION BY {KEYS} ORDER BY source_row) AS copy
             FROM canonical SEMI JOIN candidates USING ({POSITION})
-        ) WHERE copy > 1;
+        ) WHERE copy > 1
         """
     )
 
