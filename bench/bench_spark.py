@@ -1,21 +1,24 @@
-"""Benchmark: the 29 customer features on DuckDB (embedded) and on Spark ``local[2]``, same input, same query.
+"""Benchmark: ingest and the 29 customer features on DuckDB (embedded) and on Spark ``local[2]``, same input.
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_spark.py                      # 1M generated line items
+    .venv/bin/python bench/bench_spark.py                      # features, 1M generated line items
     .venv/bin/python bench/bench_spark.py --lines 1000000 10000000
+    .venv/bin/python bench/bench_spark.py --step ingest        # CSV -> parsed, validated, clean Parquet
 
-The input is generated (``segmentation/synthetic.py``, about 65 lines per customer), cleaned once with the
-DuckDB ingest and written as Parquet under ``bench/out/`` (git-ignored, reused). Each engine then runs in a fresh
-Python process: read the clean Parquet, compute every feature (``feature_sql`` for its dialect), write the
-feature table as Parquet. Wall time is the work alone (imports and the JVM start are reported apart); peak RSS is
-the Python process's ``VmHWM`` and, for Spark, the driver JVM's (``local[2]``: the executors are threads of it),
-with ``spark.driver.memory`` 2g.
+The input is generated (``segmentation/synthetic.py``, about 65 lines per customer) and kept under
+``bench/out/`` (git-ignored, reused): as CSV for ``--step ingest``, cleaned once with the DuckDB ingest and
+written as Parquet for ``--step features``. Each engine then runs in a fresh Python process: read, do the step
+(the same rules and the same ``feature_sql`` text on both engines), write Parquet. Wall time is the work alone
+(imports and the JVM start are reported apart); peak RSS is the Python process's ``VmHWM`` and, for Spark, the
+driver JVM's (``local[2]``: the executors are threads of it, with ``spark.driver.memory`` 2g) and the largest of
+the Python workers it started (ingest parses and cleans in them).
 
 Per-partition cost comes from Spark's own event log (written to a temporary folder and read back): every task's
 executor run time and CPU time, by stage. Their sum (task-seconds) is the work a cluster would spread over its
 cores; :func:`cluster_estimate` turns the task-seconds per row into the cores (and 4-core executors) that would
-process ``--target-lines`` in ``--target-seconds`` (``--estimate FILE`` recomputes it from a saved result). The equal-work pandas baseline is ``bench/bench_ingest.py``.
+process ``--target-lines`` in ``--target-seconds`` (``--estimate FILE`` recomputes it from a saved result).
+The equal-work pandas baseline (same cleaning, same 29 features) is ``bench/bench_ingest.py``.
 """
 
 from __future__ import annotations
@@ -39,14 +42,20 @@ TIMEOUT = 3600
 
 
 def clean_parquet(lines: int) -> Path:
-    """Clean transactions of about ``lines`` generated line items, written once."""
-    path = OUT / f"spark_bench_clean_{lines}.parquet"
-    if path.exists():
-        return path
-    job = {"kind": "generate", "lines": lines, "path": str(path)}
-    result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
-    if "failed" in result or result.get("timed_out"):
-        raise SystemExit(f"generating {lines:,} lines failed: {result}")
+    """Clean transactions of about ``lines`` generated line items, written once: the features step's input."""
+    return _generated(OUT / f"spark_bench_clean_{lines}.parquet", "generate", lines)
+
+
+def lines_csv(lines: int) -> Path:
+    """The same generated line items as CSV, written once: the ingest step's input."""
+    return _generated(OUT / f"spark_bench_lines_{lines}.csv", "write_csv", lines)
+
+
+def _generated(path: Path, kind: str, lines: int) -> Path:
+    if not path.exists():
+        result = spawn(Path(__file__), {"kind": kind, "lines": lines, "path": str(path)}, TIMEOUT, child_env({}))
+        if "failed" in result or result.get("timed_out"):
+            raise SystemExit(f"generating {lines:,} lines failed: {result}")
     return path
 
 
@@ -73,45 +82,75 @@ def generate(job: dict[str, Any]) -> dict[str, Any]:
     return {"lines": written, "clean_rows": clean.num_rows}
 
 
+def write_csv(job: dict[str, Any]) -> dict[str, Any]:
+    from segmentation.synthetic import SyntheticSpec, write_sample
+
+    return {"lines": write_sample(job["path"], SyntheticSpec(n_customers=max(job["lines"] // LINES_PER_CUSTOMER, 1)))}
+
+
 def run_duckdb(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     import pyarrow.parquet as pq
 
     from segmentation.features import compute_features
+    from segmentation.pipeline import load_transactions
 
     imported = time.perf_counter()
-    table = pq.read_table(job["input"])
-    features = compute_features(table)
-    features.reset_index().to_parquet(job["output"])
+    if job["step"] == "ingest":
+        pq.write_table(load_transactions(job["input"]).transactions, job["output"])
+    else:
+        compute_features(pq.read_table(job["input"])).reset_index().to_parquet(job["output"])
     done = time.perf_counter()
-    return {"customers": len(features), "import_seconds": imported - start, "seconds": done - imported}
+    return {"rows_out": _rows(Path(job["output"])), "import_seconds": imported - start, "seconds": done - imported}
 
 
 def run_spark(job: dict[str, Any]) -> dict[str, Any]:
     import tempfile
 
     start = time.perf_counter()
-    from segmentation.spark import compute_features_spark, spark_session
+    from segmentation.spark import compute_features_spark, load_transactions_spark, spark_session
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
     spark = spark_session("local[2]", log)
     started = time.perf_counter()
-    source = spark.read.parquet(job["input"])
-    features = compute_features_spark(source)
-    features.frame.write.mode("overwrite").parquet(job["output"])
+    if job["step"] == "ingest":
+        result = load_transactions_spark(spark, job["input"]).transactions
+    else:
+        result = compute_features_spark(spark.read.parquet(job["input"])).frame
+    result.write.mode("overwrite").parquet(job["output"])
     done = time.perf_counter()
-    jvm = vm_hwm_gib(spark.sparkContext._gateway.proc.pid)
-    partitions = source.rdd.getNumPartitions()
+    jvm_pid = spark.sparkContext._gateway.proc.pid
+    jvm = vm_hwm_gib(jvm_pid)
+    workers = max((vm_hwm_gib(pid) or 0.0 for pid in _descendants(jvm_pid)), default=None)
+    partitions = spark.read.parquet(job["input"]).rdd.getNumPartitions() if job["step"] == "features" else None
     spark.stop()  # the event log is complete once the session stops
     return {
-        "customers": _rows(Path(job["output"])),
+        "rows_out": _rows(Path(job["output"])),
         "import_seconds": started - start,
         "seconds": done - started,
         "jvm_peak_rss_gib": jvm,
+        "python_worker_peak_rss_gib": workers,
         "input_partitions": partitions,
         **task_costs(sorted(f for f in events.rglob("*") if f.is_file())),
     }
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (the JVM's Python daemon and its forked workers)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def task_costs(event_logs: list[Path]) -> dict[str, Any]:
@@ -172,6 +211,12 @@ def cluster_estimate(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument(
+        "--step",
+        choices=("features", "ingest"),
+        default="features",
+        help="features: clean Parquet -> 29 features; ingest: CSV -> parsed, validated, clean Parquet",
+    )
     parser.add_argument("--out", type=Path, default=OUT / "bench_spark.json")
     parser.add_argument("--target-lines", type=float, default=1e9, help="clean rows of the cluster estimate")
     parser.add_argument("--target-seconds", type=float, default=600, help="time allowed in the cluster estimate")
@@ -186,11 +231,13 @@ def main() -> None:
         return
     rows = []
     for lines in args.lines:
-        source = clean_parquet(lines)
+        clean = clean_parquet(lines)
+        source = lines_csv(lines) if args.step == "ingest" else clean
         for engine in ("duckdb", "spark"):
-            job = {"kind": engine, "input": str(source), "output": str(OUT / f"spark_bench_features_{engine}")}
+            output = str(OUT / f"spark_bench_{args.step}_{engine}")
+            job = {"kind": engine, "step": args.step, "input": str(source), "output": output}
             result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
-            result.update(engine=engine, lines=lines, clean_rows=_rows(source))
+            result.update(engine=engine, step=args.step, lines=lines, clean_rows=_rows(clean))
             if engine == "spark" and "task_seconds" in result:
                 estimate = cluster_estimate(result, args.target_lines, args.target_seconds, args.rows_per_task)
                 result["cluster_estimate"] = estimate
@@ -204,7 +251,8 @@ def main() -> None:
 if __name__ == "__main__":
     if "--child" in sys.argv:
         job = json.loads(sys.argv[sys.argv.index("--child") + 1])
-        result = {"generate": generate, "duckdb": run_duckdb, "spark": run_spark}[job["kind"]](job)
+        kinds = {"generate": generate, "write_csv": write_csv, "duckdb": run_duckdb, "spark": run_spark}
+        result = kinds[job["kind"]](job)
         write_child_result(sys.argv[sys.argv.index("--result") + 1], result)
     else:
         main()
