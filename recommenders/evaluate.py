@@ -369,7 +369,9 @@ def category_evaluation(
     [cutoff, cutoff + horizon_days).
 
     Models are fitted on the orders before the cutoff, once per seed. The baseline, *frequency*, scores each
-    customer by the share of their past purchase lines in C. Per category the AUROC over customers (categories
+    customer by the share of their past purchase lines in C; *frequency + RFM logistic* is, per category, a
+    logistic regression on that share, log recency, orders and revenue, trained one horizon earlier (as the
+    churn evaluation's RFM baseline), so that a model knowing who is still active has an equal. Per category the AUROC over customers (categories
     where both outcomes occur), then their mean: one row per model with the mean (``auroc``), its spread over
     seeds, the runs, the number of categories and customers and the share of (customer, category) pairs bought.
     """
@@ -391,14 +393,27 @@ def category_evaluation(
     customers = interactions.customers
     names = pd.Index(sorted(interactions.categories.dropna().unique()), dtype=str, name="category")
 
-    def per_customer(lines: pd.DataFrame, normalize: bool) -> pd.DataFrame:
+    def per_customer(lines: pd.DataFrame, normalize: bool | str, index: pd.Index = customers) -> np.ndarray:
         lines = lines.dropna(subset=["category"])
         table = pd.crosstab(lines["customer_id"].astype(str), lines["category"].astype(str), normalize=normalize)
-        return table.reindex(index=customers, columns=names, fill_value=0)
+        return table.reindex(index=index, columns=names, fill_value=0).to_numpy()
 
-    truth = per_customer(test.loc[test["ts"] < cutoff + horizon], False).to_numpy() > 0
+    truth = per_customer(test.loc[test["ts"] < cutoff + horizon], False) > 0
     judged = [c for c in range(len(names)) if 0 < truth[:, c].sum() < len(customers)]
-    scores = {("frequency", None): per_customer(purchases(train), "index").to_numpy()}
+    share = per_customer(purchases(train), "index")
+    # one horizon earlier: features as of cutoff - horizon, labels from then up to the cutoff
+    earlier_train, earlier_test = temporal_split(train, cutoff - horizon)
+    earlier = Interactions.from_transactions(earlier_train)
+    earlier_truth = per_customer(purchases(earlier_test), False, earlier.customers) > 0
+    earlier_share = per_customer(purchases(earlier_train), "index", earlier.customers)
+    earlier_rfm, rfm = _rfm(earlier, cutoff - horizon), _rfm(interactions, cutoff)
+    logistic = share.copy()
+    for c in (c for c in judged if 0 < earlier_truth[:, c].sum() < len(earlier.customers)):
+        fitted = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+            np.column_stack([earlier_share[:, c], earlier_rfm]), earlier_truth[:, c]
+        )
+        logistic[:, c] = fitted.predict_proba(np.column_stack([share[:, c], rfm]))[:, 1]
+    scores = {("frequency", None): share, ("frequency + RFM logistic", None): logistic}
     fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
     for i, (name, seed, copy) in enumerate(fits):
         label = name if seed is None else f"{name}, seed {seed}"

@@ -665,7 +665,8 @@ def _recommend_eval(args: argparse.Namespace) -> int:
         _progress(0.0, f"categories: purchases in the {args.category_days:g} days from {cutoff}")
         head = {"gru + category head": SequenceRecommender("gru", category_days=args.category_days)}
         days = args.category_days
-        print(category_evaluation(result.transactions, cutoff.isoformat(), days, head, seeds, _progress).round(4))
+        table = category_evaluation(result.transactions, cutoff.isoformat(), days, head, seeds, _progress)
+        print(table.round(4).to_string())
     return 0
 
 

@@ -70,8 +70,10 @@ def test_category_head_beats_the_frequency_baseline_on_the_sample(sample: pd.Dat
     head = {"gru": SequenceRecommender("gru", epochs=3, category_days=90)}
     table = category_evaluation(sample, "2023-09-01", 90, head, seeds=[0])
     print(table.round(3).to_string())
-    # measured (5 epochs): head 0.871, frequency 0.754 over 12 categories; the head also knows recency
+    # measured: head 0.908 (3 epochs), 0.943 (20 epochs, 3 seeds); frequency 0.754; frequency + RFM logistic
+    # 0.961: knowing who is still active is most of it, and the logistic regression knows it too
     assert table.loc["gru", "auroc"] > table.loc["frequency", "auroc"] + 0.05
+    assert table.loc["frequency + RFM logistic", "auroc"] > table.loc["frequency", "auroc"] + 0.1
     assert table["categories"].iat[0] == 12 and 0 < table["bought_share"].iat[0] < 1
 
 
