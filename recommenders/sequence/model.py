@@ -1,8 +1,10 @@
 """Next-basket recommender over each customer's sequence of orders (GRU or causal self-attention).
 
-Training: every order step of a customer predicts the products of the step after it, with a full softmax
-over the catalogue and cross-entropy against the next basket normalised to sum to 1 (a multi-label target
-as a distribution). Scoring: the state after the customer's latest order ranks every product.
+Training: every order step of a customer predicts the products of the step after it, with cross-entropy
+against the next basket normalised to sum to 1 (a multi-label target as a distribution), under a softmax over
+the whole catalogue, or, for catalogues over ``2 * negatives`` products, a sampled softmax (each query's own
+products exact, the rest estimated from drawn products: ``NextBasketNet.training_loss``). Scoring: the state
+after the customer's latest order ranks every product.
 """
 
 from __future__ import annotations
