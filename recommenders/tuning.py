@@ -82,13 +82,8 @@ def _sequence(trial: Any) -> dict[str, Any]:
 
 
 def _repeat_explore(trial: Any) -> dict[str, Any]:
-    # the sequence part has its own search above; here only what mixes it, so every trial reuses one trained network
-    return {
-        "repeat_weight": trial.suggest_float("repeat_weight", 0.0, 1.0),
-        "group_size": trial.suggest_int("group_size", 1, 12),
-        "within_decay": trial.suggest_float("within_decay", 0.3, 1.0),
-        "group_decay": trial.suggest_float("group_decay", 0.3, 1.0),
-    }
+    # TIFU-KNN's search and the weight, not the sequence part's: every trial then reuses one trained network
+    return {**_tifu(trial), "repeat_weight": trial.suggest_float("repeat_weight", 0.0, 1.0)}
 
 
 SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {

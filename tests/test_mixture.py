@@ -9,7 +9,7 @@ import pytest
 from recommenders.data import Interactions
 from recommenders.mixture import RepeatExploreRecommender, _scaled
 from recommenders.sequence.model import SequenceRecommender
-from recommenders.tifu import frequency_vectors
+from recommenders.tifu import TIFUKNNRecommender
 from segmentation.errors import ConfigError
 from segmentation.pipeline import load_transactions
 from segmentation.synthetic import SyntheticSpec, write_sample
@@ -34,20 +34,18 @@ def test_scaled_maps_each_row_onto_zero_to_one() -> None:
 
 def test_the_score_is_the_weighted_sum_of_its_scaled_parts(fitted, interactions) -> None:
     rows = np.arange(30)
-    repeat = _scaled(frequency_vectors(interactions, 7, 0.9, 0.7)[rows].toarray().astype(np.float32))
+    repeat = _scaled(TIFUKNNRecommender().fit(interactions).score(rows))
     explore = _scaled(SequenceRecommender(epochs=2).fit(interactions).score(rows))
     np.testing.assert_allclose(fitted.score(rows), 0.5 * repeat + 0.5 * explore, atol=1e-5)
 
 
-def test_weight_one_is_a_buy_again_list_of_own_products(interactions) -> None:
-    model = RepeatExploreRecommender(repeat_weight=1.0, epochs=1).fit(interactions)
+def test_its_ends_are_tifu_knn_and_the_sequence_model(interactions) -> None:
     customers = list(interactions.customers[:15])
-    recs = model.recommend(customers, n=3)
-    bought = interactions.bought[interactions.rows(pd.Index(customers))]
-    for i, customer in enumerate(customers):
-        own = set(interactions.items[bought[i].indices])
-        top = recs.loc[recs["customer_id"] == customer, "product_id"]
-        assert set(top[: min(3, len(own))]) <= own
+    ends = {w: RepeatExploreRecommender(repeat_weight=w, epochs=1).fit(interactions) for w in (0.0, 1.0)}
+    parts = {1.0: TIFUKNNRecommender().fit(interactions), 0.0: SequenceRecommender(epochs=1).fit(interactions)}
+    for weight, part in parts.items():
+        mixed = ends[weight].recommend(customers, n=5)["product_id"].tolist()
+        assert mixed == part.recommend(customers, n=5)["product_id"].tolist()
 
 
 def test_it_keeps_the_recommender_contract(fitted, interactions) -> None:
@@ -64,7 +62,7 @@ def test_it_keeps_the_recommender_contract(fitted, interactions) -> None:
 
 @pytest.mark.parametrize("params", [{"repeat_weight": 1.5}, {"repeat_weight": -0.1}, {"group_size": 0}])
 def test_bad_parameters_are_refused_in_one_line(params, interactions) -> None:
-    with pytest.raises(ConfigError, match="repeat_weight"):
+    with pytest.raises(ConfigError, match=r"repeat_weight|group_size"):
         RepeatExploreRecommender(epochs=1, **params).fit(interactions)
 
 
