@@ -1,4 +1,6 @@
-"""A ``local[2]`` Spark session started once per test module (import the ``spark`` fixture into the module).
+"""A ``local[2]`` Spark session started once per test process (import the ``spark`` fixture into the module): the
+JVM takes 20-40 s to start, so every Spark test module a worker runs shares it (``getOrCreate``), and it stops
+when the test session ends.
 
 Without PySpark the Spark tests skip on a developer machine and fail under CI (``CI=true``): never a silent skip.
 """
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     try:
         import pyspark  # noqa: F401
