@@ -34,8 +34,6 @@ REASONS: dict[str, tuple[str, str]] = {
 
 KEYS = "customer_id, order_id, ts, product_id, quantity, unit_price, description"
 """The columns two rows must agree on to be exact duplicates."""
-POSITION = "_position"
-"""Row position in the canonical table, added while cleaning: how DuckDB's narrow results address the wide rows."""
 
 
 @dataclass
@@ -76,50 +74,39 @@ class CleaningReport:
 
 
 def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None) -> tuple[pa.Table, CleaningReport]:
-    """Apply ``policy`` to canonical transactions; return the kept rows and the report.
-
-    DuckDB decides the reason of each row and returns only narrow results (row positions and reasons); the wide
-    kept and affected rows are then cut from ``canonical`` by Arrow (a filter and a take), with no round trip of
-    every column through DuckDB.
-    """
+    """Apply ``policy`` to canonical transactions; return the kept rows and the report."""
     policy = policy or CleaningPolicy()
     con = duckdb.connect()
-    positions = pa.array(np.arange(canonical.num_rows, dtype=np.int64))
-    con.register("canonical", canonical.append_column(POSITION, positions))
+    con.register("canonical", canonical)
     threshold = _outlier_threshold(con, policy)
     _find_duplicates(con, policy)
+    # Only narrow tables are materialised (row numbers and reasons): the wide rows stay in Arrow until the two
+    # results are written, each by one parallel DuckDB pass (faster here than Arrow's filter of every column)
     con.execute(_reasons_sql(policy, threshold))
-    reasons = to_arrow(con.sql(f"SELECT {POSITION}, reason FROM reasons ORDER BY {POSITION}"))
-    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
-    con.close()
-    changed = pa.array([r for r, (action, _) in REASONS.items() if action == "changed"])
-    is_changed = pc.is_in(reasons["reason"], value_set=changed)
-    affected, removed = np.zeros(canonical.num_rows, dtype=bool), np.zeros(canonical.num_rows, dtype=bool)
-    affected[reasons[POSITION].to_numpy()] = True
-    removed[pc.filter(reasons[POSITION], pc.invert(is_changed)).to_numpy()] = True
-    wide = canonical.drop_columns(["invalid_fields"])
-    clean = wide.filter(pa.array(~removed))
-    is_return = pc.or_kleene(
-        pc.less(clean["quantity"], 0), pc.starts_with(clean["order_id"], pattern=policy.cancellation_prefix)
+    changed = [r for r, (action, _) in REASONS.items() if action == "changed"]
+    kept = f"reason IN ({', '.join(map(literal, changed))})"
+    clean = to_arrow(
+        con.sql(
+            f"""SELECT * EXCLUDE (invalid_fields), {_is_return(policy)} AS is_return FROM canonical
+                ANTI JOIN (SELECT source_row FROM reasons WHERE NOT {kept}) USING (source_row)"""
+        )
     )
-    clean = clean.append_column("is_return", is_return)
-    rows = wide.filter(pa.array(affected))  # in position order, as ``reasons``
-    report_columns = {
-        "source_row": rows["source_row"],
-        "reason": reasons["reason"],
-        "action": pc.if_else(is_changed, "changed", "removed"),
-        **{name: rows[name] for name in wide.column_names if name != "source_row"},
-    }
-    affected_rows = pa.table(report_columns)
-    if (np.diff(affected_rows["source_row"].to_numpy()) < 0).any():  # rows not in file order (a Spark partition)
-        affected_rows = affected_rows.sort_by("source_row")
+    affected_rows = to_arrow(
+        con.sql(
+            f"""SELECT source_row, reason, CASE WHEN {kept} THEN 'changed' ELSE 'removed' END AS action,
+                       c.* EXCLUDE (source_row, invalid_fields)
+                FROM reasons JOIN canonical c USING (source_row) ORDER BY source_row"""
+        )
+    )
+    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
     counts = {reason: found[reason] for reason in REASONS if reason in found}
+    con.close()
     report = CleaningReport(canonical.num_rows, clean.num_rows, counts, affected_rows, threshold)
     return clean, report
 
 
 def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> None:
-    """Table ``duplicates``: positions of the rows identical to an earlier row in every :data:`KEYS` column.
+    """Table ``duplicates``: row numbers of the rows identical to an earlier row in every :data:`KEYS` column.
 
     DuckDB computes a 64-bit hash of the keys; the hashes that repeat are found by sorting them (numpy sorts 10M
     integers faster than DuckDB groups them), and the exact comparison runs on the rows with such a hash only.
@@ -128,28 +115,27 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> 
     """
     with_customer = "customer_id IS NOT NULL" if policy.drop_missing_customer else "true"
     hashed = con.sql(
-        f"SELECT {POSITION}, hash({KEYS}) AS h FROM canonical WHERE {policy.drop_duplicates} AND {with_customer}"
+        f"SELECT source_row, hash({KEYS}) AS h FROM canonical WHERE {policy.drop_duplicates} AND {with_customer}"
     ).fetchnumpy()
     ordered = np.sort(hashed["h"])
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    candidates = pa.table(
-        {POSITION: hashed[POSITION][pc.is_in(hashed["h"], value_set=pa.array(repeated)).to_numpy(zero_copy_only=False)]}
-    )
+    repeats = pc.is_in(hashed["h"], value_set=pa.array(repeated)).to_numpy(zero_copy_only=False)
+    candidates = pa.table({"source_row": hashed["source_row"][repeats]})
     con.register("candidates", candidates)
     con.execute(
         f"""
         CREATE TABLE duplicates AS
-        SELECT {POSITION} FROM (
-            SELECT {POSITION}, row_number() OVER (PARTITION BY {KEYS} ORDER BY source_row) AS copy
-            FROM canonical SEMI JOIN candidates USING ({POSITION})
+        SELECT source_row FROM (
+            SELECT source_row, row_number() OVER (PARTITION BY {KEYS} ORDER BY source_row) AS copy
+            FROM canonical SEMI JOIN candidates USING (source_row)
         ) WHERE copy > 1
         """
     )
 
 
 def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
-    """The statement that creates table ``reasons``: position, row number and reason of every removed or changed
-    row. Each row gets the first reason that applies, in :data:`REASONS` order."""
+    """The statement that creates table ``reasons``: row number and reason of every removed or changed row.
+    Each row gets the first reason that applies, in :data:`REASONS` order."""
     codes = [c.upper() for c in policy.non_product_codes]
     longest = max((len(c) for c in codes), default=0)
     # case mapping is one code point to one, so a length test first spares upper() and lower() on most rows
@@ -163,17 +149,16 @@ def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
         "zero_quantity": "quantity = 0",
         "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
         "non_product_code": " OR ".join(f"({c})" for c in non_product) or "false",
-        "exact_duplicate": f"{POSITION} IN (SELECT {POSITION} FROM duplicates)",
+        "exact_duplicate": "source_row IN (SELECT source_row FROM duplicates)",
         "nonpositive_price": f"unit_price <= 0 AND {policy.drop_nonpositive_price}",
         "extreme_outlier": f"abs(quantity) > {threshold}" if threshold is not None else "false",
         "return_dropped": f"is_return AND {policy.returns == 'drop'}",
     }
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
-    is_return = f"(quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)}))"
     return f"""
         CREATE TABLE reasons AS
         WITH marked AS (
-            SELECT {POSITION}, source_row, customer_id, product_id, ts, {is_return} AS is_return,
+            SELECT source_row, customer_id, product_id, ts, {_is_return(policy)} AS is_return,
                    CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
             FROM canonical
         ),
@@ -185,13 +170,18 @@ def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
             SEMI JOIN returns r ON r.customer_id = m.customer_id AND r.product_id IS NOT DISTINCT FROM m.product_id
             WHERE m.reason IS NULL AND NOT m.is_return GROUP BY ALL
         )
-        SELECT {POSITION}, source_row, reason FROM marked WHERE reason IS NOT NULL
+        SELECT source_row, reason FROM marked WHERE reason IS NOT NULL
         UNION ALL
-        SELECT r.{POSITION}, r.source_row,
+        SELECT r.source_row,
                CASE WHEN p.first_ts <= r.ts THEN 'return_netted' ELSE 'return_unmatched' END
         FROM returns r LEFT JOIN first_purchase p
             ON p.customer_id = r.customer_id AND p.product_id IS NOT DISTINCT FROM r.product_id;
         """
+
+
+def _is_return(policy: CleaningPolicy) -> str:
+    """SQL: a return or cancellation line (negative quantity, or an order id with the cancellation prefix)."""
+    return f"(quantity < 0 OR starts_with(order_id, {literal(policy.cancellation_prefix)}))"
 
 
 def _outlier_threshold(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> float | None:
