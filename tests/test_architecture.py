@@ -52,8 +52,8 @@ def test_recommenders_use_only_the_shared_base_of_segmentation() -> None:
 
 def test_the_libraries_import_one_way() -> None:
     """No unit reaches itself again through its imports (profiles once sat beside clustering and in a circle with it);
-    inside segmentation only the workflow layer (`segmentation.workflow` and the `segment` command that drives it)
-    uses the recommenders."""
+    inside segmentation only the workflow layer (`segmentation.workflow`, its Spark counterpart `segmentation.spark`
+    that runs every step on a cluster, and the `segment` command that drives them) uses the recommenders."""
     graph = _imports()
     for start in graph:
         seen, todo = set(), list(graph[start])
@@ -70,7 +70,7 @@ def test_the_libraries_import_one_way() -> None:
         for t in targets
         if t.startswith("recommenders")
     }
-    assert users <= {"segmentation.cli", "segmentation.workflow"}
+    assert users <= {"segmentation.cli", "segmentation.workflow", "segmentation.spark"}
 
 
 def _page_imports(path: Path) -> set[str]:
