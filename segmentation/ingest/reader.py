@@ -291,8 +291,11 @@ def _describe_arrow_error(message: str) -> str:
 
 
 def _with_row_numbers(table: pa.Table) -> pa.Table:
-    rows = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64))
-    return table.append_column(ROW_COLUMN, rows)
+    """``table`` with its spreadsheet row numbers; a column of the file with that name (a cleaned table written
+    back, say) is dropped: its numbers are another file's, and the reports name rows of this one."""
+    if ROW_COLUMN in table.column_names:
+        table = table.drop_columns([ROW_COLUMN])
+    return table.append_column(ROW_COLUMN, pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64)))
 
 
 def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
