@@ -130,10 +130,12 @@ def fit_mllib_als(
 
 
 def _index(pairs: DataFrame, column: str, name: str) -> DataFrame:
-    """Distinct values of ``column`` numbered 0, 1, ... (MLlib's ALS wants integer ids), without the driver."""
-    values = pairs.select(column).distinct()
+    """Distinct values of ``column`` numbered 0, 1, ... in sorted order (MLlib's ALS wants integer ids), without
+    the driver. Sorted, so that a recomputation numbers them the same (``distinct`` alone has no fixed order, and
+    the numbers join the learnt factors back to the ids)."""
+    values = pairs.select(column).distinct().orderBy(column)
     numbered = values.rdd.map(lambda row: row[0]).zipWithIndex()
-    return numbered.toDF([column, name]).selectExpr(column, f"CAST({name} AS INT) AS {name}")
+    return numbered.toDF([column, name]).selectExpr(column, f"CAST({name} AS INT) AS {name}").cache()
 
 
 def recommend_mllib(
