@@ -42,8 +42,10 @@ BEST_FOR_NEW_PRODUCTS = "als"
 """The model that ranked best when the list must hold products new to the customer: cross-sell NDCG@10 0.114
 (tuned) against item-kNN 0.110 and TIFU-KNN 0.079 on Online Retail (docs/recommenders.md)."""
 BEST_FOR_ALL_PRODUCTS = "tifu_knn"
-"""The model that ranked best when repeat purchases count: all-items NDCG@10 0.389 (tuned) against the GRU's
-0.381, and the best next basket (0.286), while fitting in about a second (docs/recommenders.md)."""
+"""The model offered first when repeat purchases count: all-items NDCG@10 0.389 (tuned) against the GRU's 0.381,
+and next basket 0.286, while fitting in about a second. The repeat/explore mixture ranks a little better (0.392
+and 0.290 in one tuned run) but trains the GRU for about 30 s on Online Retail: it stays a choice, not the
+default (docs/recommenders.md)."""
 
 
 def default_model(new_products_only: bool) -> str:
