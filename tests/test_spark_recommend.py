@@ -59,10 +59,11 @@ def test_mllib_als_ranks_new_products_like_implicit_als(spark) -> None:  # noqa:
     )
     pd.testing.assert_series_equal(got, pd.Series(orders.data, index, name="orders").sort_index(), check_dtype=False)
 
-    implicit = ALSRecommender().fit(split.interactions)
+    small = {"factors": 16, "iterations": 8}  # both models alike, small: the test's time is MLlib's fit
+    implicit = ALSRecommender(**small).fit(split.interactions)
     expected = ranking_metrics(ranked_lists(implicit, split.rows, 20, new_only=True), split.new_truth)["ndcg@10"]
     customers = spark.createDataFrame(pd.DataFrame({"customer_id": split.interactions.customers[split.rows]}))
-    lists = recommend_mllib(fit_mllib_als(pairs), pairs, customers, 20, exclude_bought=True).toPandas()
+    lists = recommend_mllib(fit_mllib_als(pairs, **small), pairs, customers, 20, exclude_bought=True).toPandas()
     assert (lists.groupby("customer_id").size() == 20).all() and lists["customer_id"].nunique() == len(split.rows)
     customer_row = split.interactions.rows(lists["customer_id"])
     col = split.interactions.items.get_indexer(lists["product_id"])
@@ -70,7 +71,8 @@ def test_mllib_als_ranks_new_products_like_implicit_als(spark) -> None:  # noqa:
     top = np.zeros((len(split.rows), 20), dtype=np.int64)
     top[np.searchsorted(split.rows, customer_row), lists["rank"].to_numpy() - 1] = col
     ndcg = ranking_metrics(top, split.new_truth)["ndcg@10"]
-    # measured: implicit 0.097, MLlib 0.096-0.098 (regularization 0.01-0.1); a scrambled id mapping scores ~0.01
+    # measured: implicit 0.108, MLlib 0.102 (16 factors, 8 iterations); with the defaults (64, 15) 0.097 and
+    # 0.096-0.098 (regularization 0.01-0.1); random lists score 0.020
     assert abs(ndcg - expected) <= 0.02, (ndcg, expected)
 
 
