@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -302,6 +302,40 @@ def evaluate_models(
     return summarise(evaluate_runs(split, models, n, seeds, recall_at, progress))
 
 
+def _horizon_split(
+    transactions: pa.Table | pd.DataFrame, cutoff: pd.Timestamp, horizon_days: float, measured: str
+) -> tuple[pd.DataFrame, pd.DataFrame, Interactions]:
+    """The orders before ``cutoff``, the purchase lines from it on and the interactions of the former; refuses data
+    that stops before ``cutoff`` + ``horizon_days`` (``measured``: what the horizon's outcome is, for the message)."""
+    train, test = temporal_split(transactions, cutoff)
+    test = purchases(test)
+    end = cutoff + pd.Timedelta(days=horizon_days)
+    if test.empty or pd.Timestamp(test["ts"].max()) < end - pd.Timedelta(days=7):
+        raise InputError(
+            f"the data must run to {end:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure {measured}",
+            fix="choose an earlier cutoff or a shorter horizon",
+        )
+    return train, test, Interactions.from_transactions(train)
+
+
+def _seeded_scores(
+    models: Mapping[str, Recommender],
+    seeds: Iterable[int],
+    interactions: Interactions,
+    predict: Callable[[Recommender], np.ndarray],
+    progress: Progress,
+) -> dict[tuple[str, int | None], np.ndarray]:
+    """``predict`` of each model fitted on ``interactions`` once per seed (once if it has no seed), keyed by
+    (name, seed); ``progress`` hears every fit."""
+    fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
+    scores = {}
+    for i, (name, seed, copy) in enumerate(fits):
+        label = name if seed is None else f"{name}, seed {seed}"
+        step = functools.partial(part_progress, progress, i / len(fits), 1 / len(fits), label)
+        scores[(name, seed)] = predict(copy.fit(interactions, step))
+    return scores
+
+
 def churn_evaluation(
     transactions: pa.Table | pd.DataFrame,
     cutoff: str | pd.Timestamp,
@@ -319,16 +353,8 @@ def churn_evaluation(
     up to the cutoff), so it sees nothing after the cutoff either. One row per model: AUROC mean and spread,
     runs, the churn rate and the number of customers. ``progress`` hears every fit (each epoch).
     """
-    cutoff = pd.Timestamp(cutoff)
-    horizon = pd.Timedelta(days=horizon_days)
-    train, test = temporal_split(transactions, cutoff)
-    test = purchases(test)
-    if test.empty or pd.Timestamp(test["ts"].max()) < cutoff + horizon - pd.Timedelta(days=7):
-        raise InputError(
-            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure churn",
-            fix="choose an earlier cutoff or a shorter horizon",
-        )
-    interactions = Interactions.from_transactions(train)
+    cutoff, horizon = pd.Timestamp(cutoff), pd.Timedelta(days=horizon_days)
+    train, test, interactions = _horizon_split(transactions, cutoff, horizon_days, "churn")
     churned = _churned(interactions, test, cutoff + horizon)
     features = _rfm(interactions, cutoff)
     earlier_train, earlier_test = temporal_split(train, cutoff - horizon)
@@ -338,11 +364,9 @@ def churn_evaluation(
     )
     customers = interactions.customers
     scores = {("recency", None): features[:, 0], ("RFM logistic", None): rfm_model.predict_proba(features)[:, 1]}
-    fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
-    for i, (name, seed, copy) in enumerate(fits):
-        label = name if seed is None else f"{name}, seed {seed}"
-        step = functools.partial(part_progress, progress, i / len(fits), 1 / len(fits), label)
-        scores[(name, seed)] = copy.fit(interactions, step).churn_probability(customers, as_of=cutoff).to_numpy()
+    scores |= _seeded_scores(
+        models, seeds, interactions, lambda m: m.churn_probability(customers, as_of=cutoff).to_numpy(), progress
+    )
     progress(1.0, "churn evaluated")
     runs = pd.DataFrame(
         [
@@ -371,21 +395,13 @@ def category_evaluation(
     Models are fitted on the orders before the cutoff, once per seed. The baseline, *frequency*, scores each
     customer by the share of their past purchase lines in C; *frequency + RFM logistic* is, per category, a
     logistic regression on that share, log recency, orders and revenue, trained one horizon earlier (as the
-    churn evaluation's RFM baseline), so that a model knowing who is still active has an equal. Per category the AUROC over customers (categories
-    where both outcomes occur), then their mean: one row per model with the mean (``auroc``), its spread over
-    seeds, the runs, the number of categories and customers and the share of (customer, category) pairs bought.
+    churn evaluation's RFM baseline), so that a model knowing who is still active has an equal. Per category the
+    AUROC over customers (categories where both outcomes occur), then their mean: one row per model with the mean
+    (``auroc``), its spread over seeds, the runs, the number of categories and customers and the share of
+    (customer, category) pairs bought.
     """
-    cutoff = pd.Timestamp(cutoff)
-    horizon = pd.Timedelta(days=horizon_days)
-    train, test = temporal_split(transactions, cutoff)
-    test = purchases(test)
-    if test.empty or pd.Timestamp(test["ts"].max()) < cutoff + horizon - pd.Timedelta(days=7):
-        raise InputError(
-            f"the data must run to {cutoff + horizon:%Y-%m-%d} (cutoff + {horizon_days:g} days) to measure category "
-            "purchases",
-            fix="choose an earlier cutoff or a shorter horizon",
-        )
-    interactions = Interactions.from_transactions(train)
+    cutoff, horizon = pd.Timestamp(cutoff), pd.Timedelta(days=horizon_days)
+    train, test, interactions = _horizon_split(transactions, cutoff, horizon_days, "category purchases")
     if interactions.categories is None:
         raise InputError(
             "the transactions have no product categories", fix="map a category column with --map category=COLUMN"
@@ -414,12 +430,13 @@ def category_evaluation(
         )
         logistic[:, c] = fitted.predict_proba(np.column_stack([share[:, c], rfm]))[:, 1]
     scores = {("frequency", None): share, ("frequency + RFM logistic", None): logistic}
-    fits = [(name, seed, copy) for name, model in models.items() for seed, copy in _seeded(model, seeds)]
-    for i, (name, seed, copy) in enumerate(fits):
-        label = name if seed is None else f"{name}, seed {seed}"
-        step = functools.partial(part_progress, progress, i / len(fits), 1 / len(fits), label)
-        probability = copy.fit(interactions, step).category_probability(customers, as_of=cutoff)
-        scores[(name, seed)] = probability.reindex(columns=names).to_numpy()
+    scores |= _seeded_scores(
+        models,
+        seeds,
+        interactions,
+        lambda m: m.category_probability(customers, as_of=cutoff).reindex(columns=names).to_numpy(),
+        progress,
+    )
     progress(1.0, "category purchases evaluated")
     runs = pd.DataFrame(
         [
