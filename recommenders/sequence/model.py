@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -257,14 +257,7 @@ class SequenceRecommender(Recommender):
         without purchases. Needs a model fitted with ``churn_days``."""
         if self.network_.churn is None:
             raise ModelError("this model has no churn head: fit it with churn_days set, e.g. churn_days=90")
-        ids, rows, out = self._per_customer(customers, 1)
-        known = np.flatnonzero(rows >= 0)
-        elapsed = self._elapsed(rows[known], as_of)
-        with torch.inference_mode():
-            for part, _, latest in self._latest_states(rows[known]):
-                with self._autocast():
-                    logit = self.network_.churn_logit(latest, elapsed[part].to(self.device_))
-                out[known[part], 0] = torch.sigmoid(logit.float()).cpu().numpy()
+        ids, out = self._head_probabilities(customers, as_of, 1, self.network_.churn_logit)
         return pd.Series(out[:, 0].astype(float), index=ids, name="churn_probability")
 
     def category_probability(
@@ -275,15 +268,27 @@ class SequenceRecommender(Recommender):
         without purchases. Needs a model fitted with ``category_days``."""
         if self.network_.category is None:
             raise ModelError("this model has no category head: fit it with category_days set, e.g. category_days=90")
-        ids, rows, out = self._per_customer(customers, len(self.categories_))
+        ids, out = self._head_probabilities(customers, as_of, len(self.categories_), self.network_.category_logits)
+        return pd.DataFrame(out.astype(float), index=ids, columns=self.categories_)
+
+    def _head_probabilities(
+        self,
+        customers: list[str] | pd.Index,
+        as_of: str | pd.Timestamp | None,
+        width: int,
+        logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    ) -> tuple[pd.Index, np.ndarray]:
+        """Customer ids and the sigmoid of a head's ``logits`` (state after the latest order, days since it) for
+        each, ``width`` columns; NaN rows for customers without purchases."""
+        ids, rows, out = self._per_customer(customers, width)
         known = np.flatnonzero(rows >= 0)
         elapsed = self._elapsed(rows[known], as_of)
         with torch.inference_mode():
             for part, _, latest in self._latest_states(rows[known]):
                 with self._autocast():
-                    logits = self.network_.category_logits(latest, elapsed[part].to(self.device_))
-                out[known[part]] = torch.sigmoid(logits.float()).cpu().numpy()
-        return pd.DataFrame(out.astype(float), index=ids, columns=self.categories_)
+                    values = logits(latest, elapsed[part].to(self.device_))
+                out[known[part]] = torch.sigmoid(values.float()).cpu().numpy().reshape(-1, width)
+        return ids, out
 
     def _elapsed(self, rows: np.ndarray, as_of: str | pd.Timestamp | None) -> torch.Tensor:
         """Days from each customer row's latest order to ``as_of`` (default: the end of the histories), at least 0."""
