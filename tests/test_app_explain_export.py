@@ -163,6 +163,7 @@ def test_saved_run_shows_on_history_with_sankey_sizes_and_movers(
     assert app.selectbox(key="history_run").value == run_id
     described = next(m.value for m in app.markdown if m.value.startswith(f"Run **{run_id}**"))
     customers = int(re.search(r"on ([\d,]+) customers", described)[1].replace(",", ""))
+    assert "Spark" not in described  # saved by the app, on DuckDB
     assert frame(app, "revenue_share")["customers"].sum() == customers
     assert {"Download its assignments (CSV)", "Download its profiles (CSV)"} <= {b.label for b in app.download_button}
 

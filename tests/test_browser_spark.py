@@ -67,7 +67,7 @@ def test_the_app_opens_a_run_made_on_spark(spark, page: Page, tmp_path: Path, ca
     with app_started_in(tmp_path) as url:
         page.goto(url)
         settled(page, page.get_by_text(ROWS_KEPT))
-        described = re.compile(rf"Run {run_id}: .*K-Means with 4 segments on 2,998 customers")
+        described = re.compile(rf"Run {run_id}: .*K-Means with 4 segments on 2,998 customers.*, computed on Spark\.")
         open_page(page, "History", page.get_by_text("Saved runs", exact=True), page.get_by_text(described))
         shot(page, "history-spark-run")
         with page.expect_download() as download:

@@ -334,6 +334,7 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
         f"Run **{run_id}**: {components.escape(info['source'])}, {METHOD_LABELS.get(info['method'], info['method'])} with "
         f"{info['n_segments']} segments on {info['n_customers']:,} customers"
         + (f", features as of {day_label(as_of)}" if as_of else "")
+        + (", computed on Spark" if info["config"].get("engine") == "spark" else "")
         + "."
     )
     loaded = state.loaded()
