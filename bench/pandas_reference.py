@@ -63,6 +63,38 @@ class Source:
     date_format: str
 
 
+ONLINE_RETAIL = Source(
+    {
+        "customer": "CustomerID",
+        "order": "InvoiceNo",
+        "date": "InvoiceDate",
+        "product": "StockCode",
+        "quantity": "Quantity",
+        "price": "UnitPrice",
+        "description": "Description",
+        "country": "Country",
+    },
+    "%Y-%m-%d %H:%M:%S",
+)
+"""The columns of ``../shared/data/online_retail.csv.gz``."""
+SYNTHETIC = Source(
+    {
+        "customer": "customer_id",
+        "order": "order_id",
+        "date": "order_date",
+        "product": "sku",
+        "quantity": "quantity",
+        "price": "unit_price",
+        "description": "product_name",
+        "category": "category",
+        "country": "country",
+        "channel": "channel",
+    },
+    "%Y-%m-%d %H:%M:%S",
+)
+"""The columns of the synthetic generator's files (the embedded sample and the benchmark's 10M file)."""
+
+
 def read(path: str | Path, source: Source) -> pd.DataFrame:
     """Canonical columns of ``path`` with ``source_row`` (header = row 1) and ``invalid``: a date, quantity or price
     written but not readable."""

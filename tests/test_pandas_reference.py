@@ -16,21 +16,7 @@ from segmentation.pipeline import load_transactions
 from .test_features import assert_same_features
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_transactions.csv.gz"
-SAMPLE_SOURCE = ref.Source(
-    {
-        "customer": "customer_id",
-        "order": "order_id",
-        "date": "order_date",
-        "product": "sku",
-        "quantity": "quantity",
-        "price": "unit_price",
-        "description": "product_name",
-        "category": "category",
-        "country": "country",
-        "channel": "channel",
-    },
-    "%Y-%m-%d %H:%M:%S",
-)
+SAMPLE_SOURCE = ref.SYNTHETIC
 
 
 @pytest.fixture(scope="module")
