@@ -64,3 +64,16 @@ def random_transactions(seed: int = 0, n_customers: int = 60) -> pd.DataFrame:
     frame["amount"] = frame["quantity"] * frame["unit_price"]
     frame["channel"] = None
     return frame
+
+
+def basket_lines(baskets: dict[str, list[list[str]]]) -> pd.DataFrame:
+    """Purchase lines of each customer's baskets (lists of products), one day apart, oldest first: one unit at 1.0
+    each, the product id upper-cased as its description."""
+    lines = [
+        (customer, f"{customer}-{day}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=day), product)
+        for customer, history in baskets.items()
+        for day, basket in enumerate(history)
+        for product in basket
+    ]
+    tx = pd.DataFrame(lines, columns=["customer_id", "order_id", "ts", "product_id"])
+    return tx.assign(quantity=1, amount=1.0, description=tx["product_id"].str.upper(), is_return=False)

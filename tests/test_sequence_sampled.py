@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -15,20 +14,14 @@ from recommenders.sequence.model import SequenceRecommender
 from recommenders.sequence.network import NextBasketNet
 from segmentation.pipeline import load_transactions
 from segmentation.synthetic import SyntheticSpec, write_sample
+from tests.frames import basket_lines
 
 CPU = torch.device("cpu")
 
 
-def _interactions(orders: dict[str, list[list[str]]]) -> Interactions:
-    """Customers' orders (lists of products), one day apart."""
-    lines = [
-        (c, f"{c}{i}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), p)
-        for c, steps in orders.items()
-        for i, step in enumerate(steps)
-        for p in step
-    ]
-    tx = pd.DataFrame(lines, columns=["customer_id", "order_id", "ts", "product_id"])
-    return Interactions.from_transactions(tx.assign(quantity=1, amount=1.0, description="P", is_return=False))
+def _interactions(baskets: dict[str, list[list[str]]]) -> Interactions:
+    """Each customer's baskets, one day apart, oldest first."""
+    return Interactions.from_transactions(basket_lines(baskets))
 
 
 def test_own_products_hold_the_repeat_features_and_targets_by_hand() -> None:

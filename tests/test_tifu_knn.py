@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from recommenders.baselines import BuyAgainRecommender, PopularityRecommender
@@ -12,19 +11,12 @@ from recommenders.tifu import TIFUKNNRecommender, frequency_vectors
 from segmentation.errors import ConfigError
 from segmentation.pipeline import load_transactions
 from segmentation.synthetic import SyntheticSpec, write_sample
+from tests.frames import basket_lines
 
 
 def _orders(baskets: dict[str, list[list[str]]]) -> Interactions:
     """Each customer's baskets, one day apart, oldest first."""
-    lines = [
-        (customer, f"{customer}-{day}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=day), product)
-        for customer, history in baskets.items()
-        for day, basket in enumerate(history)
-        for product in basket
-    ]
-    tx = pd.DataFrame(lines, columns=["customer_id", "order_id", "ts", "product_id"])
-    tx = tx.assign(quantity=1, amount=1.0, description=tx["product_id"].str.upper(), is_return=False)
-    return Interactions.from_transactions(tx)
+    return Interactions.from_transactions(basket_lines(baskets))
 
 
 def test_frequency_vectors_by_hand() -> None:
