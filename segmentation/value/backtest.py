@@ -58,9 +58,12 @@ def verdict(metrics: pd.DataFrame) -> list[str]:
             )
             if ours > theirs
         ]
-        outcome = {2: "beats the naive baseline on error and on ranking", 0: "loses to the naive baseline on both"}.get(
-            len(better), f"beats the naive baseline on {better[0]} only" if better else ""
-        )
+        if len(better) == 2:
+            outcome = "beats the naive baseline on error and on ranking"
+        elif better:
+            outcome = f"beats the naive baseline on {better[0]} only"
+        else:
+            outcome = "loses to the naive baseline on both"
         lines.append(
             f"{target.capitalize()}: the model {outcome} (mean absolute error {model['mae']:,.2f} against "
             f"{naive['mae']:,.2f}; Spearman {model['spearman']:.3f} against {naive['spearman']:.3f})."
