@@ -124,7 +124,11 @@ BROWSER_FIXTURES = {"app_url", "browser", "page"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the server or Chromium must carry the ``browser`` mark, or ``make test-fast`` would run it."""
+    """A test that uses the server or Chromium must carry the ``browser`` mark, or ``make test-fast`` would run it;
+    the longest files run first (:mod:`tests.file_seconds`)."""
+    from tests.file_seconds import longest_first
+
+    longest_first(items)
     unmarked = [
         item.nodeid
         for item in items
