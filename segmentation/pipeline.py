@@ -57,6 +57,7 @@ def load_transactions(path: str | Path, config: Config | None = None, progress: 
     Raises :class:`~segmentation.ingest.ValidationFailed` (with the full report) on fatal validation errors.
     """
     config = config or Config()
+    _use_jemalloc()
     progress(0.0, f"reading {Path(path).name}")
     raw = read_raw(path, config.read)
     progress(0.35, "mapping columns and parsing values")
@@ -73,6 +74,14 @@ def load_transactions(path: str | Path, config: Config | None = None, progress: 
     pa.default_memory_pool().release_unused()
     progress(1.0, f"{cleaning.rows_kept:,} of {cleaning.rows_in:,} rows kept")
     return IngestResult(clean, mapping, validation, cleaning)
+
+
+def _use_jemalloc() -> None:
+    """Make jemalloc Arrow's allocator for this process, where pyarrow has it. Arrow's default, mimalloc, commits and
+    hands back whole arenas on this kind of VM: kernel time was 1.3 of 4.4 CPU seconds on Online Retail and 37 of
+    76 on 10M lines, against 0.35 and 10 with jemalloc (which also peaked 0.6 GiB lower at 10M)."""
+    if "jemalloc" in pa.supported_memory_backends() and pa.default_memory_pool().backend_name != "jemalloc":
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def summary_kpis(transactions: pa.Table) -> dict[str, Any]:

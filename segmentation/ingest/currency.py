@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from segmentation.formatting import currency_code, number
 from segmentation.ingest.validation import ValidationReport
@@ -22,15 +22,16 @@ STRIPPED = "R\\$|US\\$|[\\s\u00a0£$€¥₹₩₽₺]|zł|^[A-Z]{1,3}|[A-Z]{3}$
 regular expression number parsing removes before reading the digits."""
 
 
-def currency_in_text(values: Iterable[str]) -> Counter[str]:
-    """How many of ``values`` carry each currency, by a symbol (``£3.50``) or an ISO code (``USD 12``)."""
+def currency_in_text(values: Iterable[str] | Mapping[str, int]) -> Counter[str]:
+    """How many of ``values`` carry each currency, by a symbol (``£3.50``) or an ISO code (``USD 12``); a mapping
+    gives each value's count (each distinct text is looked at once)."""
     found: Counter[str] = Counter()
-    for value in values:
+    for value, n in Counter(values).items():
         symbol = _SYMBOL.search(value)
         code = _CODE.search(value)
         currency = currency_code(symbol.group(0)) if symbol else currency_code(code.group(1)) if code else None
         if currency:
-            found[currency] += 1
+            found[currency] += n
     return found
 
 
@@ -39,7 +40,7 @@ def detect_currency(
     given: str | None,
     column: str | None,
     column_values: Iterable[tuple[str, int]],
-    price_text: Iterable[str],
+    price_text: Iterable[str] | Mapping[str, int],
 ) -> None:
     """Record the currency in ``report.detected`` and warn where the file is unclear about it.
 

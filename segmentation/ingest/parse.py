@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import duckdb
@@ -66,7 +67,10 @@ def to_canonical(
     raw = replace(raw, table=_null_tokens_as_null(raw, mapping))
     con.register("raw", raw.table)
     number_text = _number_text(raw, mapping)
-    decimal = options.decimal or detect_decimal([re.sub(STRIPPED, "", v) for v in number_text])
+    digits: Counter[str] = Counter()
+    for text, n in number_text.items():
+        digits[re.sub(STRIPPED, "", text)] += n
+    decimal = options.decimal or detect_decimal(digits)
     report.detected["decimal"] = decimal
     currency = mapping.get("currency")
     detect_currency(report, options.currency, currency, _distinct_counts(con, currency), number_text)
@@ -186,12 +190,20 @@ def _untrimmed(value: str) -> str:
     return f"({value} = '' OR prefix({value}, ' ') OR suffix({value}, ' '))"
 
 
-def _sample(raw: RawTable, column: str) -> list[str]:
-    values = pc.drop_null(raw.table.column(column).slice(0, SAMPLE_SIZE))
-    if raw.table.num_rows > SAMPLE_SIZE:  # also look at the end: exports are often sorted by date
-        tail = raw.table.column(column).slice(raw.table.num_rows - SAMPLE_SIZE // 4)
-        values = pa.chunked_array(values.chunks + pc.drop_null(tail).chunks, type=values.type)
-    return [v.strip() for v in values.to_pylist() if v and v.strip().lower() not in NULL_TOKENS]
+def _sample(raw: RawTable, column: str) -> Counter[str]:
+    """The trimmed values of the column's first rows (and last ones: exports are often sorted by date) that are not
+    null tokens, with how often each occurs. Arrow counts them, so Python looks at each distinct value once."""
+    values = raw.table.column(column)
+    parts = [values.slice(0, SAMPLE_SIZE)]
+    if raw.table.num_rows > SAMPLE_SIZE:
+        parts.append(values.slice(raw.table.num_rows - SAMPLE_SIZE // 4))
+    sample: Counter[str] = Counter()
+    for part in parts:
+        counted = pc.value_counts(part)  # in order of first occurrence, like the rows
+        for value, n in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True):
+            if value and (trimmed := value.strip()).lower() not in NULL_TOKENS:
+                sample[trimmed] += n
+    return sample
 
 
 def _is_text(raw: RawTable, column: str) -> bool:
@@ -199,9 +211,9 @@ def _is_text(raw: RawTable, column: str) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _number_text(raw: RawTable, mapping: ColumnMapping) -> list[str]:
-    """A sample of the texts of all mapped number columns: one decimal separator and currency for the file."""
-    return [v for f in NUMERIC_FIELDS if (c := mapping.get(f)) and _is_text(raw, c) for v in _sample(raw, c)]
+def _number_text(raw: RawTable, mapping: ColumnMapping) -> Counter[str]:
+    """A sample of the texts of all mapped number columns, counted: one decimal separator and currency for the file."""
+    return sum((_sample(raw, c) for f in NUMERIC_FIELDS if (c := mapping.get(f)) and _is_text(raw, c)), Counter())
 
 
 def _distinct_counts(con: duckdb.DuckDBPyConnection, column: str | None, limit: int = 50) -> list[tuple[str, int]]:
@@ -223,10 +235,12 @@ def _number_expr(raw: RawTable, column: str, decimal: str) -> str:
     return f"coalesce(TRY_CAST({quote(column)} AS DOUBLE), TRY_CAST(replace({col}, ',', '') AS DOUBLE))"
 
 
-def detect_decimal(values: list[str]) -> str:
-    """``,`` when the values read as decimal-comma numbers (``2,55``, ``1.234,5``), else ``.``."""
-    comma = sum(1 for v in values if _COMMA_DECIMAL.search(v))
-    dot = sum(1 for v in values if _DOT_DECIMAL.search(v))
+def detect_decimal(values: Iterable[str] | Mapping[str, int]) -> str:
+    """``,`` when the values read as decimal-comma numbers (``2,55``, ``1.234,5``), else ``.``; a mapping gives
+    each value's count."""
+    counted = Counter(values)
+    comma = sum(n for v, n in counted.items() if _COMMA_DECIMAL.search(v))
+    dot = sum(n for v, n in counted.items() if _DOT_DECIMAL.search(v))
     return "," if comma > dot else "."
 
 
@@ -249,11 +263,14 @@ def _timestamp_expr(
     if any(_COMPACT.match(v) for v in sample):  # 19970101: year, month and day without separators
         iso_expr = f"coalesce({iso_expr}, try_strptime({text}, '%Y%m%d'))"
     iso = sum(bool(_ISO.match(v) or _COMPACT.match(v)) for v in sample)
-    dmy = [m.group(1) for v in sample if (m := _DMY.match(v))]
+    dmy: Counter[str] = Counter()
+    for value, n in sample.items():
+        if m := _DMY.match(value):
+            dmy[m.group(1)] += n
     if not dmy:
         report.detected["date_format"] = "ISO (year-month-day)"
         return iso_expr
-    sep = Counter(dmy).most_common(1)[0][0]
+    sep = dmy.most_common(1)[0][0]
     order = _day_month_order(con, column, sep, options, report)
     first, second = ("%d", "%m") if order == "dayfirst" else ("%m", "%d")
     dates = [f"{first}{sep}{second}{sep}{year}" for year in ("%y", "%Y")]  # %Y would read "24" as year 24
