@@ -496,6 +496,7 @@ def _models_without_sequences() -> dict[str, Recommender]:
         PopularityRecommender,
         RecentPopularityRecommender,
     )
+    from recommenders.ease import EASERecommender
     from recommenders.mf import ALSRecommender, BPRRecommender
     from recommenders.tifu import TIFUKNNRecommender
 
@@ -506,5 +507,6 @@ def _models_without_sequences() -> dict[str, Recommender]:
         "itemknn": ItemKNNRecommender(),
         "als": ALSRecommender(),
         "bpr": BPRRecommender(),
+        "ease": EASERecommender(),
         "tifu_knn": TIFUKNNRecommender(),
     }

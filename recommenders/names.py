@@ -8,6 +8,7 @@ MODEL_LABELS: dict[str, str] = {
     "itemknn": "Item kNN",
     "als": "ALS",
     "bpr": "BPR",
+    "ease": "EASE",
     "tifu_knn": "TIFU-KNN",
     "gru": "GRU sequence",
     "attention": "Self-attention sequence",
@@ -22,18 +23,29 @@ MODEL_NOTES: dict[str, str] = {
     "itemknn": "products bought by the same customers as the customer's own products (cosine similarity)",
     "als": "matrix factorisation (alternating least squares) of who bought what",
     "bpr": "matrix factorisation trained to rank bought products above the rest (Bayesian personalised ranking)",
+    "ease": "products that customers with baskets like the customer's bought, from item-to-item weights learned "
+    "in closed form (EASE)",
     "tifu_knn": "each customer's own purchase frequencies, recent orders weighing most, blended with those of the "
     "most similar customers (TIFU-KNN)",
     "gru": "a recurrent network that reads each customer's orders in time order and predicts the next basket",
     "attention": "a self-attention network (SASRec-style) over each customer's orders that predicts the next basket",
-    "repeat_explore": "each customer's own recent purchase frequencies mixed with the GRU's next-basket scores "
-    "(repeat and explore parts)",
+    "repeat_explore": "each customer's own recent purchase frequencies (TIFU-KNN), EASE's products new to them and "
+    "the GRU's next-basket scores, mixed with tuned weights",
     "popularity": "the products most customers bought: the same list for everyone",
     "recent_popularity": "the products in the most orders of the last 30 days: the same list for everyone",
 }
 """Model key -> what it recommends, in one phrase."""
 
-QUICK_MODELS: tuple[str, ...] = ("popularity", "recent_popularity", "buy_again", "itemknn", "als", "bpr", "tifu_knn")
+QUICK_MODELS: tuple[str, ...] = (
+    "popularity",
+    "recent_popularity",
+    "buy_again",
+    "itemknn",
+    "als",
+    "bpr",
+    "ease",
+    "tifu_knn",
+)
 """The models of the app's quick evaluation: every model but the three with a sequence network (the GRU, the
 self-attention encoder and the repeat/explore mixture), which train for minutes on Online Retail where these fit
 in seconds; ``segment recommend-eval`` compares them all, over several seeds."""

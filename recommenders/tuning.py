@@ -81,9 +81,20 @@ def _sequence(trial: Any) -> dict[str, Any]:
     }
 
 
+def _ease(trial: Any) -> dict[str, Any]:
+    return {
+        "l2": trial.suggest_float("l2", 10.0, 3000.0, log=True),
+        "weighting": trial.suggest_categorical("weighting", WEIGHTINGS),
+    }
+
+
 def _repeat_explore(trial: Any) -> dict[str, Any]:
-    # TIFU-KNN's search and the weight, not the sequence part's: every trial then reuses one trained network
-    return {**_tifu(trial), "repeat_weight": trial.suggest_float("repeat_weight", 0.0, 1.0)}
+    # TIFU-KNN's search, EASE's l2 and the weights, not the sequence part's: every trial reuses one trained network
+    return {
+        **_tifu(trial),
+        "l2": trial.suggest_float("l2", 10.0, 3000.0, log=True),
+        **{w: trial.suggest_float(w, 0.0, 1.0) for w in ("repeat_weight", "explore_weight", "sequence_weight")},
+    }
 
 
 SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {
@@ -93,6 +104,7 @@ SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "ALSRecommender": _als,
     "BPRRecommender": _bpr,
     "TIFUKNNRecommender": _tifu,
+    "EASERecommender": _ease,
     "SequenceRecommender": _sequence,
     "RepeatExploreRecommender": _repeat_explore,
 }

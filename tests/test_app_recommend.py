@@ -109,7 +109,7 @@ def test_the_quick_evaluation_ranks_the_quick_models_and_points_to_the_full_one(
     assert_clean_run(app)
     table = frame(app, "Next buys on top")
     assert sorted(table.index) == sorted(MODEL_LABELS[name] for name in QUICK_MODELS)  # no sequence model
-    assert "GRU sequence" not in table.index and len(QUICK_MODELS) == 7
+    assert "GRU sequence" not in table.index and len(QUICK_MODELS) == 8
     for column in ("Next buys on top", "New buys on top", "Precision"):
         assert table[column].str.fullmatch(r"0\.\d{3}").all(), table[column]
     for column in ("Customers hit", "Buys found", "Catalogue reached"):

@@ -17,6 +17,7 @@ from recommenders.baselines import (
     SegmentPopularityRecommender,
 )
 from recommenders.data import Interactions, temporal_split
+from recommenders.ease import EASERecommender
 from recommenders.evaluate import EvaluationSplit, evaluate, ranking_metrics
 from recommenders.mf import ALSRecommender, BPRRecommender
 from recommenders.sequence.model import SequenceRecommender
@@ -50,6 +51,7 @@ def models(customers: pd.Index) -> dict[str, object]:
         "item_knn": ItemKNNRecommender(),
         "als": ALSRecommender(),
         "bpr": BPRRecommender(),
+        "ease": EASERecommender(),
         "tifu_knn": TIFUKNNRecommender(),
         "gru": SequenceRecommender("gru", epochs=3),
         "attention": SequenceRecommender("attention", epochs=3),

@@ -1,0 +1,63 @@
+"""EASE: its weights are the ridge regression of each product on the others, and it ranks new products."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommenders.data import Interactions
+from recommenders.ease import EASERecommender
+from segmentation.errors import ConfigError
+from tests.frames import basket_lines
+
+
+@pytest.fixture(scope="module")
+def interactions() -> Interactions:
+    # a, b and c go together; d and e go together; f is bought alone
+    baskets = {
+        "c1": [["a", "b"], ["c"]],
+        "c2": [["a", "b", "c"]],
+        "c3": [["b", "c"], ["a"]],
+        "c4": [["d", "e"]],
+        "c5": [["d"], ["e", "f"]],
+        "c6": [["a"]],
+        "c7": [["d", "f"]],
+    }
+    return Interactions.from_transactions(basket_lines(baskets))
+
+
+def test_each_column_is_the_ridge_regression_on_the_other_products(interactions) -> None:
+    l2 = 0.7
+    model = EASERecommender(l2=l2).fit(interactions)
+    x = (interactions.bought > 0).toarray().astype(float)
+    for j in range(x.shape[1]):
+        others = np.delete(np.arange(x.shape[1]), j)
+        a = x[:, others]
+        expected = np.linalg.solve(a.T @ a + l2 * np.eye(len(others)), a.T @ x[:, j])
+        np.testing.assert_allclose(model.weights_[others, j], expected, atol=1e-5)
+        assert model.weights_[j, j] == 0.0
+
+
+def test_a_customer_is_offered_what_goes_with_their_products(interactions) -> None:
+    model = EASERecommender(l2=0.5).fit(interactions)
+    recs = model.recommend(["c4", "c6"], n=1, exclude_bought=True).set_index("customer_id")["product_id"]
+    assert recs["c4"] == "f"  # d and e are bought with f by c5 and c7
+    assert recs["c6"] in {"b", "c"}  # a goes with b and c
+    assert model.similar_items("d", n=1)["product_id"].tolist() in (["e"], ["f"])
+
+
+def test_a_catalogue_larger_than_max_items_keeps_the_most_bought_products(interactions) -> None:
+    model = EASERecommender(l2=0.5, max_items=3).fit(interactions)
+    customers = np.asarray((interactions.bought > 0).sum(axis=0)).ravel()
+    assert set(model.kept_) == set(np.argsort(-customers, kind="stable")[:3])
+    scores = model.score(np.arange(interactions.n_customers))
+    dropped = np.setdiff1d(np.arange(interactions.n_items), model.kept_)
+    assert (scores[:, dropped] == 0).all() and scores.shape == (interactions.n_customers, interactions.n_items)
+    assert len(model.recommend(pd.Index(["c1"]), n=4)) == 4
+
+
+@pytest.mark.parametrize("params", [{"l2": 0.0}, {"max_items": 0}])
+def test_bad_parameters_are_refused_in_one_line(params, interactions) -> None:
+    with pytest.raises(ConfigError, match="EASE needs"):
+        EASERecommender(**params).fit(interactions)
