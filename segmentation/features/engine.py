@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
@@ -17,6 +18,9 @@ from segmentation.features.sql import feature_sql
 from segmentation.sql import fetch_row
 
 log = logging.getLogger(__name__)
+
+KEYS = ("customer_id", "order_id", "product_id")
+"""The id columns the feature query groups by."""
 
 
 def default_as_of(transactions: pa.Table | pd.DataFrame) -> date:
@@ -48,6 +52,32 @@ def _unsupported(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple[tupl
     return found
 
 
+def _numbered_keys(transactions: pa.Table | pd.DataFrame) -> tuple[pa.Table | pd.DataFrame, pa.Array | None]:
+    """An Arrow table's customer, order and product ids as integers numbered in the ids' sort order, and the customer
+    ids by number (a data frame is left as it is, with ``None``).
+
+    The feature query groups by these keys many times; DuckDB groups integers faster than text (2.4 against 3.4 CPU s
+    of the query at 2M lines, for 0.3 s of numbering). Numbers in sort order keep every ``ORDER BY`` and tie the same.
+    """
+    if not isinstance(transactions, pa.Table):
+        return transactions, None
+    table, customers = transactions, None
+    for key in KEYS:
+        codes, ids = _numbered(transactions[key])
+        table = table.set_column(table.schema.get_field_index(key), key, codes)
+        customers = ids if key == "customer_id" else customers
+    return table, customers
+
+
+def _numbered(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """``column`` as int32 numbers of its distinct values in sorted order (nulls stay null), and those values."""
+    encoded = pc.dictionary_encode(column.combine_chunks())  # one dictionary (unifying 53 chunks' cost 1 s at 2M)
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return pc.take(rank, encoded.indices), encoded.dictionary.take(order)
+
+
 def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfig | None = None) -> pd.DataFrame:
     """One row per customer (index ``customer_id``) with every feature of ``docs/features.md``.
 
@@ -57,14 +87,17 @@ def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfi
     """
     config = config or FeatureConfig()
     as_of = config.as_of or default_as_of(transactions)
+    table, customers = _numbered_keys(transactions)
     con = duckdb.connect()
-    con.register("transactions", transactions)
+    con.register("transactions", table)
     frame = con.sql(feature_sql(as_of, config)).df()
     if frame.empty:
         raise InputError(
             f"no customer has a purchase before the as-of date {as_of.isoformat()}",
             fix="choose a later as-of date",
         )
+    if customers is not None:
+        frame["customer_id"] = customers.take(pa.array(frame["customer_id"])).to_pandas()
     frame = frame.set_index("customer_id")
     frame.attrs["as_of"] = as_of.isoformat()
     frame.attrs["notes"] = []
