@@ -57,6 +57,7 @@ def main() -> int:
         "scored_value": lambda: analysis.scored_value(analysis.default_as_of()),
         "recommender:als": lambda: analysis.recommender("als"),
         "recommender:tifu_knn": lambda: analysis.recommender("tifu_knn"),
+        "recommender:ease": lambda: analysis.recommender("ease"),
         "recommender:gru": lambda: analysis.recommender("gru"),
     }
     for name, run in steps.items():

@@ -44,6 +44,7 @@ PRIORS: dict[str, tuple[float, float]] = {
     "interactions": (REFERENCE_ROWS, 4.4),
     "recommender:als": (REFERENCE_ROWS, 7.0),
     "recommender:tifu_knn": (REFERENCE_ROWS, 3.1),
+    "recommender:ease": (REFERENCE_ROWS, 5.0),  # 4.0 CPU s; 14-23 s wall at load 5 (2026-12-02)
     "recommender:gru": (REFERENCE_ROWS, 43.5),
 }
 
