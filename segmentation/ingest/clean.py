@@ -89,6 +89,7 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     con.register("canonical", canonical)
     threshold = _outlier_threshold(con, policy)
     _find_duplicates(con, policy)
+    con.register("products", pa.table({"product_id": pc.unique(canonical["product_id"])}))
     con.execute(_reasons_sql(policy, threshold))
     reasons = to_arrow(con.sql("SELECT source_row, reason FROM reasons ORDER BY source_row"))
     found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
@@ -169,20 +170,21 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> 
 
 def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
     """The statement that creates table ``reasons``: row number and reason of every removed or changed row.
-    Each row gets the first reason that applies, in :data:`REASONS` order."""
+    Each row gets the first reason that applies, in :data:`REASONS` order.
+
+    It reads table ``canonical`` twice and materialises only the rows with a reason and the returns (copying every
+    row's ids into a shared CTE cost more than the second scan). The non-product rule is decided once per distinct
+    product, in table ``products``: its case mapping ran on every row before.
+    """
     codes = [c.upper() for c in policy.non_product_codes]
-    longest = max((len(c) for c in codes), default=0)
-    # case mapping is one code point to one, so a length test first spares upper() and lower() on most rows
     non_product = [f"lower(left(product_id, {len(p)})) = {literal(p.lower())}" for p in policy.non_product_prefixes]
     if codes:
-        non_product.insert(
-            0, f"length(product_id) <= {longest} AND upper(product_id) IN ({', '.join(map(literal, codes))})"
-        )
+        non_product.insert(0, f"upper(product_id) IN ({', '.join(map(literal, codes))})")
     rule = {
         "missing_value": "ts IS NULL OR quantity IS NULL OR amount IS NULL",
         "zero_quantity": "quantity = 0",
         "missing_customer_id": f"customer_id IS NULL AND {policy.drop_missing_customer}",
-        "non_product_code": " OR ".join(f"({c})" for c in non_product) or "false",
+        "non_product_code": "product_id IN (SELECT product_id FROM non_products)",
         "exact_duplicate": "source_row IN (SELECT source_row FROM duplicates)",
         "nonpositive_price": f"unit_price <= 0 AND {policy.drop_nonpositive_price}",
         "extreme_outlier": f"abs(quantity) > {threshold}" if threshold is not None else "false",
@@ -191,20 +193,27 @@ def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
     return f"""
         CREATE TABLE reasons AS
-        WITH marked AS (
-            SELECT source_row, customer_id, product_id, ts, {_is_return(policy)} AS is_return,
-                   CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
-            FROM canonical
+        WITH non_products AS (
+            SELECT product_id FROM products WHERE {" OR ".join(f"({c})" for c in non_product) or "false"}
         ),
-        returns AS (SELECT * FROM marked WHERE reason IS NULL AND is_return),
+        flagged AS MATERIALIZED (
+            SELECT * FROM (
+                SELECT source_row, customer_id, product_id, ts, {_is_return(policy)} AS is_return,
+                       CASE WHEN invalid_fields IS NOT NULL THEN 'invalid_value' {cases} END AS reason
+                FROM canonical
+            ) WHERE reason IS NOT NULL OR is_return
+        ),
+        returns AS (SELECT * FROM flagged WHERE reason IS NULL AND is_return),
         -- returns are matched against the customer's first kept purchase of the same product (without a
-        -- product column: of anything); only the (customer, product) pairs that have returns are looked up
+        -- product column: of anything); only the (customer, product) pairs that have returns are looked up.
+        -- Kept purchases are the rows not flagged.
         first_purchase AS (
-            SELECT m.customer_id, m.product_id, min(m.ts) AS first_ts FROM marked m
-            SEMI JOIN returns r ON r.customer_id = m.customer_id AND r.product_id IS NOT DISTINCT FROM m.product_id
-            WHERE m.reason IS NULL AND NOT m.is_return GROUP BY ALL
+            SELECT c.customer_id, c.product_id, min(c.ts) AS first_ts FROM canonical c
+            SEMI JOIN returns r ON r.customer_id = c.customer_id AND r.product_id IS NOT DISTINCT FROM c.product_id
+            ANTI JOIN flagged f ON f.source_row = c.source_row
+            GROUP BY ALL
         )
-        SELECT source_row, reason FROM marked WHERE reason IS NOT NULL
+        SELECT source_row, reason FROM flagged WHERE reason IS NOT NULL
         UNION ALL
         SELECT r.source_row,
                CASE WHEN p.first_ts <= r.ts THEN 'return_netted' ELSE 'return_unmatched' END
