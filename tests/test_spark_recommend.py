@@ -1,5 +1,6 @@
-"""Recommendations at scale: lists scored on the executors equal the driver's for the same model, and MLlib ALS
-(the factorisation when the interactions outgrow the driver) ranks as well as ``implicit``'s ALS."""
+"""Recommendations at scale: lists scored on the executors equal the driver's for the same model (ALS, and the
+sequence model: torch in the Python workers, which PySpark gives ``OMP_NUM_THREADS`` = cores per task), and MLlib
+ALS (the factorisation when the interactions outgrow the driver) ranks as well as ``implicit``'s ALS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from recommenders.data import Interactions, temporal_split
 from recommenders.evaluate import EvaluationSplit, ranked_lists, ranking_metrics
 from recommenders.mf import ALSRecommender
+from recommenders.sequence.model import SequenceRecommender
 from segmentation.errors import ConfigError
 from segmentation.pipeline import load_transactions
 from segmentation.spark.recommend import (
@@ -26,12 +28,25 @@ from tests.spark_fixtures import spark  # noqa: F401 (the fixture)
 CUTOFF = "2023-10-01"
 
 
-def test_executor_lists_equal_the_driver_lists_of_the_same_model(spark, tmp_path) -> None:  # noqa: F811
-    path = tmp_path / "tx.csv.gz"
-    # more customers than one batch of Recommender.recommend (1,024): its lists come back in several chunks
+@pytest.fixture(scope="module")
+def interactions(tmp_path_factory) -> Interactions:
+    """1,100 synthetic customers: more than one batch of ``Recommender.recommend`` (1,024), so its lists come back
+    in several chunks."""
+    path = tmp_path_factory.mktemp("lists") / "tx.csv.gz"
     write_sample(path, SyntheticSpec(n_customers=1_100, n_products=80, seed=4))
-    interactions = Interactions.from_transactions(load_transactions(path).to_pandas())
-    model = ALSRecommender(factors=16, iterations=5).fit(interactions)
+    return Interactions.from_transactions(load_transactions(path).to_pandas())
+
+
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        pytest.param(lambda: ALSRecommender(factors=16, iterations=5), id="als"),
+        # the sequence model (torch) on the executors: small, a few epochs; its lists must be the driver's
+        pytest.param(lambda: SequenceRecommender("gru", dim=16, epochs=2), id="sequence"),
+    ],
+)
+def test_executor_lists_equal_the_driver_lists_of_the_same_model(spark, interactions, make_model) -> None:  # noqa: F811
+    model = make_model().fit(interactions)
     ids = [*interactions.customers, "never-bought"]  # one cold customer: the popularity list
     customers = spark.createDataFrame(pd.DataFrame({"customer_id": ids}))
     for exclude_bought in (False, True):
