@@ -77,16 +77,25 @@ PACKAGES = ["duckdb", "pandas", "pyarrow", "numpy"]
 
 
 class PhaseClock:
-    """Wall time and peak RSS at the end of each named phase."""
+    """Wall time, CPU time (user and system, all threads) and peak RSS at the end of each named phase."""
 
     def __init__(self) -> None:
         self.phases: list[dict[str, Any]] = []
         self.last = time.perf_counter()
+        self.last_cpu = os.times()
 
     def done(self, name: str) -> None:
-        now = time.perf_counter()
-        self.phases.append({"phase": name, "seconds": now - self.last, "peak_rss_gib": peak_rss_gib()})
-        self.last = now
+        now, cpu = time.perf_counter(), os.times()
+        self.phases.append(
+            {
+                "phase": name,
+                "seconds": now - self.last,
+                "cpu_user": cpu.user - self.last_cpu.user,
+                "cpu_system": cpu.system - self.last_cpu.system,
+                "peak_rss_gib": peak_rss_gib(),
+            }
+        )
+        self.last, self.last_cpu = now, cpu
 
 
 def trace_duckdb(log: list[dict[str, Any]]) -> None:
@@ -294,6 +303,17 @@ class Run:
         return [sum(p["seconds"] for p in r["phases"]) for r in self.results]
 
     @property
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU seconds of the median run by wall time."""
+        run = sorted(self.results, key=lambda r: sum(p["seconds"] for p in r["phases"]))[len(self.results) // 2]
+        return sum(p["cpu_user"] for p in run["phases"]), sum(p["cpu_system"] for p in run["phases"])
+
+    @property
+    def load(self) -> str:
+        """The 1-minute load average before/after each run."""
+        return ", ".join("/".join(f"{x:.1f}" for x in r["load_average_1min"]) for r in self.results)
+
+    @property
     def rows(self) -> int:
         return self.results[0]["rows"]
 
@@ -369,6 +389,8 @@ def print_table(runs: list[Run]) -> list[dict[str, Any]]:
                 "implementation": run.impl,
                 "rows": f"{run.rows:,}",
                 "seconds": f"{run.seconds:.2f}",
+                "CPU user+sys s": "{:.1f}+{:.1f}".format(*run.cpu_seconds),
+                "load before/after": run.load,
                 "rows/s": f"{run.rows / run.seconds:,.0f}",
                 "peak RSS GiB": f"{run.peak_rss_gib:.2f}",
                 "customers": f"{run.customers:,}",
@@ -377,7 +399,7 @@ def print_table(runs: list[Run]) -> list[dict[str, Any]]:
         )
     headers = list(rows[0])
     widths = {h: max(len(h), *(len(r[h]) for r in rows)) for h in headers}
-    numeric = {"rows", "seconds", "rows/s", "peak RSS GiB", "customers", "baseline/ours"}
+    numeric = {"rows", "seconds", "CPU user+sys s", "rows/s", "peak RSS GiB", "customers", "baseline/ours"}
 
     def line(values: dict[str, str]) -> str:
         return (
@@ -500,8 +522,10 @@ def main(argv: list[str] | None = None) -> None:
                 result["load_average_1min"] = load
                 run.results.append(result)
                 total = sum(p["seconds"] for p in result["phases"])
+                user, system = (sum(p[key] for p in result["phases"]) for key in ("cpu_user", "cpu_system"))
                 print(
-                    f"  {label} / {impl}{f' #{i + 1}' if args.repeat > 1 else ''}: {total:.2f}s total; "
+                    f"  {label} / {impl}{f' #{i + 1}' if args.repeat > 1 else ''}: {total:.2f}s total "
+                    f"(CPU {user:.2f}s user + {system:.2f}s system); "
                     f"{fmt_phases(result)}; imports {result['imports_seconds']:.2f}s (not counted); "
                     f"peak RSS {result['peak_rss_gib']:.2f} GiB; {result['rows']:,} rows in, "
                     f"{result['rows_kept']:,} kept, {result['customers']:,} customers",
