@@ -6,7 +6,6 @@ to the rows removed. Nothing is dropped without a reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -81,7 +80,7 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     """Apply ``policy`` to canonical transactions; return the kept rows and the report.
 
     DuckDB decides the reason of each row and returns only the narrow result (row number and reason); the kept and
-    affected rows are then cut from ``canonical`` by an Arrow filter and take, which allocate no more than the results
+    affected rows are then cut from ``canonical`` by Arrow filters, which allocate no more than the results
     (DuckDB's own output of 10M wide rows was faster but held 0.5 GiB more at its peak).
     """
     policy = policy or CleaningPolicy()
@@ -101,14 +100,17 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     keep = np.ones(canonical.num_rows, dtype=bool)
     keep[positions[~is_changed.to_numpy(zero_copy_only=False)]] = False
     wide = canonical.drop_columns(["invalid_fields"])
-    mask = pa.array(keep)
-    clean = _per_column(wide, lambda column: column.filter(mask))
+    clean = _filter(wide, pa.array(keep))
     is_return = pc.or_kleene(
         pc.less(clean["quantity"], 0), pc.starts_with(clean["order_id"], pattern=policy.cancellation_prefix)
     )
     clean = clean.append_column("is_return", is_return)
-    taken = pa.array(positions)
-    affected = _per_column(wide, lambda column: column.take(taken))
+    chosen = np.zeros(canonical.num_rows, dtype=bool)
+    chosen[positions] = True
+    affected = _filter(wide, pa.array(chosen))  # a take concatenates each column's chunks first: 0.45 GiB at 10M
+    if (np.diff(affected["source_row"].to_numpy()) < 0).any():  # rows not in file order (a Spark partition)
+        affected = affected.sort_by("source_row")
+    # both in row-number order now, so the reasons line up with the rows
     affected_rows = pa.table(
         {
             "source_row": affected["source_row"],
@@ -132,11 +134,10 @@ def _positions(rows: pa.ChunkedArray, wanted: pa.ChunkedArray) -> np.ndarray:
     return found if order is None else order[found]
 
 
-def _per_column(table: pa.Table, cut: Callable[[pa.ChunkedArray], pa.ChunkedArray]) -> pa.Table:
-    """``cut`` (a filter or a take) applied to every column of ``table``, two columns at a time (Arrow cuts one
-    column on one thread)."""
+def _filter(table: pa.Table, mask: pa.Array) -> pa.Table:
+    """``table.filter(mask)``, two columns at a time (Arrow filters one column on one thread)."""
     with ThreadPoolExecutor(FILTER_THREADS) as pool:
-        columns = list(pool.map(cut, table.columns))
+        columns = list(pool.map(lambda column: column.filter(mask), table.columns))
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
