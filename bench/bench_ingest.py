@@ -177,17 +177,22 @@ def run_ours(path: Path, profile: bool = False) -> dict[str, Any]:
     imports = time.perf_counter() - t0
     clock = PhaseClock()
     # load_transactions reports progress at the start of each of its steps: use it to split the load.
-    marks: list[tuple[str, float]] = []
-    result = load_transactions(path, progress=lambda _f, message: marks.append((message, time.perf_counter())))
+    marks: list[tuple[str, float, float]] = []
+
+    def mark(_fraction: float, message: str) -> None:
+        cpu = os.times()
+        marks.append((message, time.perf_counter(), cpu.user + cpu.system))
+
+    result = load_transactions(path, progress=mark)
     clock.done("load_transactions")
     features = compute_features(result.transactions, FeatureConfig(as_of=None))
     clock.done("compute_features")
     rfm = rfm_table(features)
     clock.done("rfm_table")
     load_steps = []
-    for (message, start), (_, end) in itertools.pairwise(marks):
+    for (message, start, cpu_start), (_, end, cpu_end) in itertools.pairwise(marks):
         step = message.split(" ")[0]
-        load_steps.append({"step": LOAD_STEPS.get(step, step), "seconds": end - start})
+        load_steps.append({"step": LOAD_STEPS.get(step, step), "seconds": end - start, "cpu": cpu_end - cpu_start})
     return {
         "imports_seconds": imports,
         "phases": clock.phases,
@@ -371,7 +376,11 @@ def fmt_phases(result: dict[str, Any]) -> str:
     parts = [f"{p['phase']} {p['seconds']:.2f}s" for p in result["phases"]]
     text = ", ".join(parts)
     if result.get("load_steps"):
-        text += "  [load: " + ", ".join(f"{s['step']} {s['seconds']:.2f}s" for s in result["load_steps"]) + "]"
+        text += (
+            "  [load: "
+            + ", ".join(f"{s['step']} {s['seconds']:.2f}s (CPU {s['cpu']:.2f}s)" for s in result["load_steps"])
+            + "]"
+        )
     return text
 
 
