@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/bench_spark.py                      # features, 1M generated line items
     .venv/bin/python bench/bench_spark.py --lines 1000000 10000000
     .venv/bin/python bench/bench_spark.py --step ingest        # CSV -> parsed, validated, clean Parquet
+    .venv/bin/python bench/bench_spark.py --step downstream --lines 10000000   # segments, SHAP, lists (Spark)
 
 The input is generated (``segmentation/synthetic.py``, about 65 lines per customer) and kept under
 ``bench/out/`` (git-ignored, reused): as CSV for ``--step ingest``, cleaned once with the DuckDB ingest and
@@ -19,6 +20,11 @@ executor run time and CPU time, by stage. Their sum (task-seconds) is the work a
 cores; :func:`cluster_estimate` turns the task-seconds per row into the cores (and 4-core executors) that would
 process ``--target-lines`` in ``--target-seconds`` (``--estimate FILE`` recomputes it from a saved result).
 The equal-work pandas baseline (same cleaning, same 29 features) is ``bench/bench_ingest.py``.
+
+``--step downstream`` runs the steps after the features on Spark alone, on every customer of the generated lines
+(their features computed once with DuckDB): MLlib K-Means (6 segments, 4 seeds), the explanations (surrogate on
+the driver, SHAP on the executors) and the top-10 lists of a driver-fitted ALS scored on the executors. Each step's
+tasks are told apart by their job description; the driver's own seconds (collecting, fitting) are reported apart.
 """
 
 from __future__ import annotations
@@ -51,6 +57,11 @@ def lines_csv(lines: int) -> Path:
     return _generated(OUT / f"spark_bench_lines_{lines}.csv", "write_csv", lines)
 
 
+def customer_features(lines: int) -> Path:
+    """The 29 features of every customer of the generated lines (DuckDB), written once: the downstream input."""
+    return _generated(OUT / f"spark_bench_customers_{lines}.parquet", "customers", lines)
+
+
 def _generated(path: Path, kind: str, lines: int) -> Path:
     if not path.exists():
         result = spawn(Path(__file__), {"kind": kind, "lines": lines, "path": str(path)}, TIMEOUT, child_env({}))
@@ -80,6 +91,16 @@ def generate(job: dict[str, Any]) -> dict[str, Any]:
         clean = load_transactions(csv).transactions
     pq.write_table(clean, job["path"])
     return {"lines": written, "clean_rows": clean.num_rows}
+
+
+def customers(job: dict[str, Any]) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    from segmentation.features import compute_features
+
+    features = compute_features(pq.read_table(clean_parquet(job["lines"])))
+    features.reset_index().to_parquet(job["path"])
+    return {"customers": len(features)}
 
 
 def write_csv(job: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +157,56 @@ def run_spark(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
+    """Segments, SHAP values and top-10 lists of every customer on Spark ``local[2]``; task costs per step."""
+    import tempfile
+
+    import pandas as pd
+
+    from recommenders.data import Interactions
+    from recommenders.mf import ALSRecommender
+    from segmentation.config import ClusteringConfig
+    from segmentation.features import rfm_table
+    from segmentation.spark import spark_session
+    from segmentation.spark.clustering import segment_spark
+    from segmentation.spark.explain import explain_spark
+    from segmentation.spark.recommend import LINE_COLUMNS, recommend_spark
+
+    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
+    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    spark = spark_session("local[2]", log)
+    out, driver = Path(job["output"]), {}
+    features = spark.read.parquet(job["input"]).repartition("customer_id").cache()  # as a run: shuffle partitions
+    frame = features.toPandas().set_index("customer_id")
+
+    def step(name: str, table: Any = None) -> None:
+        spark.sparkContext.setJobDescription(name)
+        if table is not None:
+            table.write.mode("overwrite").parquet(str(out / name))
+
+    started = time.perf_counter()
+    step("segment")
+    config = ClusteringConfig("kmeans", {"n_clusters": 6})
+    segments = segment_spark(features, frame, config, rfm_table(frame)["rfm_segment"]).assignments.cache()
+    step("segment", segments)
+    segmented = time.perf_counter()
+    step("explain")
+    step("explain", explain_spark(features, segments).values)
+    explained = time.perf_counter()
+    lines = pd.read_parquet(job["lines_input"], columns=list(LINE_COLUMNS))
+    model = ALSRecommender().fit(Interactions.from_transactions(lines))
+    del lines
+    fitted = time.perf_counter()
+    step("recommend")
+    step("recommend", recommend_spark(features.select("customer_id"), model, 10))
+    done = time.perf_counter()
+    driver = {"segment": segmented - started, "explain": explained - segmented, "recommend_fit": fitted - explained}
+    driver["recommend"] = done - fitted
+    spark.stop()
+    costs = task_costs(sorted(f for f in events.rglob("*") if f.is_file()), by_description=True)
+    return {"customers": len(frame), "step_wall_seconds": driver, **costs}
+
+
 def _descendants(pid: int) -> list[int]:
     """Every live process below ``pid`` (the JVM's Python daemon and its forked workers)."""
     parents = {}
@@ -153,23 +224,35 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def task_costs(event_logs: list[Path]) -> dict[str, Any]:
+def task_costs(event_logs: list[Path], by_description: bool = False) -> dict[str, Any]:
     """Tasks, their summed executor run time and CPU time (task-seconds) and the median task time, from Spark's
-    event log files (Spark 4 rolls them into a folder): the work the cluster estimate scales."""
+    event log files (Spark 4 rolls them into a folder): the work the cluster estimate scales. ``by_description``
+    adds the run time and CPU time of each job description's tasks (``steps``)."""
     import statistics
 
     stages: dict[int, list[float]] = {}
+    described: dict[int, str] = {}
+    steps: dict[str, dict[str, float]] = {}
     cpu = 0.0
     for lines in (path.read_text().splitlines() for path in event_logs):
         for line in lines:
+            if '"SparkListenerJobStart"' in line:
+                event = json.loads(line)
+                name = (event.get("Properties") or {}).get("spark.job.description", "other")
+                described.update(dict.fromkeys(event["Stage IDs"], name))
             if '"SparkListenerTaskEnd"' not in line:
                 continue
             event = json.loads(line)
             metrics = event.get("Task Metrics") or {}
-            stages.setdefault(event["Stage ID"], []).append(metrics.get("Executor Run Time", 0) / 1000)
+            run = metrics.get("Executor Run Time", 0) / 1000
+            stages.setdefault(event["Stage ID"], []).append(run)
             cpu += metrics.get("Executor CPU Time", 0) / 1e9
+            totals = steps.setdefault(described.get(event["Stage ID"], "other"), {"task_seconds": 0.0, "cpu": 0.0})
+            totals["task_seconds"] += run
+            totals["cpu"] += metrics.get("Executor CPU Time", 0) / 1e9
     times = [t for stage in stages.values() for t in stage]
     return {
+        **({"steps": steps} if by_description else {}),
         "stages": len(stages),
         "tasks": len(times),
         "task_seconds": sum(times),
@@ -213,9 +296,10 @@ def main() -> None:
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
     parser.add_argument(
         "--step",
-        choices=("features", "ingest"),
+        choices=("features", "ingest", "downstream"),
         default="features",
-        help="features: clean Parquet -> 29 features; ingest: CSV -> parsed, validated, clean Parquet",
+        help="features: clean Parquet -> 29 features; ingest: CSV -> parsed, validated, clean Parquet; "
+        "downstream: every customer's segment, SHAP values and top-10 list on Spark",
     )
     parser.add_argument("--out", type=Path, default=OUT / "bench_spark.json")
     parser.add_argument("--target-lines", type=float, default=1e9, help="clean rows of the cluster estimate")
@@ -230,7 +314,13 @@ def main() -> None:
                 print(json.dumps({"lines": run["lines"], **estimate}))
         return
     rows = []
-    for lines in args.lines:
+    for lines in args.lines if args.step == "downstream" else ():
+        output = str(OUT / "spark_bench_downstream")
+        job = {"kind": "downstream", "input": str(customer_features(lines)), "lines_input": str(clean_parquet(lines))}
+        result = spawn(Path(__file__), {**job, "output": output}, TIMEOUT, child_env({}))
+        rows.append({**result, "step": "downstream", "lines": lines, "clean_rows": _rows(clean_parquet(lines))})
+        print(json.dumps(rows[-1]), flush=True)
+    for lines in args.lines if args.step != "downstream" else ():
         clean = clean_parquet(lines)
         source = lines_csv(lines) if args.step == "ingest" else clean
         for engine in ("duckdb", "spark"):
@@ -251,7 +341,8 @@ def main() -> None:
 if __name__ == "__main__":
     if "--child" in sys.argv:
         job = json.loads(sys.argv[sys.argv.index("--child") + 1])
-        kinds = {"generate": generate, "write_csv": write_csv, "duckdb": run_duckdb, "spark": run_spark}
+        kinds = {"generate": generate, "write_csv": write_csv, "customers": customers, "duckdb": run_duckdb}
+        kinds |= {"spark": run_spark, "downstream": run_downstream}
         result = kinds[job["kind"]](job)
         write_child_result(sys.argv[sys.argv.index("--result") + 1], result)
     else:
