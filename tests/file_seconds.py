@@ -8,6 +8,7 @@ With ``--no-loadscope-reorder`` (pyproject's ``addopts``) it hands them out in c
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,10 @@ sequence model since) as measured alone after that change, at load 5-7. A file n
 
 
 def longest_first(items: list[pytest.Item]) -> None:
-    """Reorder ``items`` in place: files by :data:`FILE_SECONDS`, longest first; each file's tests keep their order,
-    unlisted files keep theirs, after the listed ones."""
-    items.sort(key=lambda item: -FILE_SECONDS.get(Path(str(item.fspath)).name, 0.0))
+    """Reorder ``items`` in place: files by :data:`FILE_SECONDS`, longest first, then the unlisted files as xdist
+    would order them (most tests first: a file of many short tests can still be long); each file's tests keep their
+    order."""
+    names = [Path(str(item.fspath)).name for item in items]
+    tests = Counter(names)
+    order = {id(item): (-FILE_SECONDS.get(name, 0.0), -tests[name]) for item, name in zip(items, names, strict=True)}
+    items.sort(key=lambda item: order[id(item)])
