@@ -50,14 +50,14 @@ QUICK_MODELS: tuple[str, ...] = (
 self-attention encoder and the repeat/explore mixture), which train for minutes on Online Retail where these fit
 in seconds; ``segment recommend-eval`` compares them all, over several seeds."""
 
-BEST_FOR_NEW_PRODUCTS = "als"
-"""The model that ranked best when the list must hold products new to the customer: cross-sell NDCG@10 0.114
-(tuned) against item-kNN 0.110 and TIFU-KNN 0.079 on Online Retail (docs/recommenders.md)."""
+BEST_FOR_NEW_PRODUCTS = "ease"
+"""The model that ranked best when the list must hold products new to the customer: cross-sell NDCG@10 0.122
+(tuned) against ALS 0.114, item-kNN 0.110 and TIFU-KNN 0.085 on Online Retail, while fitting in seconds
+(docs/recommenders.md)."""
 BEST_FOR_ALL_PRODUCTS = "tifu_knn"
-"""The model offered first when repeat purchases count: all-items NDCG@10 0.389 (tuned) against the GRU's 0.381,
-and next basket 0.286, while fitting in about a second. The repeat/explore mixture ranks a little better (0.392
-and 0.290 in one tuned run) but trains the GRU for about 30 s on Online Retail: it stays a choice, not the
-default (docs/recommenders.md)."""
+"""The model offered first when repeat purchases count: all-items NDCG@10 0.387 (tuned) and next basket 0.286,
+while fitting in about a second. The repeat/explore mixture ranks better (0.397 and 0.293 in one tuned run) but
+trains the GRU for about 30 s on Online Retail: it stays a choice, not the default (docs/recommenders.md)."""
 
 
 def default_model(new_products_only: bool) -> str:

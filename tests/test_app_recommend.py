@@ -58,8 +58,8 @@ def test_segment_lists_with_share_lift_and_an_overview_per_segment(app: AppTest)
 
 def test_the_defaults_are_what_the_evaluation_ranks_best_for_new_products(app: AppTest) -> None:
     assert app.toggle(key="recommend_exclude").value is True  # cross-sell: what marketers ask for most
-    assert app.segmented_control(key="recommend_model").value == "als"
-    assert any("ALS ranked best for products new to the customer" in c.value for c in app.caption)
+    assert app.segmented_control(key="recommend_model").value == "ease"
+    assert any("EASE ranked best for products new to the customer" in c.value for c in app.caption)
     assert BOUGHT_AGAIN not in set(frame(app, "score")["reason"])
     app.toggle(key="recommend_exclude").set_value(False).run()
     assert_clean_run(app)
