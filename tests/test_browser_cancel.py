@@ -67,7 +67,9 @@ def test_cancelling_a_training_goes_back_to_the_model_trained_before(page: Page,
     expect(page.get_by_text("Training GRU sequence cancelled; back to EASE.")).to_be_visible(
         timeout=CANCEL_WITHIN_S * 1000
     )
-    settled(page, page.get_by_text("item-to-item weights learned in closed form (EASE)"), timeout=CANCEL_WITHIN_S * 1000)
+    settled(
+        page, page.get_by_text("item-to-item weights learned in closed form (EASE)"), timeout=CANCEL_WITHIN_S * 1000
+    )
     assert time.monotonic() - pressed < CANCEL_WITHIN_S
     expect(page.get_by_role("radio", name="EASE")).to_be_checked()  # the default model, trained first
     expect(page.get_by_test_id("stDownloadButton").filter(has_text="All segment lists")).to_be_visible()
