@@ -26,7 +26,7 @@ class EASERecommender(Recommender):
     """Closed-form item-to-item weights (EASE) over who bought what; ``l2`` regularises them (larger: closer to
     popularity), ``weighting`` weighs a customer's own purchases when scoring (see ``Interactions.weights``)."""
 
-    reason = "bought by customers with baskets like yours"
+    reason = "goes with what you bought"
 
     def __init__(self, l2: float = 300.0, weighting: str = "count", max_items: int = 5_000):
         self.l2 = l2
