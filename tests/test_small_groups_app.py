@@ -5,6 +5,7 @@ blanks; and the session's export folder is held for the session."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -147,6 +148,10 @@ def test_history_page_names_the_tiny_segment_of_a_saved_run() -> None:
         "profiles download leaves them blank; keep them out of reports you share."
     ]
     assert sorted(at.dataframe[0].value["customers"]) == [3, 10, 50]  # the analyst's own view keeps them
+    shown = at.dataframe[0]
+    assert sorted(shown.value["revenue_share"]) == [10.0, 40.0, 50.0]  # percent, shown with one decimal
+    config = json.loads(shown.proto.columns)
+    assert {config[c]["type_config"]["format"] for c in ("share", "revenue_share")} == {"%.1f%%"}
 
 
 def fairness_with_a_tiny_country() -> None:

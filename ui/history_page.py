@@ -349,17 +349,18 @@ def show_saved_run(run_id: str, info: dict, assignments: pd.DataFrame, profiles:
         st.warning(components.escape(small), icon=":material/visibility_off:")
     medians = [f for f in TRAITS if f"median_{f}" in profiles]
     shown = profiles[["name", "customers", "share", "revenue_share", *[f"median_{f}" for f in medians]]]
+    shown = shown.assign(share=100 * shown["share"], revenue_share=100 * shown["revenue_share"])  # one decimal
     config = {
         "name": "Segment",
         "customers": st.column_config.NumberColumn("Customers", format="%,d"),
-        "share": st.column_config.NumberColumn("Share of customers", format="percent"),
-        "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent"),
+        "share": st.column_config.NumberColumn("Share of customers", format="%.1f%%"),
+        "revenue_share": st.column_config.NumberColumn("Share of revenue", format="%.1f%%"),
     }
     config |= {
         f"median_{f}": st.column_config.NumberColumn(f"{feature_label(f)} (median)", format="%,.1f") for f in medians
     }
     st.dataframe(shown.sort_values("customers", ascending=False), hide_index=True, column_config=config)
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, _ = st.columns([3, 3, 4])
     left.download_button(
         "Download its assignments (CSV)",
         data=lambda: assignments.to_csv(),
