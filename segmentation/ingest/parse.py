@@ -39,8 +39,12 @@ NULL_TOKENS: frozenset[str] = frozenset(
 )
 """Values that mean "no value" in a field the pipeline needs, compared after trimming blank space, in any case."""
 _TOKENS = pa.array(sorted(NULL_TOKENS))
-_PLAIN_START = np.isin(np.arange(256), [ord(c) for c in string.digits + string.ascii_letters if c not in "nN"])
-"""Bytes no null token starts with, even with blank space trimmed: digits and letters but n."""
+_PLAIN_START = np.isin(
+    np.arange(256),
+    [ord(c) for c in string.digits + string.ascii_letters if c.lower() not in {t[0] for t in NULL_TOKENS if t}],
+)
+"""Digits and letters that no null token starts with (in any case; all letters but n today): a value starting with
+one is no token, even with blank space trimmed. Derived from :data:`NULL_TOKENS`, so a new token keeps it true."""
 _SPACE = ord(" ")
 
 _FLOAT_ID = re.compile(r"(^| )\d+\.0+( |$)")
