@@ -175,7 +175,7 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
     spark = spark_session("local[2]", log)
-    out, driver = Path(job["output"]), {}
+    out = Path(job["output"])
     features = spark.read.parquet(job["input"]).repartition("customer_id").cache()  # as a run: shuffle partitions
     frame = features.toPandas().set_index("customer_id")
 
@@ -245,11 +245,12 @@ def task_costs(event_logs: list[Path], by_description: bool = False) -> dict[str
             event = json.loads(line)
             metrics = event.get("Task Metrics") or {}
             run = metrics.get("Executor Run Time", 0) / 1000
+            task_cpu = metrics.get("Executor CPU Time", 0) / 1e9
             stages.setdefault(event["Stage ID"], []).append(run)
-            cpu += metrics.get("Executor CPU Time", 0) / 1e9
+            cpu += task_cpu
             totals = steps.setdefault(described.get(event["Stage ID"], "other"), {"task_seconds": 0.0, "cpu": 0.0})
             totals["task_seconds"] += run
-            totals["cpu"] += metrics.get("Executor CPU Time", 0) / 1e9
+            totals["cpu"] += task_cpu
     times = [t for stage in stages.values() for t in stage]
     return {
         **({"steps": steps} if by_description else {}),

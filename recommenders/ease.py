@@ -14,7 +14,6 @@ customers (5,000: a 200 MB matrix, seconds on 2 cores); the rest of the catalogu
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from recommenders.base import Recommender
 from recommenders.data import Interactions
@@ -51,7 +50,7 @@ class EASERecommender(Recommender):
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         scores = np.zeros((len(rows), self.interactions.n_items), np.float32)
-        scores[:, self.kept_] = sp.csr_matrix(self.history_[rows]) @ self.weights_
+        scores[:, self.kept_] = self.history_[rows] @ self.weights_
         return scores
 
     def _item_similarity(self, col: int) -> np.ndarray:
