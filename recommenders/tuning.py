@@ -81,18 +81,19 @@ def _sequence(trial: Any) -> dict[str, Any]:
     }
 
 
+def _l2(trial: Any) -> float:
+    return trial.suggest_float("l2", 10.0, 3000.0, log=True)
+
+
 def _ease(trial: Any) -> dict[str, Any]:
-    return {
-        "l2": trial.suggest_float("l2", 10.0, 3000.0, log=True),
-        "weighting": trial.suggest_categorical("weighting", WEIGHTINGS),
-    }
+    return {"l2": _l2(trial), "weighting": trial.suggest_categorical("weighting", WEIGHTINGS)}
 
 
 def _repeat_explore(trial: Any) -> dict[str, Any]:
     # TIFU-KNN's search, EASE's l2 and the weights, not the sequence part's: every trial reuses one trained network
     return {
         **_tifu(trial),
-        "l2": trial.suggest_float("l2", 10.0, 3000.0, log=True),
+        "l2": _l2(trial),
         **{w: trial.suggest_float(w, 0.0, 1.0) for w in ("repeat_weight", "explore_weight", "sequence_weight")},
     }
 
