@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from segmentation.formatting import currency_symbol, money, plural
 from segmentation.pipeline import summary_kpis
+from segmentation.sql import connect
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -39,10 +39,11 @@ class Overview:
     """country, revenue, customers: the largest first."""
 
 
-def _connect(transactions: pa.Table) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.register("t", transactions)
-    return con
+def _query(transactions: pa.Table, sql: str) -> pd.DataFrame:
+    """``sql`` on ``transactions`` (table ``t``) as a frame."""
+    with connect() as con:
+        con.register("t", transactions)
+        return con.sql(sql).df()
 
 
 def monthly_revenue(transactions: pa.Table) -> pd.DataFrame:
@@ -52,15 +53,12 @@ def monthly_revenue(transactions: pa.Table) -> pd.DataFrame:
     can be partial: the data starts after the 1st or ends before the month's last day. A chart that draws a
     partial month like a full one shows a cliff that is not in the business (December 2011 in Online Retail).
     """
-    monthly = (
-        _connect(transactions)
-        .sql(
-            """WITH span AS (SELECT min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM t)
-               SELECT date_trunc('month', ts)::DATE AS month, sum(amount) AS revenue,
-                      any_value(first_day) AS first_day, any_value(last_day) AS last_day
-               FROM t, span GROUP BY 1 ORDER BY 1"""
-        )
-        .df()
+    monthly = _query(
+        transactions,
+        """WITH span AS (SELECT min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM t)
+           SELECT date_trunc('month', ts)::DATE AS month, sum(amount) AS revenue,
+                  any_value(first_day) AS first_day, any_value(last_day) AS last_day
+           FROM t, span GROUP BY 1 ORDER BY 1""",
     )
     month = pd.to_datetime(monthly["month"])
     month_end = month + pd.offsets.MonthEnd(0)
@@ -81,26 +79,20 @@ def monthly_revenue(transactions: pa.Table) -> pd.DataFrame:
 
 def top_products(transactions: pa.Table, top: int = 10) -> pd.DataFrame:
     """The ``top`` products by revenue: product_id, description (its most frequent name; may be empty), revenue."""
-    return (
-        _connect(transactions)
-        .sql(
-            f"""SELECT product_id, mode(description) AS description, sum(amount) AS revenue FROM t
-                WHERE product_id IS NOT NULL GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT {int(top)}"""
-        )
-        .df()
+    return _query(
+        transactions,
+        f"""SELECT product_id, mode(description) AS description, sum(amount) AS revenue FROM t
+            WHERE product_id IS NOT NULL GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT {int(top)}""",
     )
 
 
 def top_countries(transactions: pa.Table, top: int = 10) -> pd.DataFrame:
     """The ``top`` countries by revenue (``unknown`` where no country is given): country, revenue, customers."""
-    return (
-        _connect(transactions)
-        .sql(
-            f"""SELECT coalesce(country, 'unknown') AS country, sum(amount) AS revenue,
-                       count(DISTINCT customer_id) AS customers
-                FROM t GROUP BY 1 ORDER BY revenue DESC, country LIMIT {int(top)}"""
-        )
-        .df()
+    return _query(
+        transactions,
+        f"""SELECT coalesce(country, 'unknown') AS country, sum(amount) AS revenue,
+                   count(DISTINCT customer_id) AS customers
+            FROM t GROUP BY 1 ORDER BY revenue DESC, country LIMIT {int(top)}""",
     )
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -23,7 +22,7 @@ from segmentation.ingest import (
     to_canonical,
 )
 from segmentation.progress import Progress, no_progress
-from segmentation.sql import fetch_row
+from segmentation.sql import connect, fetch_row
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +87,13 @@ def summary_kpis(transactions: pa.Table) -> dict[str, Any]:
     """The counts an analyst checks first, defined once for the app, the CLI and the overview. ``orders`` counts
     purchases (orders holding a return line are returns, not orders); ``revenue`` is net of returns;
     ``first_ts``/``last_ts`` bound the data."""
-    con = duckdb.connect()
-    con.register("t", transactions)
-    row = fetch_row(
-        con,
-        """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id) FILTER (WHERE NOT is_return),
-                  count(DISTINCT product_id), coalesce(sum(amount), 0), min(ts), max(ts) FROM t""",
-    )
+    with connect() as con:
+        con.register("t", transactions)
+        row = fetch_row(
+            con,
+            """SELECT count(*), count(DISTINCT customer_id), count(DISTINCT order_id) FILTER (WHERE NOT is_return),
+                      count(DISTINCT product_id), coalesce(sum(amount), 0), min(ts), max(ts) FROM t""",
+        )
     keys = ("rows", "customers", "orders", "products", "revenue", "first_ts", "last_ts")
     kpis = dict(zip(keys, row, strict=True))
     kpis["revenue"] = float(kpis["revenue"])

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import pyarrow as pa
+
+_database: duckdb.DuckDBPyConnection | None = None
+_opening = threading.Lock()
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A new connection to this process's in-memory DuckDB database, opened on first use.
+
+    Opening a database costs about 25 ms (buffer manager, thread pool); a connection to an open one, 0.01 ms, and
+    a file went through five. A connection's registered tables and ``TEMP`` tables are its own, so steps running at
+    once (the app's threads) never see each other's; close it (``with connect() as con:``) to drop them and their
+    buffers.
+    """
+    global _database
+    with _opening:
+        if _database is None:
+            _database = duckdb.connect()
+        return _database.cursor()
 
 
 def quote(name: str) -> str:

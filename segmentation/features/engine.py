@@ -15,7 +15,7 @@ from segmentation.config import FeatureConfig
 from segmentation.errors import InputError
 from segmentation.features.definitions import PRODUCT_BASED, TIME_OF_DAY
 from segmentation.features.sql import feature_sql
-from segmentation.sql import fetch_row
+from segmentation.sql import connect, fetch_row
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,9 @@ KEYS = ("customer_id", "order_id", "product_id")
 
 def default_as_of(transactions: pa.Table | pd.DataFrame) -> date:
     """The day after the last transaction, so every transaction counts."""
-    con = duckdb.connect()
-    con.register("transactions", transactions)
-    (last,) = fetch_row(con, "SELECT max(ts) FROM transactions")
+    with connect() as con:
+        con.register("transactions", transactions)
+        (last,) = fetch_row(con, "SELECT max(ts) FROM transactions")
     if last is None:
         raise InputError("there are no transactions to compute features from")
     return last.date() + timedelta(days=1)
@@ -89,9 +89,10 @@ def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfi
     config = config or FeatureConfig()
     as_of = config.as_of or default_as_of(transactions)
     table, customers = _numbered_keys(transactions)
-    con = duckdb.connect()
-    con.register("transactions", table)
-    frame = con.sql(feature_sql(as_of, config)).df()
+    with connect() as con:
+        con.register("transactions", table)
+        frame = con.sql(feature_sql(as_of, config)).df()
+        unsupported = _unsupported(con, as_of)
     if frame.empty:
         raise InputError(
             f"no customer has a purchase before the as-of date {as_of.isoformat()}",
@@ -102,7 +103,7 @@ def compute_features(transactions: pa.Table | pd.DataFrame, config: FeatureConfi
     frame = frame.set_index("customer_id")
     frame.attrs["as_of"] = as_of.isoformat()
     frame.attrs["notes"] = []
-    for columns, reason in _unsupported(con, as_of):
+    for columns, reason in unsupported:
         frame[list(columns)] = np.nan
         note = f"{', '.join(columns)} left out (NaN): {reason}"
         frame.attrs["notes"].append(note)

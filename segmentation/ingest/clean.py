@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation.config import CleaningPolicy
-from segmentation.sql import fetch_row, literal, to_arrow
+from segmentation.sql import connect, fetch_row, literal, to_arrow
 
 REASONS: dict[str, tuple[str, str]] = {
     "invalid_value": ("removed", "a timestamp, quantity or price that cannot be read"),
@@ -84,7 +84,7 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     (DuckDB's own output of 10M wide rows was faster but held 0.5 GiB more at its peak).
     """
     policy = policy or CleaningPolicy()
-    con = duckdb.connect()
+    con = connect()
     con.register("canonical", canonical)
     threshold = _outlier_threshold(con, policy)
     _find_duplicates(con, policy)
@@ -160,7 +160,7 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, policy: CleaningPolicy) -> 
     con.register("candidates", candidates)
     con.execute(
         f"""
-        CREATE TABLE duplicates AS
+        CREATE TEMP TABLE duplicates AS
         SELECT source_row FROM (
             SELECT source_row, row_number() OVER (PARTITION BY {KEYS} ORDER BY source_row) AS copy
             FROM canonical SEMI JOIN candidates USING (source_row)
@@ -193,7 +193,7 @@ def _reasons_sql(policy: CleaningPolicy, threshold: float | None) -> str:
     }
     cases = "\n".join(f"WHEN {condition} THEN '{reason}'" for reason, condition in rule.items())
     return f"""
-        CREATE TABLE reasons AS
+        CREATE TEMP TABLE reasons AS
         WITH non_products AS (
             SELECT product_id FROM products WHERE {" OR ".join(f"({c})" for c in non_product) or "false"}
         ),

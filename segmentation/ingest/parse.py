@@ -28,7 +28,7 @@ from segmentation.ingest.currency import STRIPPED, detect_currency
 from segmentation.ingest.mapping import FIELD_LABELS, FIELDS, OPTIONAL, ColumnMapping
 from segmentation.ingest.reader import ROW_COLUMN, RawTable
 from segmentation.ingest.validation import Issue, ValidationReport
-from segmentation.sql import fetch_row, quote, to_arrow
+from segmentation.sql import connect, fetch_row, quote, to_arrow
 
 NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
 SAMPLE_SIZE = 20_000
@@ -72,7 +72,7 @@ def to_canonical(
     for issue in mapping.problems(raw.columns):
         report.add(issue)
     report.raise_for_errors()  # without the required columns nothing below can run
-    con = duckdb.connect()
+    con = connect()
     raw = replace(raw, table=_null_tokens_as_null(raw, mapping))
     con.register("raw", raw.table)
     number_text = _number_text(raw, mapping)
