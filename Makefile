@@ -16,11 +16,11 @@ run: $(STAMP)
 # two test workers on two cores: one OpenMP thread each (measured: K-Means 1.8 s -> 0.2 s on a busy machine)
 test: export OMP_NUM_THREADS := 1
 test: $(STAMP) chromium lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: export OMP_NUM_THREADS := 1
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser and not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

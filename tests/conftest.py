@@ -123,9 +123,10 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
 BROWSER_FIXTURES = {"app_url", "browser", "page"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the server or Chromium must carry the ``browser`` mark, or ``make test-fast`` would run it;
-    the longest files run first (:mod:`tests.file_seconds`)."""
+    the longest groups of files run first (:mod:`tests.file_seconds`)."""
     from tests.file_seconds import longest_first
 
     longest_first(items)

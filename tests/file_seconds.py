@@ -1,8 +1,11 @@
-"""Longest test files first, so that the two ``pytest -n 2 --dist loadfile`` workers finish together.
+"""Test files in groups, longest first, so that the two ``pytest -n 2 --dist loadgroup`` workers finish together.
 
-xdist's ``loadfile`` hands out whole files, by default the files with the most tests first (``--loadscope-reorder``);
-the one-test browser and Spark files, minutes each, then came last and one worker ran them while the other was idle.
-With ``--no-loadscope-reorder`` (pyproject's ``addopts``) it hands them out in collection order, which
+xdist's ``loadgroup`` hands out whole groups (the ``xdist_group`` mark :func:`longest_first` gives every test): one
+per file, as ``loadfile`` would, except that the Spark files form one group, so one worker starts one JVM for them
+all (two JVMs at once, each with ``local[2]``, fought over the two cores and each warmed up its own compiler). By
+default xdist hands out the groups with the most tests first (``--loadscope-reorder``); the one-test browser and
+Spark files, minutes each, then came last and one worker ran them while the other was idle. With
+``--no-loadscope-reorder`` (pyproject's ``addopts``) it hands them out in collection order, which
 :func:`longest_first` makes longest-processing-time-first (Graham 1969: within 4/3 of the best split).
 """
 
@@ -43,11 +46,21 @@ runs); test_spark_run.py (with the browser test of a Spark run since) and test_s
 sequence model since) as measured alone after that change, at load 5-7. A file not listed took less than 20 s."""
 
 
+def group(name: str) -> str:
+    """The xdist group of the test file ``name``: ``spark`` for the files that start a Spark session, else itself."""
+    return "spark" if name.startswith("test_spark_") else name
+
+
 def longest_first(items: list[pytest.Item]) -> None:
-    """Reorder ``items`` in place: files by :data:`FILE_SECONDS`, longest first, then the unlisted files as xdist
-    would order them (most tests first: a file of many short tests can still be long); each file's tests keep their
-    order."""
-    names = [Path(str(item.fspath)).name for item in items]
-    tests = Counter(names)
-    order = {id(item): (-FILE_SECONDS.get(name, 0.0), -tests[name]) for item, name in zip(items, names, strict=True)}
+    """Mark each of ``items`` with its file's :func:`group` and reorder them in place: groups by the sum of their
+    files' :data:`FILE_SECONDS`, longest first, then the unlisted files as xdist would order them (most tests
+    first: a file of many short tests can still be long); each file's tests stay together and in their order."""
+    groups = [group(Path(str(item.fspath)).name) for item in items]
+    seconds = Counter({group(name): 0.0 for name in FILE_SECONDS})
+    for name, value in FILE_SECONDS.items():
+        seconds[group(name)] += value
+    tests = Counter(groups)
+    order = {id(item): (-seconds[g], -tests[g], g) for item, g in zip(items, groups, strict=True)}
+    for item, g in zip(items, groups, strict=True):
+        item.add_marker(pytest.mark.xdist_group(g))
     items.sort(key=lambda item: order[id(item)])

@@ -4,11 +4,23 @@ each file's tests together and in their own order."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
-from tests.file_seconds import FILE_SECONDS, longest_first
+import pytest
+
+from tests.file_seconds import FILE_SECONDS, group, longest_first
 
 TESTS = Path(__file__).parent
+
+
+class Item:
+    """What :func:`longest_first` reads of a collected test, and the group marks it adds."""
+
+    def __init__(self, fspath: Path, nodeid: str) -> None:
+        self.fspath, self.nodeid, self.groups = fspath, nodeid, []
+
+    def add_marker(self, mark: pytest.MarkDecorator) -> None:
+        assert mark.name == "xdist_group"
+        self.groups.append(mark.args[0])
 
 
 def test_every_timed_file_exists() -> None:
@@ -18,8 +30,9 @@ def test_every_timed_file_exists() -> None:
 def test_longest_files_first_then_most_tests_each_files_tests_in_order() -> None:
     slow, slower = sorted(FILE_SECONDS, key=FILE_SECONDS.get)[:2]
     names = ["test_unlisted_a.py", slow, "test_unlisted_b.py", slower, slow, "test_unlisted_b.py"]
-    items = [SimpleNamespace(fspath=TESTS / name, nodeid=f"{name}::{i}") for i, name in enumerate(names)]
+    items = [Item(TESTS / name, f"{name}::{i}") for i, name in enumerate(names)]
     longest_first(items)
+    assert all(item.groups == [group(Path(item.fspath).name)] for item in items)
     assert [item.nodeid for item in items] == [
         f"{slower}::3",
         f"{slow}::1",
@@ -28,3 +41,15 @@ def test_longest_files_first_then_most_tests_each_files_tests_in_order() -> None
         "test_unlisted_b.py::5",
         "test_unlisted_a.py::0",
     ]
+
+
+def test_the_spark_files_are_one_group_run_where_their_total_says() -> None:
+    """One worker runs every Spark file in one JVM; the group goes where the sum of its files' seconds puts it."""
+    spark = [name for name in FILE_SECONDS if name.startswith("test_spark_")]
+    longest = max((n for n in FILE_SECONDS if not n.startswith("test_spark_")), key=FILE_SECONDS.get)
+    names = [longest, *spark, "test_unlisted_a.py"]
+    items = [Item(TESTS / name, f"{name}::{i}") for i, name in enumerate(names)]
+    longest_first(items)
+    assert {g for item in items[: len(spark)] for g in item.groups} == {"spark"}
+    assert [item.nodeid for item in items[: len(spark)]] == [f"{name}::{i + 1}" for i, name in enumerate(spark)]
+    assert [item.groups for item in items[len(spark) :]] == [[longest], ["test_unlisted_a.py"]]
