@@ -28,19 +28,20 @@ def planted(spark):  # noqa: F811
 
 
 @pytest.mark.parametrize(
-    ("method", "n_init", "least_ari"),
+    ("method", "n_init", "seed", "least_ari"),
     [
-        pytest.param("kmeans", 4, 0.8, marks=pytest.mark.slow),  # measured 0.8+ (best of 4 seeds, as locally)
-        # MLlib's mixture has full covariances only (the local one: diagonal): measured 0.70. Seeds 0 and 1 hold the
-        # best log-likelihood of the default 4 (measured 40,370, 40,518, 23,540, 38,909; 200, 200, 18 and 200
-        # iterations): the same model as the default for half the fits
-        pytest.param("gmm", 2, 0.65, marks=pytest.mark.slow),
-        ("bisecting_kmeans", 4, 0.45),  # top-down splits, another algorithm: measured 0.49
+        pytest.param("kmeans", 4, 0, 0.8, marks=pytest.mark.slow),  # measured 0.8+ (best of 4 seeds, as locally)
+        # MLlib's mixture has full covariances only (the local one: diagonal): measured 0.70. Seed 1 holds the best
+        # log-likelihood of the default 4 (measured 40,370, 40,518, 23,540, 38,909; 200, 200, 18 and 200
+        # iterations): fitting it alone (random_state 1) measured the ARI and driver agreement of the best of two,
+        # 0.701 and 0.9997, in 39 s instead of 48
+        pytest.param("gmm", 1, 1, 0.65, marks=pytest.mark.slow),
+        ("bisecting_kmeans", 4, 0, 0.45),  # top-down splits, another algorithm: measured 0.49
     ],
 )
-def test_mllib_recovers_the_planted_personas(planted, method: str, n_init: int, least_ari: float) -> None:
+def test_mllib_recovers_the_planted_personas(planted, method: str, n_init: int, seed: int, least_ari: float) -> None:
     frame, table, truth = planted
-    config = ClusteringConfig(method, {"n_clusters": truth.nunique(), "n_init": n_init})
+    config = ClusteringConfig(method, {"n_clusters": truth.nunique(), "n_init": n_init}, random_state=seed)
     result = segment_spark(table, frame, config, rfm_table(frame)["rfm_segment"])
     got = result.assignments.toPandas().set_index("customer_id").reindex(frame.index)
     assert got["segment"].notna().all()

@@ -19,7 +19,7 @@ import pytest
 from segmentation.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
-CUSTOMERS = 200_000
+CUSTOMERS = 50_000
 SEGMENTS = 5
 MODEL_BYTES = 8 << 20
 KILLS = 6
