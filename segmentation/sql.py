@@ -17,12 +17,13 @@ def connect() -> duckdb.DuckDBPyConnection:
     Opening a database costs about 25 ms (buffer manager, thread pool); a connection to an open one, 0.01 ms, and
     a file went through five. A connection's registered tables and ``TEMP`` tables are its own, so steps running at
     once (the app's threads) never see each other's; close it (``with connect() as con:``) to drop them and their
-    buffers.
+    buffers. The database's allocator hands freed memory back to the system from background threads: without them
+    it kept what a step had freed until the next one allocated (peak 3.36 -> 3.65 GiB on 10M lines; with them 3.33).
     """
     global _database
     with _opening:
         if _database is None:
-            _database = duckdb.connect()
+            _database = duckdb.connect(config={"allocator_background_threads": True})
         return _database.cursor()
 
 
