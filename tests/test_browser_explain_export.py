@@ -1,16 +1,19 @@
-"""Explain, Export and History in a real Chromium on the sample: a customer's waterfall, a CRM file, the Sankey."""
+"""Explain, Export and History in a real Chromium on the sample: a customer's waterfall, a CRM file, the Sankey.
+The three pages are visited in one session segmented once, as an analyst would (a session per test segmented the
+sample three times)."""
 
 from __future__ import annotations
 
 import csv
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
-from tests.browser_helpers import TRAINING_MS, chart, open_page, segmented, settled, shot
+from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, TRAINING_MS, chart, open_page, segmented, settled, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,9 +23,27 @@ pytestmark = [
 TALL = {"width": 1440, "height": 4200}  # the page scrolls inside its own container: a tall window shows it all
 
 
-def test_explain_a_customer(page: Page, app_url: str) -> None:
-    page.set_viewport_size(TALL)
-    segmented(page, app_url)
+@pytest.fixture(scope="module")
+def session(browser: Browser, app_url: str) -> Iterator[Page]:
+    """One tab on the app, the sample loaded and segmented; the module's tests use it in turn."""
+    context = browser.new_context(viewport=TALL)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    segmented(tab, app_url)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def page(session: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The shared tab, with a screenshot when the test using it fails (like the suite's own ``page``)."""
+    failed_before = request.session.testsfailed
+    yield session
+    if request.session.testsfailed > failed_before:
+        session.screenshot(path=ARTIFACTS / f"{request.node.name}-failure.png", full_page=True)
+
+
+def test_explain_a_customer(page: Page) -> None:
     started = time.perf_counter()
     importance = chart(page, "Feature importance per segment").locator("g.barlayer")
     faithful = page.get_by_text("How faithful are the surrogates?")
@@ -47,9 +68,7 @@ def test_explain_a_customer(page: Page, app_url: str) -> None:
     print(f"Explain page: first render (both surrogates trained) {first_render:.1f} s")
 
 
-def test_export_for_a_crm_and_download(page: Page, app_url: str, tmp_path: Path) -> None:
-    page.set_viewport_size(TALL)
-    segmented(page, app_url)
+def test_export_for_a_crm_and_download(page: Page, tmp_path: Path) -> None:
     open_page(page, "Export")
     page.get_by_role("radio", name="Mailchimp").click()
     settled(
@@ -76,9 +95,7 @@ def test_export_for_a_crm_and_download(page: Page, app_url: str, tmp_path: Path)
     assert download.value.suggested_filename == "mailchimp_segments.manifest.json"
 
 
-def test_history_shows_the_sankey(page: Page, app_url: str) -> None:
-    page.set_viewport_size(TALL)
-    segmented(page, app_url)
+def test_history_shows_the_sankey(page: Page) -> None:
     sankey = page.get_by_test_id("stPlotlyChart").filter(has=page.locator("g.sankey")).locator("g.sankey-node")
     open_page(
         page,
