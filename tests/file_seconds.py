@@ -45,8 +45,9 @@ FILE_SECONDS: dict[str, float] = {
     "test_app_value.py": 22,
 }
 """Seconds of each file's tests in a full run of 2026-12-02 07:49 UTC (``--junitxml``, the Spark files as one group
-on one worker); test_spark_clustering.py, test_store_crash.py and test_browser_explain_export.py as estimated after their tests
-were cut (one MLlib mixture fit instead of two, smaller runs to kill, one segmented session for three pages). A file not listed took less than 20 s."""
+on one worker); test_spark_clustering.py, test_store_crash.py and test_browser_explain_export.py as estimated after
+their tests were cut (one MLlib mixture fit instead of two, smaller runs to kill, one segmented session for three
+pages). A file not listed took less than 20 s."""
 
 
 def group(name: str) -> str:
