@@ -6,6 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/bench_spark.py --lines 1000000 10000000
     .venv/bin/python bench/bench_spark.py --step ingest        # CSV -> parsed, validated, clean Parquet
     .venv/bin/python bench/bench_spark.py --step downstream --lines 10000000   # segments, SHAP, lists (Spark)
+    .venv/bin/python bench/bench_spark.py --step als --lines 1000000 3000000   # MLlib ALS fit (Spark)
 
 The input is generated (``segmentation/synthetic.py``, about 65 lines per customer) and kept under
 ``bench/out/`` (git-ignored, reused): as CSV for ``--step ingest``, cleaned once with the DuckDB ingest and
@@ -25,6 +26,10 @@ The equal-work pandas baseline (same cleaning, same 29 features) is ``bench/benc
 (their features computed once with DuckDB): MLlib K-Means (6 segments, 4 seeds), the explanations (surrogate on
 the driver, SHAP on the executors) and the top-10 lists of a driver-fitted ALS scored on the executors. Each step's
 tasks are told apart by their job description; the driver's own seconds (collecting, fitting) are reported apart.
+
+``--step als`` fits MLlib's ALS (``segmentation.spark.recommend.fit_mllib_als``, its defaults: 64 factors, 15
+iterations) on the (customer, product) order counts of the clean lines, built on Spark: the factorisation a run
+takes above ``DRIVER_MAX_LINES`` purchase lines; its task-seconds per million pairs scale to a cluster.
 """
 
 from __future__ import annotations
@@ -207,6 +212,39 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
     return {"customers": len(frame), "step_wall_seconds": driver, **costs}
 
 
+def run_als(job: dict[str, Any]) -> dict[str, Any]:
+    """The purchase pairs of the clean lines and MLlib's ALS fitted on them, on Spark ``local[2]``; task costs."""
+    import tempfile
+
+    from segmentation.spark import spark_session
+    from segmentation.spark.recommend import fit_mllib_als, purchase_pairs
+
+    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
+    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    spark = spark_session("local[2]", log)
+    started = time.perf_counter()
+    spark.sparkContext.setJobDescription("pairs")
+    pairs = purchase_pairs(spark.read.parquet(job["input"])).cache()
+    n_pairs = pairs.count()
+    paired = time.perf_counter()
+    spark.sparkContext.setJobDescription("als")
+    model = fit_mllib_als(pairs)
+    customers = model.user_factors.count()
+    done = time.perf_counter()
+    jvm = vm_hwm_gib(spark.sparkContext._gateway.proc.pid)
+    spark.stop()
+    costs = task_costs(sorted(f for f in events.rglob("*") if f.is_file()), by_description=True)
+    wall = {"pairs": paired - started, "als_fit": done - paired}
+    return {
+        "pairs": n_pairs,
+        "customers": customers,
+        "products": len(model.items),
+        "step_wall_seconds": wall,
+        "jvm_peak_rss_gib": jvm,
+        **costs,
+    }
+
+
 def _descendants(pid: int) -> list[int]:
     """Every live process below ``pid`` (the JVM's Python daemon and its forked workers)."""
     parents = {}
@@ -297,10 +335,10 @@ def main() -> None:
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
     parser.add_argument(
         "--step",
-        choices=("features", "ingest", "downstream"),
+        choices=("features", "ingest", "downstream", "als"),
         default="features",
         help="features: clean Parquet -> 29 features; ingest: CSV -> parsed, validated, clean Parquet; "
-        "downstream: every customer's segment, SHAP values and top-10 list on Spark",
+        "downstream: every customer's segment, SHAP values and top-10 list on Spark; als: MLlib ALS fit",
     )
     parser.add_argument("--out", type=Path, default=OUT / "bench_spark.json")
     parser.add_argument("--target-lines", type=float, default=1e9, help="clean rows of the cluster estimate")
@@ -321,7 +359,12 @@ def main() -> None:
         result = spawn(Path(__file__), {**job, "output": output}, TIMEOUT, child_env({}))
         rows.append({**result, "step": "downstream", "lines": lines, "clean_rows": _rows(clean_parquet(lines))})
         print(json.dumps(rows[-1]), flush=True)
-    for lines in args.lines if args.step != "downstream" else ():
+    for lines in args.lines if args.step == "als" else ():
+        job = {"kind": "als", "input": str(clean_parquet(lines))}
+        result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
+        rows.append({**result, "step": "als", "lines": lines, "clean_rows": _rows(clean_parquet(lines))})
+        print(json.dumps(rows[-1]), flush=True)
+    for lines in args.lines if args.step in ("features", "ingest") else ():
         clean = clean_parquet(lines)
         source = lines_csv(lines) if args.step == "ingest" else clean
         for engine in ("duckdb", "spark"):
@@ -343,7 +386,7 @@ if __name__ == "__main__":
     if "--child" in sys.argv:
         job = json.loads(sys.argv[sys.argv.index("--child") + 1])
         kinds = {"generate": generate, "write_csv": write_csv, "customers": customers, "duckdb": run_duckdb}
-        kinds |= {"spark": run_spark, "downstream": run_downstream}
+        kinds |= {"spark": run_spark, "downstream": run_downstream, "als": run_als}
         result = kinds[job["kind"]](job)
         write_child_result(sys.argv[sys.argv.index("--result") + 1], result)
     else:
