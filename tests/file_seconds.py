@@ -60,7 +60,7 @@ def longest_first(items: list[pytest.Item]) -> None:
     files' :data:`FILE_SECONDS`, longest first, then the unlisted files as xdist would order them (most tests
     first: a file of many short tests can still be long); each file's tests stay together and in their order."""
     groups = [group(Path(str(item.fspath)).name) for item in items]
-    seconds = Counter({group(name): 0.0 for name in FILE_SECONDS})
+    seconds: Counter[str] = Counter()
     for name, value in FILE_SECONDS.items():
         seconds[group(name)] += value
     tests = Counter(groups)

@@ -84,15 +84,14 @@ def clean_transactions(canonical: pa.Table, policy: CleaningPolicy | None = None
     (DuckDB's own output of 10M wide rows was faster but held 0.5 GiB more at its peak).
     """
     policy = policy or CleaningPolicy()
-    con = connect()
-    con.register("canonical", canonical)
-    threshold = _outlier_threshold(con, policy)
-    _find_duplicates(con, policy)
-    con.register("products", pa.table({"product_id": pc.unique(canonical["product_id"])}))
-    con.execute(_reasons_sql(policy, threshold))
-    reasons = to_arrow(con.sql("SELECT source_row, reason FROM reasons ORDER BY source_row"))
-    found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
-    con.close()
+    with connect() as con:  # closing drops the TEMP tables below, also when a statement fails
+        con.register("canonical", canonical)
+        threshold = _outlier_threshold(con, policy)
+        _find_duplicates(con, policy)
+        con.register("products", pa.table({"product_id": pc.unique(canonical["product_id"])}))
+        con.execute(_reasons_sql(policy, threshold))
+        reasons = to_arrow(con.sql("SELECT source_row, reason FROM reasons ORDER BY source_row"))
+        found = dict(con.execute("SELECT reason, count(*) FROM reasons GROUP BY reason").fetchall())
     changed = pa.array([r for r, (action, _) in REASONS.items() if action == "changed"])
     is_changed = pc.is_in(reasons["reason"], value_set=changed)
     # where each affected row sits in canonical, in row-number order like the reasons
