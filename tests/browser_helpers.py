@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+TALL = {"width": 1440, "height": 4200}
+"""A window showing a whole page: the page scrolls inside its own container, so a screenshot shows what fits."""
 SCATTER = "Customers on a map of the chosen features"
 ROWS_KEPT = re.compile(r"[\d,]+ of [\d,]+ rows kept")
 
@@ -59,15 +61,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(log_path: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serve(
+    log_path: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``streamlit run app.py`` headless on a free port of 127.0.0.1, without a file watcher, until the block ends.
 
-    Yields its URL, once the health endpoint answers, and the process. ``options`` are more ``--name value`` flags.
+    Yields its URL, once the health endpoint answers, and the process. ``options`` are more ``--name value`` flags,
+    ``env`` more environment variables of the server.
     """
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # a crash in native code leaves its Python stack in the log
+    # a crash in native code leaves its Python stack in the log
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})}
     with open(log_path, "wb") as log:
         server = subprocess.Popen([*command, *options], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

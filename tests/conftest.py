@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,16 +168,46 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh page, tall enough that a screenshot shows a whole page; a screenshot is saved on failure."""
-    from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS
+@contextmanager
+def shot_on_failure(page: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """Yield ``page``; save a full-page screenshot of it if the test fails meanwhile."""
+    from tests.browser_helpers import ARTIFACTS
 
-    context = browser.new_context(viewport={"width": 1440, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
     failed_before = request.session.testsfailed
     yield page
     if request.session.testsfailed > failed_before:
         page.screenshot(path=ARTIFACTS / f"{request.node.name}-failure.png", full_page=True)
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page, tall enough that a screenshot shows a whole page; a screenshot is saved on failure.
+
+    In a module marked ``one_tab`` every test gets the module's one tab instead, the sample loaded and segmented
+    once, and goes on from where the test before left it, as an analyst would (segmenting the sample again took
+    most of each test's time)."""
+    from tests.browser_helpers import TIMEOUT_MS
+
+    if request.node.get_closest_marker("one_tab"):
+        with shot_on_failure(request.getfixturevalue("segmented_tab"), request) as tab:
+            yield tab
+        return
+    context = browser.new_context(viewport={"width": 1440, "height": 2400})
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    with shot_on_failure(tab, request):
+        yield tab
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def segmented_tab(browser: Browser, app_url: str) -> Iterator[Page]:
+    """One tall tab on the module's app, the sample loaded and segmented (the ``one_tab`` modules' page)."""
+    from tests.browser_helpers import TALL, TIMEOUT_MS, segmented
+
+    context = browser.new_context(viewport=TALL)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    segmented(tab, app_url)
+    yield tab
     context.close()

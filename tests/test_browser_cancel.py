@@ -1,5 +1,6 @@
 """Cancel in a real Chromium: a long computation stops soon after Cancel is pressed, the page says it was cancelled,
-shows no partial result and stays usable; what was computed before is still there."""
+shows no partial result and stays usable; what was computed before is still there. The training is cancelled on
+the page the cancelled evaluation left."""
 
 from __future__ import annotations
 
@@ -9,21 +10,19 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_helpers import TIMEOUT_MS, open_page, segmented, settled, shot
+from tests.browser_helpers import TIMEOUT_MS, open_page, settled, shot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.one_tab,
 ]
-TALL = {"width": 1440, "height": 4200}
 CANCEL_WITHIN_S = 30
 """From pressing Cancel to the page saying so; the progress updates (each model, epoch or iteration) are the only
 points where Streamlit can stop the run, so this bounds the longest step between two of them."""
 
 
-def test_cancelling_the_evaluation_stops_it_and_keeps_the_page_usable(page: Page, app_url: str) -> None:
-    page.set_viewport_size(TALL)
-    segmented(page, app_url)
+def test_cancelling_the_evaluation_stops_it_and_keeps_the_page_usable(page: Page) -> None:
     open_page(page, "Recommend", page.get_by_text("Top products per segment"))
     settled(page, page.get_by_text("Recommended to"))  # the default model has trained: the page is idle
     lists_before = page.get_by_text("Top products per segment")
@@ -54,11 +53,9 @@ def test_cancelling_the_evaluation_stops_it_and_keeps_the_page_usable(page: Page
     settled(page, page.get_by_text("Top products for one customer"))
 
 
-def test_cancelling_a_training_goes_back_to_the_model_trained_before(page: Page, app_url: str) -> None:
-    page.set_viewport_size(TALL)
-    segmented(page, app_url)
-    open_page(page, "Recommend", page.get_by_text("Top products per segment"))
-    settled(page, page.get_by_text("Recommended to"))  # the default model has trained: the page is idle
+def test_cancelling_a_training_goes_back_to_the_model_trained_before(page: Page) -> None:
+    page.get_by_role("tab", name="By segment").click()  # where the evaluation's test left the page
+    settled(page, page.get_by_text("Top products per segment"), page.get_by_text("Recommended to"))
     page.get_by_role("radio", name="GRU sequence").click()
     cancel = page.get_by_role("button", name="Cancel")
     expect(page.get_by_text(re.compile(r"Training GRU sequence \(\d+ s.*\): epoch"))).to_be_visible(timeout=TIMEOUT_MS)

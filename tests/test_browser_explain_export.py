@@ -7,40 +7,18 @@ from __future__ import annotations
 import csv
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser_helpers import ARTIFACTS, TIMEOUT_MS, TRAINING_MS, chart, open_page, segmented, settled, shot
+from tests.browser_helpers import TRAINING_MS, chart, open_page, settled, shot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.one_tab,
 ]
-
-TALL = {"width": 1440, "height": 4200}  # the page scrolls inside its own container: a tall window shows it all
-
-
-@pytest.fixture(scope="module")
-def session(browser: Browser, app_url: str) -> Iterator[Page]:
-    """One tab on the app, the sample loaded and segmented; the module's tests use it in turn."""
-    context = browser.new_context(viewport=TALL)
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
-    segmented(tab, app_url)
-    yield tab
-    context.close()
-
-
-@pytest.fixture
-def page(session: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """The shared tab, with a screenshot when the test using it fails (like the suite's own ``page``)."""
-    failed_before = request.session.testsfailed
-    yield session
-    if request.session.testsfailed > failed_before:
-        session.screenshot(path=ARTIFACTS / f"{request.node.name}-failure.png", full_page=True)
 
 
 def test_explain_a_customer(page: Page) -> None:

@@ -8,13 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_helpers import TRAINING_MS, open_page, segmented, settled, shot
+from tests.browser_helpers import TALL, TRAINING_MS, open_page, segmented, settled, shot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
 ]
-TALL = {"width": 1440, "height": 4200}  # the page scrolls inside its own container: a tall window shows it all
 
 
 def test_recommend_for_a_segment_and_a_customer(page: Page, app_url: str) -> None:
