@@ -72,77 +72,79 @@ def to_canonical(
     for issue in mapping.problems(raw.columns):
         report.add(issue)
     report.raise_for_errors()  # without the required columns nothing below can run
-    con = connect()
-    raw = replace(raw, table=_null_tokens_as_null(raw, mapping))
-    con.register("raw", raw.table)
-    number_text = _number_text(raw, mapping)
-    digits: Counter[str] = Counter()
-    for text, n in number_text.items():
-        digits[re.sub(STRIPPED, "", text)] += n
-    decimal = options.decimal or detect_decimal(digits)
-    report.detected["decimal"] = decimal
-    currency = mapping.get("currency")
-    detect_currency(report, options.currency, currency, _distinct_counts(con, currency), number_text)
-    ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
-    checks = {"ts": ts_expr}
-    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row;
-    # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
-    customer = _text(mapping.get("customer_id"))
-    column = mapping.get("customer_id")
-    float_ids = not _is_text(raw, column) or bool(_FLOAT_ID.search(" ".join(_sample(raw, column))))
-    if float_ids:
-        customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
-    select = [
-        f"{quote(ROW_COLUMN)} AS source_row",
-        f"{customer} AS customer_id",
-        f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
-        if mapping.get("order_id")
-        else "NULL::VARCHAR AS order_id",
-        f"{_text(mapping.get('product_id'))} AS product_id",
-        f"{ts_expr} AS ts",
-        *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
-    ]
-    select.append(f"{quote(mapping.get('ts'))} AS ts_text")
-    unparsed = {"ts": "ts_text IS NOT NULL AND ts IS NULL"}
-    for field in NUMERIC_FIELDS:
-        column = mapping.get(field)
-        expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
-        select.append(f"{expr} AS {field}_parsed")
-        if column:
-            checks[field] = expr
-            select.append(f"{quote(column)} AS {field}_text")
-            unparsed[field] = f"{field}_text IS NOT NULL AND {field}_parsed IS NULL"
-    # a line amount without a quantity column: one unit, -1 for a refund
-    quantity = "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
-    output = {
-        "source_row": "source_row",
-        "customer_id": "customer_id",
-        "order_id": "coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id",
-        "ts": "ts",
-        "product_id": "product_id",
-        "quantity": f"{quantity} AS quantity",
-        "unit_price": f"coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price",
-        "amount": f"coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount",
-        **{field: field for field in OPTIONAL},
-        # the list of unreadable fields is built only on the rows that have one
-        "invalid_fields": f"CASE WHEN {' OR '.join(unparsed.values())} THEN concat_ws(',', "
-        + ", ".join(f"CASE WHEN {condition} THEN '{field}' END" for field, condition in unparsed.items())
-        + ") END AS invalid_fields",
-    }
-    # text columns that need no change are taken from the raw table as they are: no copy through DuckDB
-    as_read = {"source_row": ROW_COLUMN, **_unchanged_text(raw, mapping, float_ids)}
-    computed = to_arrow(
-        con.sql(
-            f"""WITH parsed AS (SELECT {", ".join(select)} FROM raw)
-                SELECT {", ".join(e for f, e in output.items() if f not in as_read)} FROM parsed"""
+    # closing releases DuckDB's buffers and its reference to the raw table now, also when a statement fails
+    with connect() as con:
+        raw = replace(raw, table=_null_tokens_as_null(raw, mapping))
+        con.register("raw", raw.table)
+        number_text = _number_text(raw, mapping)
+        digits: Counter[str] = Counter()
+        for text, n in number_text.items():
+            digits[re.sub(STRIPPED, "", text)] += n
+        decimal = options.decimal or detect_decimal(digits)
+        report.detected["decimal"] = decimal
+        currency = mapping.get("currency")
+        detect_currency(report, options.currency, currency, _distinct_counts(con, currency), number_text)
+        ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
+        checks = {"ts": ts_expr}
+        # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row;
+        # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
+        customer = _text(mapping.get("customer_id"))
+        column = mapping.get("customer_id")
+        float_ids = not _is_text(raw, column) or bool(_FLOAT_ID.search(" ".join(_sample(raw, column))))
+        if float_ids:
+            customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
+        select = [
+            f"{quote(ROW_COLUMN)} AS source_row",
+            f"{customer} AS customer_id",
+            f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
+            if mapping.get("order_id")
+            else "NULL::VARCHAR AS order_id",
+            f"{_text(mapping.get('product_id'))} AS product_id",
+            f"{ts_expr} AS ts",
+            *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
+        ]
+        select.append(f"{quote(mapping.get('ts'))} AS ts_text")
+        unparsed = {"ts": "ts_text IS NOT NULL AND ts IS NULL"}
+        for field in NUMERIC_FIELDS:
+            column = mapping.get(field)
+            expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
+            select.append(f"{expr} AS {field}_parsed")
+            if column:
+                checks[field] = expr
+                select.append(f"{quote(column)} AS {field}_text")
+                unparsed[field] = f"{field}_text IS NOT NULL AND {field}_parsed IS NULL"
+        # a line amount without a quantity column: one unit, -1 for a refund
+        quantity = (
+            "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
         )
-    )
-    table = pa.table({f: raw.table.column(as_read[f]) if f in as_read else computed.column(f) for f in output})
-    missing = _count_missing(raw, mapping)
-    _report_unparsed(con, raw, table, mapping, checks, missing, report)
-    _report_missing(mapping, missing, report)
-    _report_unmapped(mapping, report)
-    con.close()  # releases DuckDB's buffers and its reference to the raw table now, not at garbage collection
+        output = {
+            "source_row": "source_row",
+            "customer_id": "customer_id",
+            "order_id": "coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id",
+            "ts": "ts",
+            "product_id": "product_id",
+            "quantity": f"{quantity} AS quantity",
+            "unit_price": f"coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price",
+            "amount": f"coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount",
+            **{field: field for field in OPTIONAL},
+            # the list of unreadable fields is built only on the rows that have one
+            "invalid_fields": f"CASE WHEN {' OR '.join(unparsed.values())} THEN concat_ws(',', "
+            + ", ".join(f"CASE WHEN {condition} THEN '{field}' END" for field, condition in unparsed.items())
+            + ") END AS invalid_fields",
+        }
+        # text columns that need no change are taken from the raw table as they are: no copy through DuckDB
+        as_read = {"source_row": ROW_COLUMN, **_unchanged_text(raw, mapping, float_ids)}
+        computed = to_arrow(
+            con.sql(
+                f"""WITH parsed AS (SELECT {", ".join(select)} FROM raw)
+                    SELECT {", ".join(e for f, e in output.items() if f not in as_read)} FROM parsed"""
+            )
+        )
+        table = pa.table({f: raw.table.column(as_read[f]) if f in as_read else computed.column(f) for f in output})
+        missing = _count_missing(raw, mapping)
+        _report_unparsed(con, raw, table, mapping, checks, missing, report)
+        _report_missing(mapping, missing, report)
+        _report_unmapped(mapping, report)
     return table, report
 
 
