@@ -50,6 +50,12 @@ from common import OUT, ROOT, child_env, machine_facts, spawn, vm_hwm_gib, write
 LINES_PER_CUSTOMER = 65
 """About what the synthetic generator draws per customer (196,818 lines for 3,000 customers)."""
 TIMEOUT = 3600
+"""Seconds one child may take per 10M lines (Spark's features took 500 s at 10M, ingest 160 s at 1M)."""
+PART_LINES = 10_000_000
+"""Above this many generated lines the clean input is made in parts of whole customers: the DuckDB ingest holds a
+file in memory (3.4 GiB at 10M lines), the features then read the Parquet folder from disk."""
+ROWS_PER_SHUFFLE_PARTITION = 2_000_000
+"""Spark's shuffle partitions grow with the rows (4 at 10M, as measured there), so a task's work stays comparable."""
 
 
 def clean_parquet(lines: int) -> Path:
@@ -69,10 +75,22 @@ def customer_features(lines: int) -> Path:
 
 def _generated(path: Path, kind: str, lines: int) -> Path:
     if not path.exists():
-        result = spawn(Path(__file__), {"kind": kind, "lines": lines, "path": str(path)}, TIMEOUT, child_env({}))
+        result = spawn(
+            Path(__file__), {"kind": kind, "lines": lines, "path": str(path)}, _timeout(lines), child_env({})
+        )
         if "failed" in result or result.get("timed_out"):
             raise SystemExit(f"generating {lines:,} lines failed: {result}")
+        _made(path).write_text(json.dumps(result, indent=2))
     return path
+
+
+def _made(path: Path) -> Path:
+    """Where what generating ``path`` measured is kept (the ingest of the parts)."""
+    return path.with_name(path.name + ".json")
+
+
+def _timeout(lines: int) -> float:
+    return TIMEOUT * max(1.0, lines / 10_000_000)
 
 
 def _rows(path: Path) -> int:
@@ -83,19 +101,37 @@ def _rows(path: Path) -> int:
 
 
 def generate(job: dict[str, Any]) -> dict[str, Any]:
+    """Clean Parquet of the generated lines: one file, or above ``PART_LINES`` a folder of parts of whole customers,
+    each cleaned alone by the DuckDB ingest (its seconds and peak memory kept: the ingest of the whole, in parts)."""
     import tempfile
 
     import pyarrow.parquet as pq
 
     from segmentation.pipeline import load_transactions
-    from segmentation.synthetic import SyntheticSpec, write_sample
+    from segmentation.synthetic import SyntheticSpec, write_parts
 
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "lines.csv"
-        written = write_sample(csv, SyntheticSpec(n_customers=max(job["lines"] // LINES_PER_CUSTOMER, 1)))
-        clean = load_transactions(csv).transactions
-    pq.write_table(clean, job["path"])
-    return {"lines": written, "clean_rows": clean.num_rows}
+    spec = SyntheticSpec(n_customers=max(job["lines"] // LINES_PER_CUSTOMER, 1))
+    with tempfile.TemporaryDirectory(dir=OUT) as tmp:
+        parts = write_parts(tmp, spec, PART_LINES)
+        if len(parts) > 1:
+            Path(job["path"]).mkdir()
+        lines, clean_rows, seconds = 0, 0, []
+        for index, part in enumerate(parts):
+            started = time.perf_counter()
+            result = load_transactions(part)
+            seconds.append(time.perf_counter() - started)
+            clean = result.transactions
+            lines, clean_rows = lines + result.cleaning.rows_in, clean_rows + clean.num_rows
+            pq.write_table(clean, Path(job["path"]) / f"part-{index:05d}.parquet" if len(parts) > 1 else job["path"])
+            part.unlink()
+    # the outlier threshold (a quantile of every row) is each part's own: the only rule the parts can change
+    return {
+        "lines": lines,
+        "clean_rows": clean_rows,
+        "parts": len(parts),
+        "ingest_seconds": seconds,
+        "peak_rss_gib": vm_hwm_gib(os.getpid()),
+    }
 
 
 def customers(job: dict[str, Any]) -> dict[str, Any]:
@@ -122,10 +158,11 @@ def run_duckdb(job: dict[str, Any]) -> dict[str, Any]:
     from segmentation.pipeline import load_transactions
 
     imported = time.perf_counter()
+    source = Path(job["input"])
     if job["step"] == "ingest":
-        pq.write_table(load_transactions(job["input"]).transactions, job["output"])
-    else:
-        compute_features(pq.read_table(job["input"])).reset_index().to_parquet(job["output"])
+        pq.write_table(load_transactions(source).transactions, job["output"])
+    else:  # a folder of parts is read from disk as the query runs; a file is read into memory first
+        compute_features(source if source.is_dir() else pq.read_table(source)).reset_index().to_parquet(job["output"])
     done = time.perf_counter()
     return {"rows_out": _rows(Path(job["output"])), "import_seconds": imported - start, "seconds": done - imported}
 
@@ -138,7 +175,8 @@ def run_spark(job: dict[str, Any]) -> dict[str, Any]:
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
-    spark = spark_session("local[2]", log)
+    shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
+    spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
     started = time.perf_counter()
     if job["step"] == "ingest":
         result = load_transactions_spark(spark, job["input"]).transactions
@@ -158,6 +196,7 @@ def run_spark(job: dict[str, Any]) -> dict[str, Any]:
         "jvm_peak_rss_gib": jvm,
         "python_worker_peak_rss_gib": workers,
         "input_partitions": partitions,
+        "shuffle_partitions": shuffle,
         **task_costs(sorted(f for f in events.rglob("*") if f.is_file())),
     }
 
@@ -179,7 +218,8 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
-    spark = spark_session("local[2]", log)
+    shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
+    spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
     out = Path(job["output"])
     features = spark.read.parquet(job["input"]).repartition("customer_id").cache()  # as a run: shuffle partitions
     frame = features.toPandas().set_index("customer_id")
@@ -221,7 +261,8 @@ def run_als(job: dict[str, Any]) -> dict[str, Any]:
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
-    spark = spark_session("local[2]", log)
+    shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
+    spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
     started = time.perf_counter()
     spark.sparkContext.setJobDescription("pairs")
     pairs = purchase_pairs(spark.read.parquet(job["input"])).cache()
@@ -369,9 +410,17 @@ def main() -> None:
         source = lines_csv(lines) if args.step == "ingest" else clean
         for engine in ("duckdb", "spark"):
             output = str(OUT / f"spark_bench_{args.step}_{engine}")
-            job = {"kind": engine, "step": args.step, "input": str(source), "output": output}
-            result = spawn(Path(__file__), job, TIMEOUT, child_env({}))
+            job = {
+                "kind": engine,
+                "step": args.step,
+                "input": str(source),
+                "output": output,
+                "clean_rows": _rows(clean),
+            }
+            result = spawn(Path(__file__), job, _timeout(lines), child_env({}))
             result.update(engine=engine, step=args.step, lines=lines, clean_rows=_rows(clean))
+            if _made(clean).exists():
+                result["input_made"] = json.loads(_made(clean).read_text())
             if engine == "spark" and "task_seconds" in result:
                 estimate = cluster_estimate(result, args.target_lines, args.target_seconds, args.rows_per_task)
                 result["cluster_estimate"] = estimate

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ COLUMNS = (
     "channel",
     "email",
 )
+CSV_HEADER = (",".join(COLUMNS) + "\n").encode()
 CHUNK_CUSTOMERS = 20_000
 ORDER_NUMBER_START = 100_000
 CHANNELS = ("web", "app", "store")
@@ -624,22 +626,50 @@ def write_sample(path: str | Path, spec: SyntheticSpec, truth_path: str | Path |
     byte-identical file. The line count excludes the header."""
     path = Path(path)
     n_lines, truths = 0, []
-    options = pcsv.WriteOptions(include_header=False, quoting_style="none")
     with open(path, "wb") as raw:
         # mtime=0 and no file name keep the gzip header, and so the file, reproducible.
         gz = path.suffix == ".gz"
         with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0) if gz else raw as out:
-            out.write((",".join(COLUMNS) + "\n").encode())
+            out.write(CSV_HEADER)
             for table, truth in _chunks(spec):
-                column = table.schema.get_field_index("unit_price")
-                table = table.set_column(column, "unit_price", _price_text(table["unit_price"]))
-                pcsv.write_csv(table, out, options)
-                n_lines += table.num_rows
+                n_lines += _write_lines(out, table)
                 truths.append(truth)
                 logger.info("wrote %d lines for %d customers", n_lines, sum(len(t) for t in truths))
     if truth_path is not None:
         pd.concat(truths, ignore_index=True).to_csv(truth_path, index=False)
     return n_lines
+
+
+def write_parts(folder: str | Path, spec: SyntheticSpec, lines_per_part: int) -> list[Path]:
+    """The lines :func:`write_sample` writes, as CSV files of whole customers (``part-00000.csv``, ...) of about
+    ``lines_per_part`` lines or more each: more lines than one process can clean at once, in parts it can (the
+    cleaning matches rows within a customer only, so each part cleans as it would in the whole file)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    out, lines = None, 0
+    try:
+        for table, _ in _chunks(spec):
+            if out is None or lines >= lines_per_part:
+                if out is not None:
+                    out.close()
+                paths.append(folder / f"part-{len(paths):05d}.csv")
+                out, lines = open(paths[-1], "wb"), 0  # noqa: SIM115 (closed when the next part opens)
+                out.write(CSV_HEADER)
+            lines += _write_lines(out, table)
+            logger.info("wrote %d lines into %s", lines, paths[-1].name)
+    finally:
+        if out is not None:
+            out.close()
+    return paths
+
+
+def _write_lines(out: BinaryIO, table: pa.Table) -> int:
+    """Write a chunk's lines as CSV rows, prices with two decimals; the number of lines."""
+    column = table.schema.get_field_index("unit_price")
+    table = table.set_column(column, "unit_price", _price_text(table["unit_price"]))
+    pcsv.write_csv(table, out, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+    return table.num_rows
 
 
 def main(argv: list[str] | None = None) -> None:

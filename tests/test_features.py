@@ -108,3 +108,21 @@ def test_every_feature_is_documented_once() -> None:
     assert len(names) == len(set(names))
     docs = (Path(__file__).parent.parent / "docs" / "features.md").read_text()
     assert docs == features_markdown(), "docs/features.md is stale: run `segment features --docs > docs/features.md`"
+
+
+def test_a_parquet_file_or_folder_gives_the_features_of_the_table_in_memory(tmp_path: Path) -> None:
+    """Data larger than memory is read by DuckDB from disk: the same features as the table itself."""
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(random_transactions(seed=5, n_customers=90), preserve_index=False)
+    expected = compute_features(table)
+    pq.write_table(table, tmp_path / "tx.parquet")
+    parts = tmp_path / "parts"
+    (parts / "later").mkdir(parents=True)
+    half = table.num_rows // 2
+    pq.write_table(table.slice(0, half), parts / "part-0.parquet")
+    pq.write_table(table.slice(half), parts / "later" / "part-1.parquet")
+    for source in (tmp_path / "tx.parquet", parts):
+        got = compute_features(source)
+        pd.testing.assert_frame_equal(got, expected)
+        assert got.attrs == expected.attrs

@@ -17,6 +17,7 @@ from segmentation.synthetic import (
     generate_transactions,
     main,
     successor_map,
+    write_parts,
     write_sample,
 )
 
@@ -247,6 +248,21 @@ def test_streaming_in_chunks_keeps_ids_unique(monkeypatch, tmp_path):
     assert tx.groupby("order_id").order_date.nunique().max() == 1
     assert (tx.unit_price < 0).sum() == 2
     assert write_sample(tmp_path / "tx.csv", spec) == len(tx)
+
+
+def test_parts_hold_the_same_lines_and_each_customer_whole(monkeypatch, tmp_path):
+    monkeypatch.setattr(synthetic, "CHUNK_CUSTOMERS", 100)
+    spec = SyntheticSpec(n_customers=450, seed=5)
+    write_sample(tmp_path / "whole.csv", spec)
+    parts = write_parts(tmp_path / "parts", spec, lines_per_part=15_000)
+    assert [p.name for p in parts] == [f"part-{i:05d}.csv" for i in range(len(parts))] and len(parts) > 1
+    whole = (tmp_path / "whole.csv").read_text().splitlines()
+    texts = [p.read_text().splitlines() for p in parts]
+    assert all(text[0] == whole[0] for text in texts)  # each part has the header
+    assert [line for text in texts for line in text[1:]] == whole[1:]
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts]
+    owners = [set(f.customer_id) - {""} for f in frames]  # guest lines have no customer
+    assert sum(map(len, owners)) == len(set().union(*owners))
 
 
 def test_cli_writes_the_files(tmp_path):
