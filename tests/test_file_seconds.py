@@ -55,3 +55,11 @@ def test_the_spark_files_are_one_group_run_where_their_total_says() -> None:
     assert {g for item in items[: len(spark)] for g in item.groups} == {"spark"}
     assert [item.nodeid for item in items[: len(spark)]] == [f"{name}::{i + 1}" for i, name in enumerate(spark)]
     assert [item.groups for item in items[len(spark) :]] == [[longest], ["test_unlisted_a.py"]]
+
+
+def test_xdist_sends_a_group_to_one_worker(request: pytest.FixtureRequest) -> None:
+    """Under ``--dist loadgroup`` xdist names a test by its group (``...@group``) and sends each name's tests to one
+    worker; with pytest 9.2 the name stayed without it and every file's tests were spread over both workers."""
+    if not hasattr(request.config, "workerinput"):
+        pytest.skip("the groups are pytest-xdist's: this runs under make test (-n 2 --dist loadgroup)")
+    assert request.node.nodeid.endswith(f"@{group(Path(__file__).name)}")
