@@ -38,7 +38,8 @@ def assert_tiles_not_cut(page: Page, name: str) -> None:
 def choose_currency(page: Page, code: str) -> None:
     options = page.get_by_test_id("stExpander").filter(has_text="Reading and cleaning options")
     options.locator("summary").click()
-    options.get_by_test_id("stSelectbox").filter(has_text="Currency").click()
+    # the combobox itself, as the analyst clicks it (a click on the widget's middle could fall beside it)
+    options.get_by_test_id("stSelectbox").filter(has_text="Currency").locator("input").click()
     page.get_by_role("option").filter(has_text=f"{code} ·").first.click()
 
 
