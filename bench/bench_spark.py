@@ -218,8 +218,7 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
-    shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
-    spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
+    spark = spark_session("local[2]", log)
     out = Path(job["output"])
     features = spark.read.parquet(job["input"]).repartition("customer_id").cache()  # as a run: shuffle partitions
     frame = features.toPandas().set_index("customer_id")
@@ -261,8 +260,7 @@ def run_als(job: dict[str, Any]) -> dict[str, Any]:
 
     events = Path(tempfile.mkdtemp(prefix="spark-events-"))
     log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
-    shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
-    spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
+    spark = spark_session("local[2]", log)
     started = time.perf_counter()
     spark.sparkContext.setJobDescription("pairs")
     pairs = purchase_pairs(spark.read.parquet(job["input"])).cache()
