@@ -168,13 +168,10 @@ def run_duckdb(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_spark(job: dict[str, Any]) -> dict[str, Any]:
-    import tempfile
-
     start = time.perf_counter()
     from segmentation.spark import compute_features_spark, load_transactions_spark, spark_session
 
-    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
-    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    events, log = _event_log()
     shuffle = max(4, job["clean_rows"] // ROWS_PER_SHUFFLE_PARTITION)
     spark = spark_session("local[2]", {**log, "spark.sql.shuffle.partitions": str(shuffle)})
     started = time.perf_counter()
@@ -197,14 +194,12 @@ def run_spark(job: dict[str, Any]) -> dict[str, Any]:
         "python_worker_peak_rss_gib": workers,
         "input_partitions": partitions,
         "shuffle_partitions": shuffle,
-        **task_costs(sorted(f for f in events.rglob("*") if f.is_file())),
+        **task_costs(_event_files(events)),
     }
 
 
 def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
     """Segments, SHAP values and top-10 lists of every customer on Spark ``local[2]``; task costs per step."""
-    import tempfile
-
     import pandas as pd
 
     from recommenders.data import Interactions
@@ -216,8 +211,7 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
     from segmentation.spark.explain import explain_spark
     from segmentation.spark.recommend import LINE_COLUMNS, recommend_spark
 
-    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
-    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    events, log = _event_log()
     spark = spark_session("local[2]", log)
     out = Path(job["output"])
     features = spark.read.parquet(job["input"]).repartition("customer_id").cache()  # as a run: shuffle partitions
@@ -247,19 +241,16 @@ def run_downstream(job: dict[str, Any]) -> dict[str, Any]:
     driver = {"segment": segmented - started, "explain": explained - segmented, "recommend_fit": fitted - explained}
     driver["recommend"] = done - fitted
     spark.stop()
-    costs = task_costs(sorted(f for f in events.rglob("*") if f.is_file()), by_description=True)
+    costs = task_costs(_event_files(events), by_description=True)
     return {"customers": len(frame), "step_wall_seconds": driver, **costs}
 
 
 def run_als(job: dict[str, Any]) -> dict[str, Any]:
     """The purchase pairs of the clean lines and MLlib's ALS fitted on them, on Spark ``local[2]``; task costs."""
-    import tempfile
-
     from segmentation.spark import spark_session
     from segmentation.spark.recommend import fit_mllib_als, purchase_pairs
 
-    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
-    log = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(), "spark.eventLog.compress": "false"}
+    events, log = _event_log()
     spark = spark_session("local[2]", log)
     started = time.perf_counter()
     spark.sparkContext.setJobDescription("pairs")
@@ -272,7 +263,7 @@ def run_als(job: dict[str, Any]) -> dict[str, Any]:
     done = time.perf_counter()
     jvm = vm_hwm_gib(spark.sparkContext._gateway.proc.pid)
     spark.stop()
-    costs = task_costs(sorted(f for f in events.rglob("*") if f.is_file()), by_description=True)
+    costs = task_costs(_event_files(events), by_description=True)
     wall = {"pairs": paired - started, "als_fit": done - paired}
     return {
         "pairs": n_pairs,
@@ -282,6 +273,23 @@ def run_als(job: dict[str, Any]) -> dict[str, Any]:
         "jvm_peak_rss_gib": jvm,
         **costs,
     }
+
+
+def _event_log() -> tuple[Path, dict[str, str]]:
+    """A fresh folder for Spark's event log and the session options that write it there (uncompressed)."""
+    import tempfile
+
+    events = Path(tempfile.mkdtemp(prefix="spark-events-"))
+    return events, {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": events.as_uri(),
+        "spark.eventLog.compress": "false",
+    }
+
+
+def _event_files(events: Path) -> list[Path]:
+    """The event log files Spark wrote under ``events`` (complete once its session stopped)."""
+    return sorted(f for f in events.rglob("*") if f.is_file())
 
 
 def _descendants(pid: int) -> list[int]:
@@ -405,6 +413,7 @@ def main() -> None:
         print(json.dumps(rows[-1]), flush=True)
     for lines in args.lines if args.step in ("features", "ingest") else ():
         clean = clean_parquet(lines)
+        clean_rows = _rows(clean)
         source = lines_csv(lines) if args.step == "ingest" else clean
         for engine in ("duckdb", "spark"):
             output = str(OUT / f"spark_bench_{args.step}_{engine}")
@@ -413,10 +422,10 @@ def main() -> None:
                 "step": args.step,
                 "input": str(source),
                 "output": output,
-                "clean_rows": _rows(clean),
+                "clean_rows": clean_rows,
             }
             result = spawn(Path(__file__), job, _timeout(lines), child_env({}))
-            result.update(engine=engine, step=args.step, lines=lines, clean_rows=_rows(clean))
+            result.update(engine=engine, step=args.step, lines=lines, clean_rows=clean_rows)
             if _made(clean).exists():
                 result["input_made"] = json.loads(_made(clean).read_text())
             if engine == "spark" and "task_seconds" in result:
