@@ -186,28 +186,31 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     In a module marked ``one_tab`` every test gets the module's one tab instead, the sample loaded and segmented
     once, and goes on from where the test before left it, as an analyst would (segmenting the sample again took
     most of each test's time)."""
-    from tests.browser_helpers import TIMEOUT_MS
-
     if request.node.get_closest_marker("one_tab"):
         with shot_on_failure(request.getfixturevalue("segmented_tab"), request) as tab:
             yield tab
         return
-    context = browser.new_context(viewport={"width": 1440, "height": 2400})
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
+    tab = new_tab(browser, {"width": 1440, "height": 2400})
     with shot_on_failure(tab, request):
         yield tab
-    context.close()
+    tab.context.close()
 
 
 @pytest.fixture(scope="module")
 def segmented_tab(browser: Browser, app_url: str) -> Iterator[Page]:
     """One tall tab on the module's app, the sample loaded and segmented (the ``one_tab`` modules' page)."""
-    from tests.browser_helpers import TALL, TIMEOUT_MS, segmented
+    from tests.browser_helpers import TALL, segmented
 
-    context = browser.new_context(viewport=TALL)
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
+    tab = new_tab(browser, TALL)
     segmented(tab, app_url)
     yield tab
-    context.close()
+    tab.context.close()
+
+
+def new_tab(browser: Browser, viewport: dict[str, int]) -> Page:
+    """A tab in a context of its own (close ``tab.context``), waiting up to the browser tests' one timeout."""
+    from tests.browser_helpers import TIMEOUT_MS
+
+    tab = browser.new_context(viewport=viewport).new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    return tab
