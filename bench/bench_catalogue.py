@@ -5,9 +5,9 @@
 
 For each catalogue size, a clean synthetic file (``SyntheticSpec(n_customers, n_products, co_purchase=...)``:
 the planted collections give the large catalogue co-purchase structure) is written, read through the normal
-cleaning, split at ``--cutoff`` (two thirds of the way in) and evaluated: popularity and the GRU with its
-default softmax (``negatives=2048``: sampled above 4,096 products, exact below); with ``--full-softmax N,...`` also the GRU with the exact softmax
-over the whole catalogue at those sizes. Prints per model: seconds to fit, wall and CPU seconds per epoch (CPU
+cleaning, split at ``--cutoff`` (two thirds of the way in) and evaluated: popularity, item-kNN and the GRU with
+its default softmax (``negatives=2048``: sampled above 4,096 products, exact below), without and with its explore
+head; with ``--full-softmax N,...`` also the GRU with the exact softmax over the whole catalogue at those sizes. Prints per model: seconds to fit, wall and CPU seconds per epoch (CPU
 time of this process, batch preparation included: less sensitive to a loaded machine than the wall clock),
 all-items and cross-sell NDCG@10. The table goes to bench/out/catalogue.csv.
 """
@@ -25,7 +25,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import pandas as pd
 from common import OUT
 
-from recommenders.baselines import PopularityRecommender
+from recommenders.baselines import ItemKNNRecommender, PopularityRecommender
 from recommenders.evaluate import EvaluationSplit, evaluate
 from recommenders.sequence.model import SequenceRecommender
 from segmentation.pipeline import load_transactions
@@ -47,7 +47,11 @@ def main() -> None:
     for n_products in (int(n) for n in args.products.split(",")):
         split = _split(args.customers, n_products, args.co_purchase, args.cutoff)
         models = {"popularity": PopularityRecommender()}
+        models["item-kNN"] = ItemKNNRecommender()
         models["gru"] = SequenceRecommender("gru", epochs=args.epochs, random_state=args.seed)
+        models["gru, explore head"] = SequenceRecommender(
+            "gru", epochs=args.epochs, explore_head_weight=1.0, random_state=args.seed
+        )
         if n_products in full:
             models["gru, full softmax"] = SequenceRecommender(
                 "gru", epochs=args.epochs, negatives=None, random_state=args.seed

@@ -49,6 +49,11 @@ class Recommender(BaseEstimator, ABC):
         """Scores (higher is better) of every product for customer rows of ``interactions_``:
         an array of shape (len(rows), n_items)."""
 
+    def score_new(self, rows: np.ndarray) -> np.ndarray:
+        """The scores to rank products *new* to each customer by (the caller removes their past products):
+        :meth:`score` unless the model learns that job apart (the sequence model's explore head)."""
+        return self.score(rows)
+
     def _use_history(self, interactions: Interactions) -> None:
         self.interactions_ = interactions
 
@@ -76,7 +81,8 @@ class Recommender(BaseEstimator, ABC):
             known = np.flatnonzero(batch >= 0)
             scores = np.broadcast_to(fallback, (len(batch), data.n_items)).copy()
             if len(known):
-                scores[known] = self.score(batch[known])
+                score = self.score_new if exclude_bought else self.score
+                scores[known] = score(batch[known])
                 if exclude_bought:
                     bought = data.bought[batch[known]].tocoo()
                     scores[known[bought.row], bought.col] = -np.inf

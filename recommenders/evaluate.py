@@ -149,7 +149,7 @@ def ranked_lists(model: Recommender, rows: np.ndarray, k: int, new_only: bool = 
     blocks = []
     for start in range(0, len(rows), BATCH_CUSTOMERS):
         batch = rows[start : start + BATCH_CUSTOMERS]
-        scores = np.array(model.score(batch), dtype=np.float32)
+        scores = np.array((model.score_new if new_only else model.score)(batch), dtype=np.float32)
         if new_only:
             bought = model.interactions.bought[batch].tocoo()
             scores[bought.row, bought.col] = -np.inf

@@ -129,7 +129,15 @@ class RepeatExploreRecommender(Recommender):
         return SequenceRecommender(self.encoder, epochs=self.epochs, random_state=self.random_state)
 
     def score(self, rows: np.ndarray) -> np.ndarray:
+        return self._mixed(rows, new_only=False)
+
+    def score_new(self, rows: np.ndarray) -> np.ndarray:
+        return self._mixed(rows, new_only=True)
+
+    def _mixed(self, rows: np.ndarray, new_only: bool) -> np.ndarray:
+        """The weighted sum of the parts' scaled scores (:meth:`Recommender.score_new`'s with ``new_only``)."""
         mixed = np.zeros((len(rows), self.interactions.n_items), np.float32)
         for weight, part in self.parts_:
-            mixed += np.float32(weight) * _scaled(np.asarray(part.score(rows), dtype=np.float32))
+            scores = part.score_new(rows) if new_only else part.score(rows)
+            mixed += np.float32(weight) * _scaled(np.asarray(scores, dtype=np.float32))
         return mixed

@@ -78,6 +78,7 @@ def _sequence(trial: Any) -> dict[str, Any]:
         "dim": trial.suggest_categorical("dim", (32, 64, 128)),
         "epochs": trial.suggest_int("epochs", 5, 30),
         "learning_rate": trial.suggest_float("learning_rate", 3e-4, 5e-3, log=True),
+        "explore_head_weight": trial.suggest_categorical("explore_head_weight", (None, 1.0)),
     }
 
 

@@ -49,7 +49,10 @@ class SequenceRecommender(Recommender):
     With ``churn_days`` a churn head learns, next to the next basket (its loss weighted ``churn_weight``), the
     probability of no order within ``churn_days``: :meth:`churn_probability`. With ``category_days`` a
     category head learns the probability of buying from each product category within ``category_days``
-    (:meth:`category_probability`; the interactions need categories). ``negatives``: products drawn per batch
+    (:meth:`category_probability`; the interactions need categories). With ``explore_head_weight`` an explore
+    head learns, next to the next basket (its loss weighted so), to rank the products *new* to the customer: its
+    target is the next basket's new products and the products bought so far are left out of its softmax;
+    :meth:`score_new`, and so every list without past products, uses it. ``negatives``: products drawn per batch
     for the sampled softmax of catalogues over twice that size (None: always the exact softmax).
     It trains on CUDA when present (mixed precision there), else on the CPU, and is deterministic for a
     ``random_state`` on the CPU. ``save``/``load`` write and read a portable artifact.
@@ -75,6 +78,7 @@ class SequenceRecommender(Recommender):
         churn_weight: float = 0.5,
         category_days: float | None = None,
         category_weight: float = 0.5,
+        explore_head_weight: float | None = None,
         random_state: int = 0,
         device: str | None = None,
     ):
@@ -94,6 +98,7 @@ class SequenceRecommender(Recommender):
         self.churn_weight = churn_weight
         self.category_days = category_days
         self.category_weight = category_weight
+        self.explore_head_weight = explore_head_weight
         self.random_state = random_state
         self.device = device
 
@@ -118,6 +123,7 @@ class SequenceRecommender(Recommender):
             c["repeat_features"],
             churn_head=c["churn_days"] is not None,
             categories=len(self.categories_),
+            explore_head=c.get("explore_head_weight") is not None,
         )
 
     def _categories(self, interactions: Interactions) -> sp.csr_matrix | None:
@@ -152,6 +158,13 @@ class SequenceRecommender(Recommender):
         rng = np.random.default_rng(self.random_state)
         step_categories = self._categories(interactions)
         self.network_ = self._network(interactions.n_items).to(self.device_)
+        if self.network_.explore is not None:
+            # the explore head starts from the log share of order steps holding each product: popularity is the
+            # first thing it must learn, and a zero start leaves it there after a few epochs on a large catalogue
+            in_steps = np.asarray(interactions.steps.sum(axis=0)).ravel()
+            prior = np.log((in_steps + 1) / (in_steps.sum() + interactions.n_items))
+            with torch.no_grad():
+                self.network_.explore_bias.copy_(torch.from_numpy(prior.astype(np.float32)))
         optimiser = torch.optim.AdamW(self.network_.parameters(), lr=c["learning_rate"], weight_decay=c["weight_decay"])
         # Customers with a next order to predict (with a churn or category head, every customer: one order is
         # a question too), sorted by length so a batch pads little; the batches are built once and visited in a
@@ -192,6 +205,9 @@ class SequenceRecommender(Recommender):
                             drawn = torch.from_numpy(rng.choice(interactions.n_items, c["negatives"], replace=False))
                             drawn = drawn.to(self.device_)
                         loss = self.network_.training_loss(h[:, :-1], batch.query, batch.own, drawn)
+                        if c["explore_head_weight"] is not None:
+                            explore = self.network_.explore_loss(h[:, :-1], batch.query, batch.own, drawn)
+                            loss = loss + c["explore_head_weight"] * explore
                     else:  # customers with one order: churn or category questions only
                         loss = h.sum() * 0
                     if batch.churn is not None and len(batch.churn.label):
@@ -233,6 +249,18 @@ class SequenceRecommender(Recommender):
             for part, batch, latest in self._latest_states(rows):
                 with self._autocast():
                     out[part] = self.network_.logits(latest, batch.repeat).float().cpu().numpy()
+        return out
+
+    def score_new(self, rows: np.ndarray) -> np.ndarray:
+        """With an explore head (``explore_head_weight``), its scores, trained to rank the products new to the
+        customer; else :meth:`score`."""
+        if self.network_.explore is None:
+            return self.score(rows)
+        out = np.empty((len(rows), self.interactions.n_items), dtype=np.float32)
+        with torch.inference_mode():
+            for part, _, latest in self._latest_states(rows):
+                with self._autocast():
+                    out[part] = self.network_.explore_logits(latest).float().cpu().numpy()
         return out
 
     def _per_customer(self, customers: list[str] | pd.Index, width: int) -> tuple[pd.Index, np.ndarray, np.ndarray]:

@@ -6,7 +6,9 @@ far) + b(h) * [in the latest step]`` to the logits, with ``a`` and ``b`` read fr
 ``h``: retail customers re-buy a lot, and a softmax over item embeddings alone learns that slowly.
 An optional *churn head* reads ``h`` and the days since the step and gives the logit of "no order within the
 horizon from now", an optional *category head* the logits of "buys from category C within the horizon from
-now" (multi-task: their losses are added to the next-basket loss, weighted).
+now" (multi-task: their losses are added to the next-basket loss, weighted). An optional *explore head*
+projects ``h`` and scores products with the shared item embeddings and a bias of its own, trained only on the
+products new to the customer.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class NextBasketNet(nn.Module):
         repeat_features: bool,
         churn_head: bool = False,
         categories: int = 0,
+        explore_head: bool = False,
     ):
         super().__init__()
         if encoder not in ENCODERS:
@@ -83,6 +86,8 @@ class NextBasketNet(nn.Module):
         self.category = (
             nn.Sequential(nn.Linear(dim + 1, dim), nn.GELU(), nn.Linear(dim, categories)) if categories else None
         )
+        self.explore = nn.Linear(dim, dim) if explore_head else None
+        self.explore_bias = nn.Parameter(torch.zeros(n_items)) if explore_head else None
 
     def hidden(self, baskets: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
         """(customers, steps, dim) states from the sparse (customers * steps, products) basket weights."""
@@ -118,21 +123,56 @@ class NextBasketNet(nn.Module):
         unbiased estimate of the rest's sum. Its cost grows with queries x (own products + drawn), not with the
         catalogue.
         """
+        bonus = torch.zeros_like(own.value, dtype=h.dtype)
+        if self.repeat is not None:
+            coef = self.repeat(h.flatten(0, 1)[query])
+            bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
+        return self._cross_entropy(h, self.bias, query, own, own.weight, bonus, drawn)
+
+    def explore_loss(
+        self, h: torch.Tensor, query: torch.Tensor, own: OwnProducts, drawn: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The explore head's loss: as :meth:`training_loss`, but the target is the next basket's products *new*
+        to the customer (normalised) and the products bought so far are left out of the softmax, as they are
+        left out of a cross-sell list. Queries whose next basket holds nothing new do not count (0 without any)."""
+        bought = own.value > 0
+        weight = own.weight.masked_fill(bought, 0.0)
+        total = weight.sum(dim=1)
+        keep = total > 0
+        if not bool(keep.any()):
+            return h.sum() * 0
+        subset = OwnProducts(
+            own.item, own.mask, own.customer[keep], own.value[keep], own.flag[keep], weight[keep] / total[keep, None]
+        )
+        hidden = torch.zeros_like(subset.value).masked_fill(bought[keep], float("-inf"))
+        return self._cross_entropy(
+            self.explore(h), self.explore_bias, query[keep], subset, subset.weight, hidden, drawn
+        )
+
+    def _cross_entropy(
+        self,
+        h: torch.Tensor,
+        bias: torch.Tensor,
+        query: torch.Tensor,
+        own: OwnProducts,
+        weight: torch.Tensor,
+        bonus: torch.Tensor,
+        drawn: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Mean over the queries of logsumexp(scores) - sum_j weight_j * score_j, scores = state . item + bias,
+        plus ``bonus`` on each query's own products (-inf leaves one out of the softmax); see
+        :meth:`training_loss` for the exact and sampled softmax."""
         states = h.flatten(0, 1)[query]
         columns = own.item[own.customer]
-        bonus = torch.zeros_like(own.value, dtype=states.dtype)
-        if self.repeat is not None:
-            coef = self.repeat(states)
-            bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
         if drawn is None:
-            logits = (states @ self.item.weight.T + self.bias).float().scatter_add(1, columns, bonus.float())
+            logits = (states @ self.item.weight.T + bias).float().scatter_add(1, columns, bonus.float())
             scores, normaliser = logits.gather(1, columns), torch.logsumexp(logits, dim=1)
         else:
             weights = self.item.weight[own.item]
             scores = torch.bmm(h, weights.transpose(1, 2)).flatten(0, 1)[query]
-            scores = (scores + self.bias[columns] + bonus).float()
+            scores = (scores + bias[columns] + bonus).float()
             mask = own.mask[own.customer]
-            rest = (states @ self.item.weight[drawn].T + self.bias[drawn]).float()
+            rest = (states @ self.item.weight[drawn].T + bias[drawn]).float()
             column = torch.full((self.item.num_embeddings,), -1, dtype=torch.int64, device=h.device)
             column[drawn] = torch.arange(len(drawn), device=h.device)
             place = column[own.item]
@@ -146,7 +186,13 @@ class NextBasketNet(nn.Module):
                 torch.logsumexp(scores.masked_fill(~mask, float("-inf")), dim=1),
                 torch.logsumexp(rest, dim=1) + scale,
             )
-        return (normaliser - (own.weight * scores).sum(dim=1)).mean()
+        target = torch.where(weight > 0, weight * scores, torch.zeros_like(scores))
+        return (normaliser - target.sum(dim=1)).mean()
+
+    def explore_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """(customers, products) explore-head scores after the states ``h`` (customers, dim): for ranking
+        products new to the customer (their past products are the caller's to remove)."""
+        return self.explore(h) @ self.item.weight.T + self.explore_bias
 
     def churn_logit(self, h: torch.Tensor, elapsed_days: torch.Tensor) -> torch.Tensor:
         """Logit of "no order within the horizon" for states ``h`` (n, dim) asked ``elapsed_days`` after their
