@@ -48,9 +48,19 @@ def test_segment_lists_with_share_lift_and_an_overview_per_segment(app: AppTest)
         assert list(table["rank"]) == list(range(1, 11))
         shares = table["recommended_to"]  # percent, one decimal shown
         assert shares.between(0, 100).all() and shares.iloc[0] > 1 and shares.is_monotonic_decreasing
-        assert (table["lift"] > 0).all() and table["bought_by"].between(0, 100).all()
+        assert (table["lift"] > 0).all() and "bought_by" not in table
+        # new products only: everyone whose list holds a product has never bought it, so the prospects are at
+        # least as many
+        assert table["novelty"].between(0, 100).all() and (table["novelty"] >= shares - 1e-9).all()
         lists[option] = tuple(table["product_id"])
     assert len(set(lists.values())) == len(lists)  # each segment gets its own list
+    assert any("Lists hold only products each customer has not bought yet" in c.value for c in app.caption)
+
+    app.toggle(key="recommend_exclude").set_value(False).run()
+    with_repeats = segment_table(app)
+    assert "novelty" not in with_repeats and with_repeats["bought_by"].between(0, 100).all()
+    assert with_repeats["bought_by"].max() > 0  # repeat purchases come back
+    app.toggle(key="recommend_exclude").set_value(True).run()
 
     app.slider(key="recommend_n").set_value(5).run()
     assert list(segment_table(app)["rank"]) == [1, 2, 3, 4, 5]

@@ -95,7 +95,7 @@ def render() -> None:
         ["By segment", "By customer", "Churn risk", "How good is each model?"]
     )
     with by_segment:
-        show_segment(lists, labels, order, names, settings.n, name)
+        show_segment(lists, labels, order, names, settings, name)
     with by_customer:
         show_customer(recommender, lists, labels, order, names, settings)
     with churn:
@@ -150,14 +150,26 @@ def evaluation(dataset: Dataset, config: Config, cutoff: date) -> pd.DataFrame:
 
 
 def show_segment(
-    lists: pd.DataFrame, labels: pd.Series, order: list[int], names: dict[int, str], n: int, name: str
+    lists: pd.DataFrame,
+    labels: pd.Series,
+    order: list[int],
+    names: dict[int, str],
+    settings: ListSettings,
+    name: str,
 ) -> None:
     st.subheader("Top products per segment")
+    # cross-sell lists: the prospects a campaign can still reach; lists with repeats: who buys it already
+    owned, heading, meaning = (
+        ("novelty", "Never bought by", "*never bought by* is the share who have not bought it yet: the prospects")
+        if settings.exclude_bought
+        else ("bought_by", "Already bought by", "*already bought by* is the share who bought it before")
+    )
     st.caption(
         "A segment's list gathers its customers' own recommendations: *recommended to* is the share of the "
         "segment's customers whose list holds the product; *lift* compares it with all customers (2× = twice as "
-        "often as for everyone; 1× = no different); *already bought by* is the share who bought it before."
+        f"often as for everyone; 1× = no different); {meaning}."
     )
+    n = settings.n
     glance = lists_at_a_glance(lists, 3)
     sizes = labels.value_counts()
     st.dataframe(
@@ -176,9 +188,9 @@ def show_segment(
     if rows.empty:
         st.info(f"{names[segment]} has no customers with a recommendation.")
         return
-    shares = {column: rows[column] * 100 for column in ("recommended_to", "bought_by")}  # one-decimal percent
+    shares = {column: rows[column] * 100 for column in ("recommended_to", owned)}  # one-decimal percent
     st.dataframe(
-        rows[["rank", "product_id", "description", "recommended_to", "lift", "bought_by", "reason"]].assign(**shares),
+        rows[["rank", "product_id", "description", "recommended_to", "lift", owned, "reason"]].assign(**shares),
         hide_index=True,
         column_config=PRODUCT_COLUMNS
         | {
@@ -186,9 +198,7 @@ def show_segment(
                 "Recommended to", format="%.1f%%", min_value=0.0, max_value=100.0
             ),
             "lift": st.column_config.NumberColumn("Lift", format="%.1f×"),
-            "bought_by": st.column_config.ProgressColumn(
-                "Already bought by", format="%.1f%%", min_value=0.0, max_value=100.0
-            ),
+            owned: st.column_config.ProgressColumn(heading, format="%.1f%%", min_value=0.0, max_value=100.0),
             "reason": "Most common reason",
         },
     )
@@ -197,7 +207,7 @@ def show_segment(
         "All segment lists (CSV)",
         lambda: named_segment_lists(lists, names, n).to_csv(index=False),
         f"segment_recommendations_{name}.csv",
-        "Every segment's top products with share, lift, already-bought share and reason.",
+        "Every segment's top products with share, lift, already-bought and never-bought shares and reason.",
     )
 
 

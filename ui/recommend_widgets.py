@@ -65,6 +65,13 @@ def controls(dataset: Dataset, config: Config) -> tuple[str, ListSettings]:
     best = MODEL_LABELS[default_model(new_only)]
     kind = "products new to the customer" if new_only else "all products, repeats included"
     st.caption(f"**{MODEL_LABELS[name]}**: {MODEL_NOTES[name]}. {best} ranked best for {kind} in our evaluation.")
+    st.caption(
+        "Lists hold only products each customer has not bought yet (cross-sell, what a campaign offers); switch "
+        "off *New products only* for replenishment lists with repeat purchases."
+        if new_only
+        else "Lists include repeat purchases (replenishment); switch on *New products only* for cross-sell lists of "
+        "products each customer has not bought yet."
+    )
     left, middle, right = st.columns(3)
     n = left.slider("Products per list", 3, MAX_N, state.kept("recommend_n", 10), **state.keeping("recommend_n"))
     min_orders = middle.number_input(
