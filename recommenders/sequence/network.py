@@ -127,7 +127,7 @@ class NextBasketNet(nn.Module):
         if self.repeat is not None:
             coef = self.repeat(h.flatten(0, 1)[query])
             bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
-        return self._cross_entropy(h, self.bias, query, own, own.weight, bonus, drawn)
+        return self._cross_entropy(h, self.bias, query, own, bonus, drawn)
 
     def explore_loss(
         self, h: torch.Tensor, query: torch.Tensor, own: OwnProducts, drawn: torch.Tensor | None = None
@@ -145,9 +145,7 @@ class NextBasketNet(nn.Module):
             own.item, own.mask, own.customer[keep], own.value[keep], own.flag[keep], weight[keep] / total[keep, None]
         )
         hidden = torch.zeros_like(subset.value).masked_fill(bought[keep], float("-inf"))
-        return self._cross_entropy(
-            self.explore(h), self.explore_bias, query[keep], subset, subset.weight, hidden, drawn
-        )
+        return self._cross_entropy(self.explore(h), self.explore_bias, query[keep], subset, hidden, drawn)
 
     def _cross_entropy(
         self,
@@ -155,12 +153,11 @@ class NextBasketNet(nn.Module):
         bias: torch.Tensor,
         query: torch.Tensor,
         own: OwnProducts,
-        weight: torch.Tensor,
         bonus: torch.Tensor,
         drawn: torch.Tensor | None,
     ) -> torch.Tensor:
-        """Mean over the queries of logsumexp(scores) - sum_j weight_j * score_j, scores = state . item + bias,
-        plus ``bonus`` on each query's own products (-inf leaves one out of the softmax); see
+        """Mean over the queries of logsumexp(scores) - sum_j w_j * score_j (w: ``own.weight``), with scores =
+        state . item + bias, plus ``bonus`` on each query's own products (-inf leaves one out of the softmax); see
         :meth:`training_loss` for the exact and sampled softmax."""
         states = h.flatten(0, 1)[query]
         columns = own.item[own.customer]
@@ -186,7 +183,8 @@ class NextBasketNet(nn.Module):
                 torch.logsumexp(scores.masked_fill(~mask, float("-inf")), dim=1),
                 torch.logsumexp(rest, dim=1) + scale,
             )
-        target = torch.where(weight > 0, weight * scores, torch.zeros_like(scores))
+        # a product left out (score -inf) has weight 0, and 0 * -inf would be nan
+        target = torch.where(own.weight > 0, own.weight * scores, torch.zeros_like(scores))
         return (normaliser - target.sum(dim=1)).mean()
 
     def explore_logits(self, h: torch.Tensor) -> torch.Tensor:
