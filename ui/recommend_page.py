@@ -55,6 +55,11 @@ SHOWN_METRICS: dict[str, tuple[str, str]] = {
         "Cross-sell NDCG@10: the same with each customer's past products left out of the list and of what counts: "
         "how well the model finds products new to the customer.",
     ),
+    "next-basket ndcg@10": (
+        "Next order on top",
+        "Next-basket NDCG@10: the same against each customer's first order after the cutoff only: how well the "
+        "model fills the next basket (repeats count).",
+    ),
     "hr@10": (
         "Customers hit",
         "HR@10: share of customers with a product they bought next in their top 10.",
