@@ -244,23 +244,23 @@ class SequenceRecommender(Recommender):
             yield slice(s, s + SCORE_BATCH), batch, h[torch.arange(len(h), device=h.device), batch.lengths - 1]
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        out = np.empty((len(rows), self.interactions.n_items), dtype=np.float32)
-        with torch.inference_mode():
-            for part, batch, latest in self._latest_states(rows):
-                with self._autocast():
-                    out[part] = self.network_.logits(latest, batch.repeat).float().cpu().numpy()
-        return out
+        return self._scores(rows, lambda batch, latest: self.network_.logits(latest, batch.repeat))
 
     def score_new(self, rows: np.ndarray) -> np.ndarray:
         """With an explore head (``explore_head_weight``), its scores, trained to rank the products new to the
         customer; else :meth:`score`."""
         if self.network_.explore is None:
             return self.score(rows)
+        return self._scores(rows, lambda _, latest: self.network_.explore_logits(latest))
+
+    def _scores(self, rows: np.ndarray, head: Callable[[Batch, torch.Tensor], torch.Tensor]) -> np.ndarray:
+        """(len(rows), products) scores of a ``head`` of the scoring batch and the states after each customer's
+        latest order."""
         out = np.empty((len(rows), self.interactions.n_items), dtype=np.float32)
         with torch.inference_mode():
-            for part, _, latest in self._latest_states(rows):
+            for part, batch, latest in self._latest_states(rows):
                 with self._autocast():
-                    out[part] = self.network_.explore_logits(latest).float().cpu().numpy()
+                    out[part] = head(batch, latest).float().cpu().numpy()
         return out
 
     def _per_customer(self, customers: list[str] | pd.Index, width: int) -> tuple[pd.Index, np.ndarray, np.ndarray]:
