@@ -85,53 +85,10 @@ def to_canonical(
         currency = mapping.get("currency")
         detect_currency(report, options.currency, currency, _distinct_counts(con, currency), number_text)
         ts_expr = _timestamp_expr(con, raw, mapping.get("ts"), options, report)
-        checks = {"ts": ts_expr}
-        # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row;
-        # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
-        customer = _text(mapping.get("customer_id"))
         column = mapping.get("customer_id")
         float_ids = not _is_text(raw, column) or bool(_FLOAT_ID.search(" ".join(_sample(raw, column))))
-        if float_ids:
-            customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
-        select = [
-            f"{quote(ROW_COLUMN)} AS source_row",
-            f"{customer} AS customer_id",
-            f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
-            if mapping.get("order_id")
-            else "NULL::VARCHAR AS order_id",
-            f"{_text(mapping.get('product_id'))} AS product_id",
-            f"{ts_expr} AS ts",
-            *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
-        ]
-        select.append(f"{quote(mapping.get('ts'))} AS ts_text")
-        unparsed = {"ts": "ts_text IS NOT NULL AND ts IS NULL"}
-        for field in NUMERIC_FIELDS:
-            column = mapping.get(field)
-            expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
-            select.append(f"{expr} AS {field}_parsed")
-            if column:
-                checks[field] = expr
-                select.append(f"{quote(column)} AS {field}_text")
-                unparsed[field] = f"{field}_text IS NOT NULL AND {field}_parsed IS NULL"
-        # a line amount without a quantity column: one unit, -1 for a refund
-        quantity = (
-            "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
-        )
-        output = {
-            "source_row": "source_row",
-            "customer_id": "customer_id",
-            "order_id": "coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id",
-            "ts": "ts",
-            "product_id": "product_id",
-            "quantity": f"{quantity} AS quantity",
-            "unit_price": f"coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price",
-            "amount": f"coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount",
-            **{field: field for field in OPTIONAL},
-            # the list of unreadable fields is built only on the rows that have one
-            "invalid_fields": f"CASE WHEN {' OR '.join(unparsed.values())} THEN concat_ws(',', "
-            + ", ".join(f"CASE WHEN {condition} THEN '{field}' END" for field, condition in unparsed.items())
-            + ") END AS invalid_fields",
-        }
+        select, checks, unparsed = _parsed_columns(raw, mapping, ts_expr, decimal, float_ids)
+        output = _canonical_columns(mapping, unparsed)
         # text columns that need no change are taken from the raw table as they are: no copy through DuckDB
         as_read = {"source_row": ROW_COLUMN, **_unchanged_text(raw, mapping, float_ids)}
         computed = to_arrow(
@@ -146,6 +103,61 @@ def to_canonical(
         _report_missing(mapping, missing, report)
         _report_unmapped(mapping, report)
     return table, report
+
+
+def _parsed_columns(
+    raw: RawTable, mapping: ColumnMapping, ts_expr: str, decimal: str, float_ids: bool
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The SELECT list that parses ``raw``'s mapped columns (each number also as its text), the expression of each
+    parsed field (for the row-by-row report) and, per field, the condition of a value that did not parse."""
+    # ids exported as floats ("17850.0") lose the ".0"; an empty order id becomes an order of its own row
+    customer = _text(mapping.get("customer_id"))
+    if float_ids:
+        customer = f"regexp_replace({customer}, '^(\\d+)\\.0+$', '\\1')"
+    select = [
+        f"{quote(ROW_COLUMN)} AS source_row",
+        f"{customer} AS customer_id",
+        f"coalesce({_text(mapping.get('order_id'))}, 'row-' || {quote(ROW_COLUMN)}) AS order_id"
+        if mapping.get("order_id")
+        else "NULL::VARCHAR AS order_id",
+        f"{_text(mapping.get('product_id'))} AS product_id",
+        f"{ts_expr} AS ts",
+        *(f"{_text(mapping.get(field))} AS {field}" for field in OPTIONAL),
+        f"{quote(mapping.get('ts'))} AS ts_text",
+    ]
+    checks = {"ts": ts_expr}
+    unparsed = {"ts": "ts_text IS NOT NULL AND ts IS NULL"}
+    for field in NUMERIC_FIELDS:
+        column = mapping.get(field)
+        expr = _number_expr(raw, column, decimal) if column else "NULL::DOUBLE"
+        select.append(f"{expr} AS {field}_parsed")
+        if column:
+            checks[field] = expr
+            select.append(f"{quote(column)} AS {field}_text")
+            unparsed[field] = f"{field}_text IS NOT NULL AND {field}_parsed IS NULL"
+    return select, checks, unparsed
+
+
+def _canonical_columns(mapping: ColumnMapping, unparsed: dict[str, str]) -> dict[str, str]:
+    """Canonical field -> its SQL over the parsed columns of :func:`_parsed_columns`."""
+    # a line amount without a quantity column: one unit, -1 for a refund
+    quantity = "quantity_parsed" if mapping.get("quantity") else "CASE WHEN amount_parsed < 0 THEN -1.0 ELSE 1.0 END"
+    return {
+        "source_row": "source_row",
+        "customer_id": "customer_id",
+        # without an order column an order is a customer's purchase day (date first: never a cancellation prefix)
+        "order_id": "coalesce(order_id, strftime(ts, '%Y-%m-%d') || ' ' || customer_id) AS order_id",
+        "ts": "ts",
+        "product_id": "product_id",
+        "quantity": f"{quantity} AS quantity",
+        "unit_price": f"coalesce(unit_price_parsed, amount_parsed / nullif({quantity}, 0)) AS unit_price",
+        "amount": f"coalesce(amount_parsed, {quantity} * unit_price_parsed) AS amount",
+        **{field: field for field in OPTIONAL},
+        # the list of unreadable fields is built only on the rows that have one
+        "invalid_fields": f"CASE WHEN {' OR '.join(unparsed.values())} THEN concat_ws(',', "
+        + ", ".join(f"CASE WHEN {condition} THEN '{field}' END" for field, condition in unparsed.items())
+        + ") END AS invalid_fields",
+    }
 
 
 def _unchanged_text(raw: RawTable, mapping: ColumnMapping, float_ids: bool) -> dict[str, str]:
