@@ -170,6 +170,32 @@ def segment_picker(area: Any, title: str, order: list[int], names: dict[int, str
     return order[options.index(choice)]
 
 
+# evaluation column -> its plain-words heading and help (with the technical term)
+SHOWN_METRICS: dict[str, tuple[str, str]] = {
+    "ndcg@10": (
+        "Next buys on top",
+        "NDCG@10: 1 when the products each customer bought next fill the top of their list, 0 when none is in "
+        "the top 10; repeat purchases count.",
+    ),
+    "cross-sell ndcg@10": (
+        "New buys on top",
+        "Cross-sell NDCG@10: the same with each customer's past products left out of the list and of what counts: "
+        "how well the model finds products new to the customer.",
+    ),
+    "next-basket ndcg@10": (
+        "Next order on top",
+        "Next-basket NDCG@10: the same against each customer's first order after the cutoff only: how well the "
+        "model fills the next basket (repeats count).",
+    ),
+    "hr@10": (
+        "Customers hit",
+        "HR@10: share of customers with a product they bought next in their top 10.",
+    ),
+    "recall@20": ("Buys found", "Recall@20: share of each customer's next products found in their top 20."),
+    "map@10": ("Precision", "MAP@10: mean average precision of the top 10 (0 to 1)."),
+    "coverage@10": ("Catalogue reached", "Coverage@10: share of the catalogue in at least one customer's top 10."),
+    "train_s": ("Fit (s)", "Seconds to train the model on the purchases before the cutoff."),
+}
 SHARES = ("hr@10", "recall@20", "coverage@10")  # evaluation columns that are shares: shown as percentages
 
 
