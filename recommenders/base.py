@@ -134,7 +134,7 @@ class Recommender(BaseEstimator, ABC):
         """Similarity of every product to product ``col``; by default, cosine of order co-occurrence
         ("bought together"). Models with their own item representation override it."""
         data = self.interactions
-        in_orders = np.asarray(data.steps.sum(axis=0)).ravel()
+        in_orders = data.in_steps
         shared = np.asarray(data.together[col].todense()).ravel()
         return shared / np.sqrt(np.maximum(in_orders * in_orders[col], 1))
 

@@ -168,6 +168,11 @@ class Interactions:
         return np.asarray(self.bought.sum(axis=0)).ravel()
 
     @cached_property
+    def in_steps(self) -> np.ndarray:
+        """Order steps holding each product."""
+        return np.asarray(self.steps.sum(axis=0)).ravel()
+
+    @cached_property
     def together(self) -> sp.csr_matrix:
         """Products x products: order steps that contain both (diagonal zero)."""
         co = (self.steps.T @ self.steps).tocsr()
@@ -180,7 +185,7 @@ class Interactions:
         """Products x products: the lift (shared steps over what chance would give: steps with a x steps with b /
         all steps) of each pair that goes together (``MIN_SHARED_STEPS``, ``MIN_LIFT``); zero elsewhere."""
         co = self.together.tocoo()
-        in_steps = np.asarray(self.steps.sum(axis=0)).ravel()
+        in_steps = self.in_steps
         lift = co.data * self.steps.shape[0] / (in_steps[co.row] * in_steps[co.col])
         keep = (co.data >= MIN_SHARED_STEPS) & (lift >= MIN_LIFT)
         return sp.csr_matrix((lift[keep], (co.row[keep], co.col[keep])), shape=co.shape)

@@ -161,7 +161,7 @@ class SequenceRecommender(Recommender):
         if self.network_.explore is not None:
             # the explore head starts from the log share of order steps holding each product: popularity is the
             # first thing it must learn, and a zero start leaves it there after a few epochs on a large catalogue
-            in_steps = np.asarray(interactions.steps.sum(axis=0)).ravel()
+            in_steps = interactions.in_steps
             prior = np.log((in_steps + 1) / (in_steps.sum() + interactions.n_items))
             with torch.no_grad():
                 self.network_.explore_bias.copy_(torch.from_numpy(prior.astype(np.float32)))
