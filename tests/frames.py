@@ -77,3 +77,13 @@ def basket_lines(baskets: dict[str, list[list[str]]]) -> pd.DataFrame:
     ]
     tx = pd.DataFrame(lines, columns=["customer_id", "order_id", "ts", "product_id"])
     return tx.assign(quantity=1, amount=1.0, description=tx["product_id"].str.upper(), is_return=False)
+
+
+def random_baskets(customers: int, products: int, orders: int, seed: int, size: int = 3) -> dict[str, list[list[str]]]:
+    """``orders`` baskets of ``size`` distinct products drawn uniformly from ``products`` for each of ``customers``
+    customers (``c0``..., ``p0``...), for :func:`basket_lines`."""
+    rng = np.random.default_rng(seed)
+    catalogue = [f"p{j}" for j in range(products)]
+    return {
+        f"c{i}": [list(rng.choice(catalogue, size, replace=False)) for _ in range(orders)] for i in range(customers)
+    }

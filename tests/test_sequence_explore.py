@@ -13,7 +13,7 @@ from recommenders.evaluate import EvaluationSplit, ranked_lists
 from recommenders.sequence.batches import training_batch
 from recommenders.sequence.model import SequenceRecommender
 from recommenders.sequence.network import NextBasketNet
-from tests.frames import basket_lines
+from tests.frames import basket_lines, random_baskets
 
 CPU = torch.device("cpu")
 BASKETS = {"a": [["p1"], ["p1", "p2"], ["p3"]], "b": [["p2"], ["p4"]], "c": [["p1"], ["p1"]]}
@@ -50,11 +50,7 @@ def test_the_explore_loss_by_hand() -> None:
 
 
 def test_the_explore_loss_with_every_product_drawn_is_the_exact_one() -> None:
-    rng = np.random.default_rng(0)
-    orders = {
-        f"c{i}": [list(rng.choice([f"p{j}" for j in range(40)], 3, replace=False)) for _ in range(4)] for i in range(8)
-    }
-    data = Interactions.from_transactions(basket_lines(orders))
+    data = Interactions.from_transactions(basket_lines(random_baskets(customers=8, products=40, orders=4, seed=0)))
     batch = training_batch(data, np.arange(data.n_customers), 5, CPU)
     net = _net(data.n_items)
     with torch.no_grad():
@@ -75,10 +71,7 @@ def test_only_repeats_give_no_explore_loss() -> None:
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[SequenceRecommender, SequenceRecommender, EvaluationSplit]:
-    rng = np.random.default_rng(1)
-    products = [f"p{j}" for j in range(30)]
-    orders = {f"c{i}": [list(rng.choice(products, 3, replace=False)) for _ in range(5)] for i in range(40)}
-    lines = basket_lines(orders)
+    lines = basket_lines(random_baskets(customers=40, products=30, orders=5, seed=1))
     cutoff = lines["ts"].sort_values().iloc[int(len(lines) * 0.8)]
     split = EvaluationSplit.from_transactions(lines, cutoff)
     shared = SequenceRecommender(epochs=2, random_state=0).fit(split.interactions)
@@ -108,6 +101,6 @@ def test_the_explore_head_starts_from_popularity_and_survives_save_and_load(fitt
     loaded = SequenceRecommender.load(path, split.interactions)
     np.testing.assert_allclose(loaded.score_new(split.rows), explore.score_new(split.rows), rtol=1e-5, atol=1e-5)
     untrained = SequenceRecommender(epochs=0, explore_head_weight=1.0).fit(split.interactions)
-    in_steps = pd.Series(np.asarray(split.interactions.steps.sum(axis=0)).ravel())
+    in_steps = pd.Series(split.interactions.in_steps)
     bias = pd.Series(untrained.network_.explore_bias.detach().numpy())
     assert bias.corr(in_steps, method="spearman") == pytest.approx(1.0)

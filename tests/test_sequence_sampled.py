@@ -14,7 +14,7 @@ from recommenders.sequence.model import SequenceRecommender
 from recommenders.sequence.network import NextBasketNet
 from segmentation.pipeline import load_transactions
 from segmentation.synthetic import SyntheticSpec, write_sample
-from tests.frames import basket_lines
+from tests.frames import basket_lines, random_baskets
 
 CPU = torch.device("cpu")
 
@@ -43,11 +43,7 @@ def test_own_products_hold_the_repeat_features_and_targets_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def batch_and_net() -> tuple:
-    rng = np.random.default_rng(0)
-    orders = {
-        f"c{i}": [list(rng.choice([f"p{j}" for j in range(40)], 3, replace=False)) for _ in range(4)] for i in range(8)
-    }
-    data = _interactions(orders)
+    data = _interactions(random_baskets(customers=8, products=40, orders=4, seed=0))
     torch.manual_seed(0)
     net = NextBasketNet(data.n_items, 8, "gru", 1, 2, 0.0, 5, True)
     with torch.no_grad():
