@@ -215,6 +215,23 @@ class Interactions:
         w.data *= np.float32(alpha)
         return w
 
+    def bought_in(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> sp.csr_matrix:
+        """Binary customers x products: what each customer bought in the order steps from ``start`` (inclusive)
+        to ``end`` (exclusive); None leaves that side open."""
+        keep = np.ones(len(self.step_time), dtype=bool)
+        if start is not None:
+            keep &= self.step_time >= np.datetime64(start)
+        if end is not None:
+            keep &= self.step_time < np.datetime64(end)
+        owner = np.repeat(np.arange(self.n_customers), self.n_orders)
+        steps = np.flatnonzero(keep)
+        pick = sp.csr_matrix(
+            (np.ones(len(steps), np.float32), (owner[steps], steps)), shape=(self.n_customers, len(self.step_time))
+        )
+        bought = (pick @ self.steps).tocsr()
+        bought.data[:] = 1.0
+        return bought
+
     def rows(self, customers: pd.Index | list[str]) -> np.ndarray:
         """Row of each customer id, -1 for a customer without purchases here."""
         return self.customers.get_indexer(pd.Index(customers, dtype=str))

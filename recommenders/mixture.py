@@ -61,8 +61,8 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
 
 class RepeatExploreRecommender(Recommender):
     """``repeat_weight`` x TIFU-KNN's scores (``group_size``, ``within_decay``, ``group_decay``, ``neighbours``,
-    ``alpha`` as in :class:`recommenders.tifu.TIFUKNNRecommender`) + ``explore_weight`` x EASE's (``l2`` as in
-    :class:`recommenders.ease.EASERecommender`) + ``sequence_weight`` x the sequence model's (``encoder``,
+    ``alpha`` as in :class:`recommenders.tifu.TIFUKNNRecommender`) + ``explore_weight`` x EASE's (``l2`` and
+    ``recent_days`` as in :class:`recommenders.ease.EASERecommender`) + ``sequence_weight`` x the sequence model's (``encoder``,
     ``epochs``, ``random_state`` as in :class:`recommenders.sequence.model.SequenceRecommender`), each scaled to
     [0, 1] per customer. A part with weight 0 is not fitted; a single non-zero weight gives that part's ranking.
     """
@@ -80,6 +80,7 @@ class RepeatExploreRecommender(Recommender):
         neighbours: int = 300,
         alpha: float = 0.7,
         l2: float = 300.0,
+        recent_days: float | None = None,
         encoder: str = "gru",
         epochs: int | None = None,
         random_state: int = 0,
@@ -93,6 +94,7 @@ class RepeatExploreRecommender(Recommender):
         self.neighbours = neighbours
         self.alpha = alpha
         self.l2 = l2
+        self.recent_days = recent_days
         self.encoder = encoder
         self.epochs = epochs
         self.random_state = random_state
@@ -109,7 +111,12 @@ class RepeatExploreRecommender(Recommender):
             tifu = TIFUKNNRecommender(self.group_size, self.within_decay, self.group_decay, self.neighbours, self.alpha)
             self.parts_.append((self.repeat_weight, tifu.fit(interactions)))
         if self.explore_weight > 0:
-            ease = _reused(("ease", self.l2), interactions, lambda: EASERecommender(self.l2), no_progress)
+            ease = _reused(
+                ("ease", self.l2, self.recent_days),
+                interactions,
+                lambda: EASERecommender(self.l2, recent_days=self.recent_days),
+                no_progress,
+            )
             self.parts_.append((self.explore_weight, ease))
         progress(REPEAT_SHARE_OF_FIT, "TIFU-KNN and EASE")
         if self.sequence_weight > 0:

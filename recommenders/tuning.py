@@ -86,15 +86,24 @@ def _l2(trial: Any) -> float:
     return trial.suggest_float("l2", 10.0, 3000.0, log=True)
 
 
+def _recent_days(trial: Any) -> float | None:
+    return trial.suggest_categorical("recent_days", (None, 14.0, 30.0, 60.0, 90.0))
+
+
 def _ease(trial: Any) -> dict[str, Any]:
-    return {"l2": _l2(trial), "weighting": trial.suggest_categorical("weighting", WEIGHTINGS)}
+    return {
+        "l2": _l2(trial),
+        "weighting": trial.suggest_categorical("weighting", WEIGHTINGS),
+        "recent_days": _recent_days(trial),
+    }
 
 
 def _repeat_explore(trial: Any) -> dict[str, Any]:
-    # TIFU-KNN's search, EASE's l2 and the weights, not the sequence part's: every trial reuses one trained network
+    # TIFU-KNN's search, EASE's and the weights, not the sequence part's: every trial reuses one trained network
     return {
         **_tifu(trial),
         "l2": _l2(trial),
+        "recent_days": _recent_days(trial),
         **{w: trial.suggest_float(w, 0.0, 1.0) for w in ("repeat_weight", "explore_weight", "sequence_weight")},
     }
 
