@@ -30,13 +30,17 @@ def planted(spark):  # noqa: F811
 @pytest.mark.parametrize(
     ("method", "n_init", "seed", "least_ari"),
     [
-        pytest.param("kmeans", 4, 0, 0.8, marks=pytest.mark.slow),  # measured 0.8+ (best of 4 seeds, as locally)
+        # fitted alone, seeds 0-3 measured ARI 0.683, 0.681, 0.967 and 0.967 (2026-12-02): seeds 1 and 2, the best
+        # of two, recover the personas only if the fit with the lower cost is kept; 2 fits instead of the default 4
+        pytest.param("kmeans", 2, 1, 0.8, marks=pytest.mark.slow),
         # MLlib's mixture has full covariances only (the local one: diagonal): measured 0.70. Seed 1 holds the best
         # log-likelihood of the default 4 (measured 40,370, 40,518, 23,540, 38,909; 200, 200, 18 and 200
         # iterations): fitting it alone (random_state 1) measured the ARI and driver agreement of the best of two,
         # 0.701 and 0.9997, in 39 s instead of 48
         pytest.param("gmm", 1, 1, 0.65, marks=pytest.mark.slow),
-        ("bisecting_kmeans", 4, 0, 0.45),  # top-down splits, another algorithm: measured 0.49
+        # top-down splits, another algorithm: measured 0.49 as the best of 4 seeds; seed 0 alone gave the same, 0.486
+        # (driver agreement 0.945), in 4.4 s instead of 13 (seeds 1-3 alone: 0.439, 0.476, 0.408)
+        ("bisecting_kmeans", 1, 0, 0.45),
     ],
 )
 def test_mllib_recovers_the_planted_personas(planted, method: str, n_init: int, seed: int, least_ari: float) -> None:
