@@ -62,9 +62,10 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
 class RepeatExploreRecommender(Recommender):
     """``repeat_weight`` x TIFU-KNN's scores (``group_size``, ``within_decay``, ``group_decay``, ``neighbours``,
     ``alpha`` as in :class:`recommenders.tifu.TIFUKNNRecommender`) + ``explore_weight`` x EASE's (``l2`` and
-    ``recent_days`` as in :class:`recommenders.ease.EASERecommender`) + ``sequence_weight`` x the sequence model's (``encoder``,
-    ``epochs``, ``random_state`` as in :class:`recommenders.sequence.model.SequenceRecommender`), each scaled to
-    [0, 1] per customer. A part with weight 0 is not fitted; a single non-zero weight gives that part's ranking.
+    ``recent_days`` as in :class:`recommenders.ease.EASERecommender`) + ``sequence_weight`` x the sequence
+    model's (``encoder``, ``epochs``, ``recent_half_life``, ``random_state`` as in
+    :class:`recommenders.sequence.model.SequenceRecommender`), each scaled to [0, 1] per customer. A part with
+    weight 0 is not fitted; a single non-zero weight gives that part's ranking.
     """
 
     reason = "fits your own buying pattern"
@@ -83,6 +84,7 @@ class RepeatExploreRecommender(Recommender):
         recent_days: float | None = None,
         encoder: str = "gru",
         epochs: int | None = None,
+        recent_half_life: float | None = None,
         random_state: int = 0,
     ):
         self.repeat_weight = repeat_weight
@@ -97,6 +99,7 @@ class RepeatExploreRecommender(Recommender):
         self.recent_days = recent_days
         self.encoder = encoder
         self.epochs = epochs
+        self.recent_half_life = recent_half_life
         self.random_state = random_state
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
@@ -121,7 +124,7 @@ class RepeatExploreRecommender(Recommender):
         progress(REPEAT_SHARE_OF_FIT, "TIFU-KNN and EASE")
         if self.sequence_weight > 0:
             sequence = _reused(
-                (self.encoder, self.epochs, self.random_state),
+                (self.encoder, self.epochs, self.recent_half_life, self.random_state),
                 interactions,
                 self._sequence_model,
                 lambda done, step: progress(
@@ -133,7 +136,9 @@ class RepeatExploreRecommender(Recommender):
     def _sequence_model(self) -> Recommender:
         from recommenders.sequence.model import SequenceRecommender
 
-        return SequenceRecommender(self.encoder, epochs=self.epochs, random_state=self.random_state)
+        return SequenceRecommender(
+            self.encoder, epochs=self.epochs, recent_half_life=self.recent_half_life, random_state=self.random_state
+        )
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         return self._mixed(rows, new_only=False)

@@ -79,7 +79,12 @@ def _sequence(trial: Any) -> dict[str, Any]:
         "epochs": trial.suggest_int("epochs", 5, 30),
         "learning_rate": trial.suggest_float("learning_rate", 3e-4, 5e-3, log=True),
         "explore_head_weight": trial.suggest_categorical("explore_head_weight", (None, 1.0)),
+        "recent_half_life": _recent_half_life(trial),
     }
+
+
+def _recent_half_life(trial: Any) -> float | None:
+    return trial.suggest_categorical("recent_half_life", (None, 30.0, 60.0, 180.0))
 
 
 def _l2(trial: Any) -> float:
@@ -99,8 +104,10 @@ def _ease(trial: Any) -> dict[str, Any]:
 
 
 def _repeat_explore(trial: Any) -> dict[str, Any]:
-    # TIFU-KNN's search, EASE's and the weights, not the sequence part's: every trial reuses one trained network
+    # TIFU-KNN's search, EASE's, the weights and the network's recency weighting: every trial reuses one of the two
+    # or so networks trained (see recommenders.mixture._reused)
     return {
+        "recent_half_life": trial.suggest_categorical("recent_half_life", (None, 60.0)),
         **_tifu(trial),
         "l2": _l2(trial),
         "recent_days": _recent_days(trial),

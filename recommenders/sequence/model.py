@@ -25,7 +25,7 @@ from recommenders.base import Recommender
 from recommenders.data import Interactions
 from recommenders.sequence.batches import Batch, scoring_batch, training_batch
 from recommenders.sequence.network import NextBasketNet
-from segmentation.errors import InputError, ModelError
+from segmentation.errors import ConfigError, InputError, ModelError
 from segmentation.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ class SequenceRecommender(Recommender):
     (:meth:`category_probability`; the interactions need categories). With ``explore_head_weight`` an explore
     head learns, next to the next basket (its loss weighted so), to rank the products *new* to the customer: its
     target is the next basket's new products and the products bought so far are left out of its softmax;
-    :meth:`score_new`, and so every list without past products, uses it. ``negatives``: products drawn per batch
+    :meth:`score_new`, and so every list without past products, uses it. With ``recent_half_life`` (days) a
+    training query counts 0.5 ** (days from the order it predicts to the end of the data / half-life) times, so
+    the latest buying habits weigh most (the weights' mean is 1). ``negatives``: products drawn per batch
     for the sampled softmax of catalogues over twice that size (None: always the exact softmax).
     It trains on CUDA when present (mixed precision there), else on the CPU, and is deterministic for a
     ``random_state`` on the CPU. ``save``/``load`` write and read a portable artifact.
@@ -79,6 +81,7 @@ class SequenceRecommender(Recommender):
         category_days: float | None = None,
         category_weight: float = 0.5,
         explore_head_weight: float | None = None,
+        recent_half_life: float | None = None,
         random_state: int = 0,
         device: str | None = None,
     ):
@@ -99,6 +102,7 @@ class SequenceRecommender(Recommender):
         self.category_days = category_days
         self.category_weight = category_weight
         self.explore_head_weight = explore_head_weight
+        self.recent_half_life = recent_half_life
         self.random_state = random_state
         self.device = device
 
@@ -154,6 +158,8 @@ class SequenceRecommender(Recommender):
         self.device_ = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.config_ = self._resolved(self.device_)
         c = self.config_
+        if c["recent_half_life"] is not None and c["recent_half_life"] <= 0:
+            raise ConfigError(f"recent_half_life must be > 0 days or None, not {c['recent_half_life']}")
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
         step_categories = self._categories(interactions)
@@ -189,6 +195,7 @@ class SequenceRecommender(Recommender):
                     step_categories,
                 )
             )
+        recency = self._recency(batches)
         # sampling fewer than half the catalogue's products saves little: then the exact softmax
         sampled = c["negatives"] is not None and interactions.n_items > 2 * c["negatives"]
         self.loss_curve_ = []
@@ -204,9 +211,10 @@ class SequenceRecommender(Recommender):
                         if sampled:
                             drawn = torch.from_numpy(rng.choice(interactions.n_items, c["negatives"], replace=False))
                             drawn = drawn.to(self.device_)
-                        loss = self.network_.training_loss(h[:, :-1], batch.query, batch.own, drawn)
+                        recent = None if recency is None else recency[b]
+                        loss = self.network_.training_loss(h[:, :-1], batch.query, batch.own, drawn, recent)
                         if c["explore_head_weight"] is not None:
-                            explore = self.network_.explore_loss(h[:, :-1], batch.query, batch.own, drawn)
+                            explore = self.network_.explore_loss(h[:, :-1], batch.query, batch.own, drawn, recent)
                             loss = loss + c["explore_head_weight"] * explore
                     else:  # customers with one order: churn or category questions only
                         loss = h.sum() * 0
@@ -233,6 +241,17 @@ class SequenceRecommender(Recommender):
             progress(done, f"epoch {epoch + 1} of {c['epochs']}, loss {self.loss_curve_[-1]:.3f}")
         self.network_.eval()
         self.items_ = interactions.items
+
+    def _recency(self, batches: list[Batch]) -> list[torch.Tensor] | None:
+        """With ``recent_half_life``, each batch's query weights: 0.5 ** (days from the order the query predicts
+        to the end of the data / half-life), divided by their mean over every query, so the loss keeps its scale
+        and a batch of old orders moves the network less than one of recent orders (None without)."""
+        half_life = self.config_.get("recent_half_life")
+        if half_life is None:
+            return None
+        weights = [0.5 ** (batch.query_age.double() / half_life) for batch in batches]
+        mean = float(torch.cat(weights).mean()) if batches else 1.0
+        return [(w / mean).float() if mean > 0 else torch.ones_like(w).float() for w in weights]
 
     def _latest_states(self, rows: np.ndarray) -> Iterator[tuple[slice, Batch, torch.Tensor]]:
         """Per scoring batch of customer ``rows``: its slice of ``rows``, the batch and the states after each

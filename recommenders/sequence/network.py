@@ -110,11 +110,16 @@ class NextBasketNet(nn.Module):
         )
 
     def training_loss(
-        self, h: torch.Tensor, query: torch.Tensor, own: OwnProducts, drawn: torch.Tensor | None = None
+        self,
+        h: torch.Tensor,
+        query: torch.Tensor,
+        own: OwnProducts,
+        drawn: torch.Tensor | None = None,
+        query_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Mean over the queries of the cross-entropy against the normalised next basket,
-        logsumexp(scores) - sum_j w_j * score_j, from the states ``h`` (customers, steps, dim) of the input
-        positions.
+        """Mean over the queries (each times its ``query_weight`` when given) of the cross-entropy against the
+        normalised next basket, logsumexp(scores) - sum_j w_j * score_j, from the states ``h`` (customers, steps,
+        dim) of the input positions.
 
         Without ``drawn``, the softmax runs over the whole catalogue. With ``drawn`` (products drawn uniformly
         without replacement, shared by the batch) it is a sampled softmax: each query's own products (its
@@ -127,10 +132,15 @@ class NextBasketNet(nn.Module):
         if self.repeat is not None:
             coef = self.repeat(h.flatten(0, 1)[query])
             bonus = coef[:, :1] * own.value + coef[:, 1:] * own.flag
-        return self._cross_entropy(h, self.bias, query, own, bonus, drawn)
+        return self._cross_entropy(h, self.bias, query, own, bonus, drawn, query_weight)
 
     def explore_loss(
-        self, h: torch.Tensor, query: torch.Tensor, own: OwnProducts, drawn: torch.Tensor | None = None
+        self,
+        h: torch.Tensor,
+        query: torch.Tensor,
+        own: OwnProducts,
+        drawn: torch.Tensor | None = None,
+        query_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The explore head's loss: as :meth:`training_loss`, but the target is the next basket's products *new*
         to the customer (normalised) and the products bought so far are left out of the softmax, as they are
@@ -145,7 +155,8 @@ class NextBasketNet(nn.Module):
             own.item, own.mask, own.customer[keep], own.value[keep], own.flag[keep], weight[keep] / total[keep, None]
         )
         hidden = torch.zeros_like(subset.value).masked_fill(bought[keep], float("-inf"))
-        return self._cross_entropy(self.explore(h), self.explore_bias, query[keep], subset, hidden, drawn)
+        kept_weight = None if query_weight is None else query_weight[keep]
+        return self._cross_entropy(self.explore(h), self.explore_bias, query[keep], subset, hidden, drawn, kept_weight)
 
     def _cross_entropy(
         self,
@@ -155,10 +166,11 @@ class NextBasketNet(nn.Module):
         own: OwnProducts,
         bonus: torch.Tensor,
         drawn: torch.Tensor | None,
+        query_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Mean over the queries of logsumexp(scores) - sum_j w_j * score_j (w: ``own.weight``), with scores =
-        state . item + bias, plus ``bonus`` on each query's own products (-inf leaves one out of the softmax); see
-        :meth:`training_loss` for the exact and sampled softmax."""
+        """Mean over the queries (each times its ``query_weight`` when given) of logsumexp(scores) - sum_j w_j *
+        score_j (w: ``own.weight``), with scores = state . item + bias, plus ``bonus`` on each query's own products
+        (-inf leaves one out of the softmax); see :meth:`training_loss` for the exact and sampled softmax."""
         states = h.flatten(0, 1)[query]
         columns = own.item[own.customer]
         if drawn is None:
@@ -185,7 +197,8 @@ class NextBasketNet(nn.Module):
             )
         # a product left out (score -inf) has weight 0, and 0 * -inf would be nan
         target = torch.where(own.weight > 0, own.weight * scores, torch.zeros_like(scores))
-        return (normaliser - target.sum(dim=1)).mean()
+        losses = normaliser - target.sum(dim=1)
+        return (losses if query_weight is None else losses * query_weight).mean()
 
     def explore_logits(self, h: torch.Tensor) -> torch.Tensor:
         """(customers, products) explore-head scores after the states ``h`` (customers, dim): for ranking
