@@ -178,6 +178,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(recommend)
     recommend.add_argument("--segments", type=Path, help="assignments from `segment cluster` (for segment lists)")
     recommend.add_argument("--model", default="buy_again", help="a model of `recommend-eval` (default buy_again)")
+    recommend.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter of the model, e.g. the ones `recommend-eval --tune` chose: --param l2=871 "
+        "--param recent_days=30 (repeatable; VALUE as in YAML: 30, 0.5, bm25, null)",
+    )
     recommend.add_argument("--n", type=int, default=10, help="products per list (default 10)")
     recommend.add_argument(
         "--min-orders", type=int, default=1, help="fewer orders than this: the segment's list instead (default 1)"
@@ -688,7 +696,8 @@ def _recommend(args: argparse.Namespace) -> int:
     result = analysis.load(_progress)
     result.require_products("map one with --map product_id=COLUMN")
     interactions = analysis.interactions()
-    model = analysis.recommender(args.model, lambda done, step: _progress(done, f"{args.model}: {step}"))
+    params = _model_params(args.param)
+    model = analysis.recommender(args.model, lambda done, step: _progress(done, f"{args.model}: {step}"), params)
     lists = None
     if labels is not None:
         lists = segment_top_products(model, labels, segment_list_length(args.n), exclude_bought=args.new_only)
@@ -706,6 +715,24 @@ def _recommend(args: argparse.Namespace) -> int:
     cold = recs.loc[recs["source"] == "segment", "customer_id"].nunique()
     print(f"{recs['customer_id'].nunique():,} customers, {len(recs):,} recommendations ({cold:,} from segment lists)")
     return 0
+
+
+def _model_params(items: list[str]) -> dict[str, Any]:
+    """``--param NAME=VALUE`` options as a dict, each value read as a YAML scalar (30 -> int, null -> None)."""
+    import yaml
+
+    params = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise SegmentationError(f"--param {item!r}: write it as NAME=VALUE, e.g. --param recent_days=30")
+        try:
+            params[name.strip()] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise SegmentationError(
+                f"--param {item!r}: {text!r} is not a value; quote text, e.g. weighting=bm25"
+            ) from None
+    return params
 
 
 def _outside_segments(customers: Any, transactions: Any, as_of: str | None) -> str:

@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -418,8 +418,12 @@ class Analysis:
 
         return self._step("interactions", (), compute)
 
-    def recommender(self, name: str, progress: Progress = no_progress) -> Recommender:
-        """Recommender ``name`` (one of :func:`recommenders.evaluate.standard_models`) fitted on all purchases."""
+    def recommender(
+        self, name: str, progress: Progress = no_progress, params: Mapping[str, Any] | None = None
+    ) -> Recommender:
+        """Recommender ``name`` (one of :func:`recommenders.evaluate.standard_models`) fitted on all purchases,
+        with ``params`` set over its defaults (e.g. the ones ``segment recommend-eval --tune`` chose)."""
+        params = dict(params or {})
 
         def compute() -> Recommender:
             from recommenders.evaluate import standard_models
@@ -427,9 +431,17 @@ class Analysis:
             models = standard_models()
             if name not in models:
                 raise ConfigError(f"unknown recommender {name!r}; choose from {', '.join(models)}")
-            return models[name].fit(self.interactions(), progress)
+            model = models[name]
+            unknown = sorted(set(params) - set(model.get_params(deep=False)))
+            if unknown:
+                raise ConfigError(
+                    f"{name} has no parameter {', '.join(map(repr, unknown))}; "
+                    f"its parameters: {', '.join(sorted(model.get_params(deep=False)))}"
+                )
+            return model.set_params(**params).fit(self.interactions(), progress)
 
-        return self._step("recommender", (name,), compute, timing=f"recommender:{name}")
+        inputs = (name, sorted(params.items())) if params else (name,)
+        return self._step("recommender", inputs, compute, timing=f"recommender:{name}")
 
     def emails(self) -> pd.Series | None:
         """Each customer's latest email address, or ``None`` when the data has no mapped, non-empty email column.

@@ -150,6 +150,24 @@ def test_recommend_writes_customer_and_segment_lists(tmp_path, capsys) -> None:
     assert "--segment-out needs --segments" in capsys.readouterr().err
 
 
+def test_recommend_takes_the_parameters_recommend_eval_chose(tmp_path, capsys) -> None:
+    sample = CORPUS.parent.parent / "data" / "sample_transactions.csv.gz"
+    base = ["-q", "recommend", str(sample), "--model", "ease", "--new-only", "--n", "5", "--out"]
+    default, tuned = tmp_path / "default.csv", tmp_path / "tuned.csv"
+    assert main([*base, str(default)]) == 0
+    assert main([*base, str(tuned), "--param", "l2=20", "--param", "recent_days=60", "--param", "weighting=bm25"]) == 0
+    default, tuned = (
+        pd.read_csv(p, dtype=str).set_index(["customer_id", "rank"])["product_id"] for p in (default, tuned)
+    )
+    assert default.index.equals(tuned.index) and (default != tuned).mean() > 0.1  # other weights, other lists
+    capsys.readouterr()
+    assert main([*base, str(tuned), "--param", "recent_day=60"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ease has no parameter 'recent_day'" in err[0] and "recent_days" in err[0]
+    assert main([*base, str(tuned), "--param", "recent_days"]) == 2
+    assert "write it as NAME=VALUE" in capsys.readouterr().err
+
+
 READ_OPTIONS = {"--config", "--map", "--encoding", "--delimiter", "--decimal", "--date-order", "--sheet", "--returns"}
 MAPPING = ["customer_id=who", "order_id=ticket", "ts=when", "product_id=what", "quantity=n", "unit_price=each"]
 
