@@ -86,9 +86,8 @@ class BuyAgainRecommender(Recommender):
         self.half_life_days = half_life_days
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
-        age_days = (interactions.end.to_datetime64() - interactions.step_time) / np.timedelta64(1, "D")
-        decay = np.power(0.5, age_days / self.half_life_days)
-        owner = np.repeat(np.arange(interactions.n_customers), interactions.n_orders)
+        decay = np.power(0.5, interactions.step_age_days / self.half_life_days)
+        owner = interactions.step_owner
         weighted = sp.csr_matrix((decay, (owner, np.arange(len(owner)))), shape=(interactions.n_customers, len(owner)))
         self.repeat_ = (weighted @ interactions.steps).tocsr()
         self.fill_ = _share(interactions.popularity)

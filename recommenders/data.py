@@ -163,6 +163,16 @@ class Interactions:
         return np.diff(self.step_ptr)
 
     @cached_property
+    def step_owner(self) -> np.ndarray:
+        """Customer row of each order step."""
+        return np.repeat(np.arange(self.n_customers), self.n_orders)
+
+    @cached_property
+    def step_age_days(self) -> np.ndarray:
+        """Days from each order step to the last purchase (``end``, "now" for recency weights)."""
+        return (self.end.to_datetime64() - self.step_time) / np.timedelta64(1, "D")
+
+    @cached_property
     def popularity(self) -> np.ndarray:
         """Customers who bought each product."""
         return np.asarray(self.bought.sum(axis=0)).ravel()
@@ -223,10 +233,10 @@ class Interactions:
             keep &= self.step_time >= np.datetime64(start)
         if end is not None:
             keep &= self.step_time < np.datetime64(end)
-        owner = np.repeat(np.arange(self.n_customers), self.n_orders)
         steps = np.flatnonzero(keep)
         pick = sp.csr_matrix(
-            (np.ones(len(steps), np.float32), (owner[steps], steps)), shape=(self.n_customers, len(self.step_time))
+            (np.ones(len(steps), np.float32), (self.step_owner[steps], steps)),
+            shape=(self.n_customers, len(self.step_time)),
         )
         bought = (pick @ self.steps).tocsr()
         bought.data[:] = 1.0

@@ -82,7 +82,7 @@ def frequency_vectors(
 ) -> sp.csr_matrix:
     """(customers, products): each customer's time-decayed, grouped item frequencies (the module's formula)."""
     n_steps = interactions.n_orders
-    owner = np.repeat(np.arange(interactions.n_customers), n_steps)
+    owner = interactions.step_owner
     back = interactions.step_ptr[owner + 1] - 1 - np.arange(len(owner))  # 0 = the customer's latest step
     groups = (n_steps + group_size - 1) // group_size
     weight = (

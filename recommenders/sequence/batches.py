@@ -271,17 +271,13 @@ def training_batch(
         shape=(len(rows), length),
         lengths=torch.from_numpy((window >= 0).sum(axis=1)).to(device),
         query=torch.from_numpy(query.astype(np.int64)).to(device),
-        query_age=torch.from_numpy(_days_before(interactions, window[customer, step + 1])).to(device),
+        query_age=torch.from_numpy(interactions.step_age_days[window[customer, step + 1]].astype(np.float32)).to(
+            device
+        ),
         own=own_products(interactions.orders[rows], customer, counts, own, following, device),
         churn=churn,
         category=category,
     )
-
-
-def _days_before(interactions: Interactions, steps: np.ndarray) -> np.ndarray:
-    """Days from each of ``steps`` to the data's last purchase (float32)."""
-    age = np.datetime64(interactions.end) - interactions.step_time[steps]
-    return (age / np.timedelta64(1, "D")).astype(np.float32)
 
 
 def scoring_batch(interactions: Interactions, rows: np.ndarray, max_len: int, device: torch.device) -> Batch:
